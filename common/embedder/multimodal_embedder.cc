@@ -1,0 +1,54 @@
+#include "common/embedder/multimodal_embedder.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/kernels/matmul.h"
+#include "common/kernels/ops.h"
+#include "common/status/status_macros.h"
+
+namespace gemma3n {
+
+absl::StatusOr<std::unique_ptr<MultimodalEmbedder>> MultimodalEmbedder::Load(const Checkpoint& ckpt,
+                                                                             const std::string& prefix,
+                                                                             const EmbedderVocab& vocab,
+                                                                             int text_hidden_size) {
+  auto e = std::unique_ptr<MultimodalEmbedder>(new MultimodalEmbedder());
+  e->vocab_ = vocab;
+  e->text_hidden_ = text_hidden_size;
+  const int64_t mm = vocab.hidden_size;
+  ASSIGN_OR_RETURN(e->embedding_, LoadWeightMatrix(ckpt, prefix + "embedding.weight", vocab.vocab_size, mm));
+  ASSIGN_OR_RETURN(e->projection_,
+                   LoadWeightMatrix(ckpt, prefix + "embedding_projection.weight", text_hidden_size, mm));
+  ASSIGN_OR_RETURN(e->hard_norm_, LoadVector(ckpt, prefix + "hard_embedding_norm.weight", mm));
+  ASSIGN_OR_RETURN(e->soft_norm_, LoadVector(ckpt, prefix + "soft_embedding_norm.weight", mm));
+  return e;
+}
+
+void MultimodalEmbedder::Project(std::vector<float>& normed, int64_t n, float* out) const {
+  MatMul(normed.data(), n, projection_, out);
+  RmsNorm(out, n, text_hidden_, nullptr, vocab_.rms_norm_eps, out);
+}
+
+absl::Status MultimodalEmbedder::EmbedHard(absl::Span<const int> ids, float* out) const {
+  const int64_t mm = vocab_.hidden_size;
+  std::vector<float> rows(ids.size() * mm);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!OwnsId(ids[i])) {
+      return absl::InvalidArgumentError(absl::StrCat("token id ", ids[i], " is outside the embedder's range [",
+                                                     vocab_.vocab_offset, ", ",
+                                                     vocab_.vocab_offset + vocab_.vocab_size, ")"));
+    }
+    embedding_.RowToF32(ids[i] - vocab_.vocab_offset, rows.data() + i * mm);
+  }
+  RmsNorm(rows.data(), ids.size(), mm, hard_norm_.data(), vocab_.rms_norm_eps, rows.data());
+  Project(rows, ids.size(), out);
+  return absl::OkStatus();
+}
+
+void MultimodalEmbedder::EmbedSoft(const float* soft, int64_t n, float* out) const {
+  const int64_t mm = vocab_.hidden_size;
+  std::vector<float> rows(n * mm);
+  RmsNorm(soft, n, mm, soft_norm_.data(), vocab_.rms_norm_eps, rows.data());
+  Project(rows, n, out);
+}
+
+}  // namespace gemma3n

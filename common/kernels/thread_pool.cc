@@ -1,0 +1,91 @@
+#include "common/kernels/thread_pool.h"
+
+#include <algorithm>
+#include <memory>
+
+namespace gemma3n {
+namespace {
+std::mutex g_default_mu;
+std::unique_ptr<ThreadPool> g_default;
+int g_default_threads = 0;
+}  // namespace
+
+ThreadPool::ThreadPool(int num_threads) {
+  for (int i = 1; i < std::max(1, num_threads); ++i) {
+    workers_.emplace_back([this, i] { WorkerLoop(i); });
+  }
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+static void RunShare(const std::function<void(int64_t, int64_t)>& fn, int64_t n, int index, int parts) {
+  const int64_t begin = n * index / parts;
+  const int64_t end = n * (index + 1) / parts;
+  if (begin < end) fn(begin, end);
+}
+
+void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  const int parts = num_threads();
+  if (parts == 1 || n < 2) {
+    if (n > 0) fn(0, n);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    task_ = &fn;
+    task_n_ = n;
+    pending_ = parts - 1;
+    ++generation_;
+  }
+  work_cv_.notify_all();
+  RunShare(fn, n, 0, parts);
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock, [this] { return pending_ == 0; });
+  task_ = nullptr;
+}
+
+void ThreadPool::WorkerLoop(int index) {
+  uint64_t seen = 0;
+  for (;;) {
+    const std::function<void(int64_t, int64_t)>* task;
+    int64_t n;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      task = task_;
+      n = task_n_;
+    }
+    RunShare(*task, n, index, num_threads());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--pending_ == 0) done_cv_.notify_one();
+    }
+  }
+}
+
+ThreadPool& ThreadPool::Default() {
+  std::lock_guard<std::mutex> lock(g_default_mu);
+  if (!g_default) {
+    int n = g_default_threads > 0 ? g_default_threads
+                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    g_default = std::make_unique<ThreadPool>(n);
+  }
+  return *g_default;
+}
+
+void ThreadPool::SetDefaultThreads(int num_threads) {
+  std::lock_guard<std::mutex> lock(g_default_mu);
+  g_default_threads = num_threads;
+  g_default.reset();
+}
+
+}  // namespace gemma3n

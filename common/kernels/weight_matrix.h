@@ -1,0 +1,43 @@
+// A 2-D weight W [rows, cols] (PyTorch Linear layout: [out, in]) as the kernels
+// see it. bf16 weights stay in the memory-mapped checkpoint (no copy, no
+// doubling of memory); f16 weights are widened to f32 once at load. `stride`
+// is the distance between rows, so a prefix of the columns is a view without a
+// copy (MatFormer slices the FFN this way).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/checkpoint/checkpoint.h"
+
+namespace gemma3n {
+
+struct WeightMatrix {
+  enum class Format { kF32, kBF16 };
+  Format format = Format::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  int64_t stride = 0;          // elements between consecutive rows
+  const void* data = nullptr;  // rows x stride elements of `format`
+  std::shared_ptr<std::vector<float>> owned;  // set when the data was converted
+
+  const float* f32_row(int64_t r) const { return static_cast<const float*>(data) + r * stride; }
+  const uint16_t* bf16_row(int64_t r) const { return static_cast<const uint16_t*>(data) + r * stride; }
+
+  // Views: the first `n` rows; the first `n` columns (same rows).
+  WeightMatrix TopRows(int64_t n) const;
+  WeightMatrix LeftCols(int64_t n) const;
+  // Copies row r into out[cols] as f32 (embedding lookup).
+  void RowToF32(int64_t r, float* out) const;
+};
+
+// Loads checkpoint tensor `name`, checking that its shape is [rows, cols].
+absl::StatusOr<WeightMatrix> LoadWeightMatrix(const Checkpoint& ckpt, const std::string& name,
+                                              int64_t rows, int64_t cols);
+// Loads a 1-D tensor of length n as f32 (norm scales and other small vectors).
+absl::StatusOr<std::vector<float>> LoadVector(const Checkpoint& ckpt, const std::string& name, int64_t n);
+
+}  // namespace gemma3n

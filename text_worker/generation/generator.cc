@@ -1,0 +1,88 @@
+#include "text_worker/generation/generator.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+
+namespace gemma3n {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Soft rows whose positions fall in [begin, end), re-based to the chunk.
+SoftTokenRows SliceSoftRows(const SoftTokenRows& soft, int64_t begin, int64_t end, int64_t hidden) {
+  SoftTokenRows out;
+  for (size_t i = 0; i < soft.positions.size(); ++i) {
+    const int64_t pos = soft.positions[i];
+    if (pos < begin || pos >= end) continue;
+    out.positions.push_back(pos - begin);
+    out.rows.insert(out.rows.end(), soft.rows.begin() + i * hidden, soft.rows.begin() + (i + 1) * hidden);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<GenerateResult> Generate(const TextModel& model, absl::Span<const int> prompt,
+                                        const SoftTokenRows* soft, const GenerateOptions& options,
+                                        const std::function<bool(int)>& on_token) {
+  RETURN_IF_ERROR(ValidateSamplingParams(options.sampling));
+  if (prompt.empty()) return absl::InvalidArgumentError("the prompt is empty");
+  if (options.max_new_tokens < 0) return absl::InvalidArgumentError("max_new_tokens must be >= 0");
+  const TextConfig& c = model.text_config();
+  const int64_t total = static_cast<int64_t>(prompt.size()) + options.max_new_tokens;
+  if (static_cast<int64_t>(prompt.size()) >= c.max_position_embeddings) {
+    return absl::InvalidArgumentError(absl::StrCat("the prompt has ", prompt.size(),
+                                                   " tokens; the model's context is ", c.max_position_embeddings));
+  }
+  auto cache = model.NewCache(std::min<int64_t>(total, c.max_position_embeddings));
+
+  GenerateResult result;
+  result.prompt_tokens = static_cast<int>(prompt.size());
+  if (options.max_new_tokens == 0) return result;
+  const auto start = std::chrono::steady_clock::now();
+
+  // Prefill in chunks; only the last chunk's last logits are needed.
+  const int64_t chunk = std::max(1, options.prefill_chunk);
+  ForwardResult step;
+  for (int64_t begin = 0; begin < static_cast<int64_t>(prompt.size()); begin += chunk) {
+    const int64_t end = std::min<int64_t>(prompt.size(), begin + chunk);
+    SoftTokenRows part;
+    if (soft) part = SliceSoftRows(*soft, begin, end, c.hidden_size);
+    const bool last = end == static_cast<int64_t>(prompt.size());
+    ForwardOptions fo;
+    fo.logits = last ? LogitsFor::kLast : LogitsFor::kNone;
+    ASSIGN_OR_RETURN(step, model.Forward(*cache, prompt.subspan(begin, end - begin), soft ? &part : nullptr, fo));
+  }
+
+  Sampler sampler(options.sampling);
+  std::vector<int> history(prompt.begin(), prompt.end());
+  auto decode_start = start;
+  for (int i = 0; i < options.max_new_tokens; ++i) {
+    const int id = sampler.Sample(step.logits, history);
+    if (i == 0) {
+      result.prefill_seconds = SecondsSince(start);
+      decode_start = std::chrono::steady_clock::now();
+    }
+    if (std::find(options.stop_ids.begin(), options.stop_ids.end(), id) != options.stop_ids.end()) {
+      result.finish = FinishReason::kStopToken;
+      break;
+    }
+    result.tokens.push_back(id);
+    history.push_back(id);
+    if (on_token && !on_token(id)) {
+      result.finish = FinishReason::kCancelled;
+      break;
+    }
+    if (i + 1 == options.max_new_tokens || cache->length() + 1 > cache->max_tokens()) break;
+    ASSIGN_OR_RETURN(step, model.Forward(*cache, {id}, LogitsFor::kLast));
+  }
+  result.decode_seconds = SecondsSince(decode_start);
+  return result;
+}
+
+}  // namespace gemma3n

@@ -1,0 +1,57 @@
+// gemma3n-inspect: check and debug the model from the command line. Every
+// tensor output is a NumPy .npy file (f32, C order).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/logging/log.h"
+#include "text_worker/inspect/commands.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: gemma3n-inspect COMMAND [flags]
+
+commands:
+  tokenize (--model DIR | --tokenizer FILE) --text STR [--no-bos]
+      print the token ids, comma-separated
+  logits --model DIR --ids 2,17,... --out FILE.npy [--decode] [--threads N]
+      write the logits of every position, [n_tokens, vocab]; --decode runs
+      token by token through the KV cache instead of one full forward
+  generate --model DIR (--ids 2,17,... | --prompt STR [--raw]) --max-new N
+           [--temperature T] [--top-k K] [--top-p P] [--min-p P]
+           [--repetition-penalty R] [--seed S] [--no-stop] [--threads N]
+      print the generated ids on one line, then the text. --prompt is sent as
+      a user turn through the chat template unless --raw. Greedy unless a
+      sampling flag is given. Stops at the model's end-of-turn/eos ids unless
+      --no-stop.
+
+Log level: GEMMA3N_LOG_LEVEL=debug|info|warn|error (default info, on stderr).
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gemma3n::InitLogging();
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  absl::Status status;
+  if (command == "tokenize") {
+    status = gemma3n::inspect::RunTokenize(args);
+  } else if (command == "logits") {
+    status = gemma3n::inspect::RunLogits(args);
+  } else if (command == "generate") {
+    status = gemma3n::inspect::RunGenerate(args);
+  } else {
+    std::fprintf(stderr, "gemma3n-inspect: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    return 2;
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "gemma3n-inspect %s: %s\n", command.c_str(), std::string(status.message()).c_str());
+    return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  return 0;
+}

@@ -1,0 +1,42 @@
+// gemma3n-inspect logits: the logits of every position of an id sequence.
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "common/cli/args.h"
+#include "common/io/npy.h"
+#include "common/kernels/thread_pool.h"
+#include "common/status/status_macros.h"
+#include "text_worker/inspect/commands.h"
+#include "text_worker/model/text_model.h"
+
+namespace gemma3n::inspect {
+
+absl::Status RunLogits(const std::vector<std::string>& argv) {
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "ids", "out", "threads"}, {"decode"}));
+  ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
+  ASSIGN_OR_RETURN(std::string id_text, args.Required("ids"));
+  ASSIGN_OR_RETURN(std::string out_path, args.Required("out"));
+  ASSIGN_OR_RETURN(std::vector<int> ids, ParseIdList(id_text));
+  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
+  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
+
+  ASSIGN_OR_RETURN(auto model, TextModel::Load(model_dir));
+  const int64_t vocab = model->text_config().vocab_size;
+  auto cache = model->NewCache(ids.size());
+  std::vector<float> logits;
+  if (args.Has("decode")) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ASSIGN_OR_RETURN(ForwardResult r, model->Forward(*cache, {ids[i]}, LogitsFor::kLast));
+      logits.insert(logits.end(), r.logits.begin(), r.logits.end());
+    }
+  } else {
+    ASSIGN_OR_RETURN(ForwardResult r, model->Forward(*cache, ids, LogitsFor::kAll));
+    logits = std::move(r.logits);
+  }
+  RETURN_IF_ERROR(WriteNpyF32(out_path, logits, {static_cast<int64_t>(ids.size()), vocab}));
+  std::fprintf(stderr, "wrote logits [%zu, %lld] to %s\n", ids.size(), static_cast<long long>(vocab),
+               out_path.c_str());
+  return absl::OkStatus();
+}
+
+}  // namespace gemma3n::inspect

@@ -1,0 +1,78 @@
+#include "text_worker/model/attention.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "common/kernels/ops.h"
+#include "common/kernels/thread_pool.h"
+
+namespace gemma3n {
+
+AttentionContext StoreAndGather(KvCache& cache, int layer, const AttentionShape& shape, int64_t p0, int64_t n,
+                                const float* k_new, const float* v_new) {
+  const int64_t row = static_cast<int64_t>(shape.kv_heads) * shape.head_dim;
+  AttentionContext ctx;
+  if (!cache.IsRing(layer)) {
+    cache.Write(layer, p0, k_new, v_new, n);
+    ctx.first_pos = 0;
+    ctx.count = p0 + n;
+    ctx.k = cache.Key(layer, 0);
+    ctx.v = cache.Value(layer, 0);
+    return ctx;
+  }
+  // Ring: the oldest position any query of the chunk sees is p0 - (window - 1).
+  const int64_t first = std::max<int64_t>(0, p0 - (shape.window - 1));
+  ctx.first_pos = first;
+  ctx.count = p0 + n - first;
+  ctx.owned_k.resize(static_cast<size_t>(ctx.count * row));
+  ctx.owned_v.resize(static_cast<size_t>(ctx.count * row));
+  for (int64_t pos = first; pos < p0; ++pos) {
+    std::memcpy(ctx.owned_k.data() + (pos - first) * row, cache.Key(layer, pos), sizeof(float) * row);
+    std::memcpy(ctx.owned_v.data() + (pos - first) * row, cache.Value(layer, pos), sizeof(float) * row);
+  }
+  std::memcpy(ctx.owned_k.data() + (p0 - first) * row, k_new, sizeof(float) * n * row);
+  std::memcpy(ctx.owned_v.data() + (p0 - first) * row, v_new, sizeof(float) * n * row);
+  ctx.k = ctx.owned_k.data();
+  ctx.v = ctx.owned_v.data();
+  cache.Write(layer, p0, k_new, v_new, n);
+  return ctx;
+}
+
+void Attend(const float* q, int64_t p0, int64_t n, const AttentionContext& ctx, const AttentionShape& shape,
+            float* out) {
+  const int64_t hd = shape.head_dim;
+  const int64_t q_row = static_cast<int64_t>(shape.heads) * hd;
+  const int64_t kv_row = static_cast<int64_t>(shape.kv_heads) * hd;
+  const int group = shape.heads / shape.kv_heads;
+  ThreadPool::Default().ParallelFor(n * shape.heads, [&](int64_t begin, int64_t end) {
+    std::vector<float> scores;
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t t = task / shape.heads;
+      const int h = static_cast<int>(task % shape.heads);
+      const int kvh = h / group;
+      const int64_t pos = p0 + t;
+      int64_t lo = ctx.first_pos;
+      if (shape.sliding) lo = std::max(lo, pos - shape.window + 1);
+      const int64_t count = pos - lo + 1;  // keys lo..pos inclusive
+      const float* qv = q + t * q_row + h * hd;
+      scores.resize(static_cast<size_t>(count));
+      for (int64_t j = 0; j < count; ++j) {
+        const float* kv = ctx.k + (lo - ctx.first_pos + j) * kv_row + kvh * hd;
+        float dot = 0.0f;
+        for (int64_t d = 0; d < hd; ++d) dot += qv[d] * kv[d];
+        scores[j] = dot;
+      }
+      SoftmaxRow(scores.data(), count);
+      float* o = out + t * q_row + h * hd;
+      std::fill(o, o + hd, 0.0f);
+      for (int64_t j = 0; j < count; ++j) {
+        const float* vv = ctx.v + (lo - ctx.first_pos + j) * kv_row + kvh * hd;
+        const float p = scores[j];
+        for (int64_t d = 0; d < hd; ++d) o[d] += p * vv[d];
+      }
+    }
+  });
+}
+
+}  // namespace gemma3n

@@ -1,0 +1,63 @@
+#include "text_worker/model/kv_cache.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace gemma3n {
+
+KvCache::KvCache(const TextConfig& c, const std::vector<LayerSpec>& specs, int64_t max_tokens)
+    : row_(static_cast<int64_t>(c.num_key_value_heads) * c.head_dim), max_tokens_(max_tokens) {
+  stores_.resize(specs.size());
+  for (const LayerSpec& s : specs) {
+    if (s.kv_shared) continue;
+    Store& st = stores_[s.index];
+    st.present = true;
+    st.ring = s.attention == AttentionType::kSliding && c.sliding_window < max_tokens;
+    if (st.ring) Reserve(st, c.sliding_window);
+  }
+}
+
+void KvCache::Reserve(Store& s, int64_t rows) {
+  if (rows <= s.capacity) return;
+  s.capacity = rows;
+  s.k.resize(static_cast<size_t>(rows * row_));
+  s.v.resize(static_cast<size_t>(rows * row_));
+}
+
+int64_t KvCache::OldestRetained(int layer) const {
+  const Store& s = stores_[layer];
+  return s.ring ? std::max<int64_t>(0, length_ - s.capacity) : 0;
+}
+
+void KvCache::Write(int layer, int64_t pos, const float* k, const float* v, int64_t n) {
+  Store& s = stores_[layer];
+  if (!s.ring) {
+    // Grow geometrically, never past max_tokens.
+    if (pos + n > s.capacity) {
+      Reserve(s, std::min(max_tokens_, std::max(pos + n, 2 * s.capacity)));
+    }
+    std::memcpy(s.k.data() + pos * row_, k, sizeof(float) * n * row_);
+    std::memcpy(s.v.data() + pos * row_, v, sizeof(float) * n * row_);
+    return;
+  }
+  const int64_t skip = std::max<int64_t>(0, n - s.capacity);
+  for (int64_t i = skip; i < n; ++i) {
+    const int64_t slot = (pos + i) % s.capacity;
+    std::memcpy(s.k.data() + slot * row_, k + i * row_, sizeof(float) * row_);
+    std::memcpy(s.v.data() + slot * row_, v + i * row_, sizeof(float) * row_);
+  }
+}
+
+const float* KvCache::Row(const std::vector<float>& buf, int layer, int64_t pos) const {
+  const Store& s = stores_[layer];
+  const int64_t slot = s.ring ? pos % s.capacity : pos;
+  return buf.data() + slot * row_;
+}
+
+int64_t KvCache::bytes() const {
+  int64_t total = 0;
+  for (const Store& s : stores_) total += static_cast<int64_t>((s.k.size() + s.v.size()) * sizeof(float));
+  return total;
+}
+
+}  // namespace gemma3n

@@ -1,0 +1,52 @@
+// The K/V cache of one sequence. Rows are [kv_heads * head_dim] floats, keys
+// after k_norm and RoPE, values after v_norm.
+//  - sliding-window layers keep a ring of `sliding_window` rows (a query sees
+//    itself and the window-1 tokens before it; nothing older is ever read);
+//  - full-attention layers keep every row, grown on demand up to max_tokens;
+//  - KV-shared layers have no store: they read their source layer's.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/config/model_config.h"
+#include "text_worker/model/layer_spec.h"
+
+namespace gemma3n {
+
+class KvCache {
+ public:
+  KvCache(const TextConfig& config, const std::vector<LayerSpec>& specs, int64_t max_tokens);
+
+  int64_t length() const { return length_; }        // tokens stored = next position
+  int64_t max_tokens() const { return max_tokens_; }
+  void set_length(int64_t n) { length_ = n; }
+
+  bool IsRing(int layer) const { return stores_[layer].ring; }
+  // Oldest position still held by `layer`'s store, given length() tokens.
+  int64_t OldestRetained(int layer) const;
+  // Writes rows for positions [pos, pos + n). For a ring, only the last
+  // `capacity` rows land.
+  void Write(int layer, int64_t pos, const float* k, const float* v, int64_t n);
+  const float* Key(int layer, int64_t pos) const { return Row(stores_[layer].k, layer, pos); }
+  const float* Value(int layer, int64_t pos) const { return Row(stores_[layer].v, layer, pos); }
+  // Bytes held (for logs and limits).
+  int64_t bytes() const;
+
+ private:
+  struct Store {
+    bool present = false;
+    bool ring = false;
+    int64_t capacity = 0;       // rows allocated (ring: fixed window)
+    std::vector<float> k, v;    // [capacity, row]
+  };
+  const float* Row(const std::vector<float>& buf, int layer, int64_t pos) const;
+  void Reserve(Store& s, int64_t rows);
+
+  int64_t row_ = 0;
+  int64_t max_tokens_ = 0;
+  int64_t length_ = 0;
+  std::vector<Store> stores_;
+};
+
+}  // namespace gemma3n

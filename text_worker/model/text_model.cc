@@ -1,0 +1,242 @@
+#include "text_worker/model/text_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "common/kernels/matmul.h"
+#include "common/kernels/ops.h"
+#include "common/status/status_macros.h"
+#include "spdlog/spdlog.h"
+#include "text_worker/model/decoder_layer.h"
+
+namespace gemma3n {
+namespace {
+
+std::vector<float> RopeInverseFrequencies(double base, int head_dim) {
+  std::vector<float> inv(head_dim / 2);
+  for (int i = 0; i < head_dim / 2; ++i) {
+    inv[i] = static_cast<float>(1.0 / std::pow(base, (2.0 * i) / head_dim));
+  }
+  return inv;
+}
+
+// rows [n, dim] *= target_rms(row) / max(rms(row), sqrt(1e-5)): the AltUp
+// streams are rescaled to the magnitude of the stream they derive from.
+void MatchMagnitude(float* rows, const float* reference, int64_t n, int64_t dim) {
+  for (int64_t t = 0; t < n; ++t) {
+    const float target = RootMeanSquare(reference + t * dim, dim);
+    float* r = rows + t * dim;
+    double sum = 0.0;
+    for (int64_t d = 0; d < dim; ++d) sum += static_cast<double>(r[d]) * r[d];
+    const float mag = std::sqrt(std::max(static_cast<float>(sum / dim), 1e-5f));
+    for (int64_t d = 0; d < dim; ++d) r[d] = r[d] * target / mag;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& model_dir, Options options) {
+  auto m = std::unique_ptr<TextModel>(new TextModel());
+  m->dir_ = model_dir;
+  // Text core only: the per-layer table is opened separately (or served by
+  // the PLE service), vision/audio never.
+  ASSIGN_OR_RETURN(m->ckpt_, Checkpoint::Open(model_dir, {kTextPrefix}));
+  ASSIGN_OR_RETURN(m->config_, ParseModelConfig(m->ckpt_->config()));
+  const TextConfig& c = m->config_.text;
+  m->specs_ = BuildLayerSpecs(c);
+  for (const LayerSpec& s : m->specs_) {
+    if (s.index >= c.num_hidden_layers - c.num_kv_shared_layers && !s.kv_shared) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: layer ", s.index, " shares K/V but no earlier non-shared layer has its attention type"));
+    }
+  }
+  ASSIGN_OR_RETURN(m->weights_, LoadTextWeights(*m->ckpt_, c, m->specs_));
+  const int64_t ple_width = static_cast<int64_t>(c.num_hidden_layers) * c.hidden_size_per_layer_input;
+  if (options.per_layer) {
+    if (options.per_layer->row_width() != ple_width) {
+      return absl::InvalidArgumentError(absl::StrCat("per-layer embedding rows have width ",
+                                                     options.per_layer->row_width(), ", the model needs ",
+                                                     ple_width));
+    }
+    m->per_layer_ = std::move(options.per_layer);
+  } else {
+    ASSIGN_OR_RETURN(auto table,
+                     CheckpointPerLayerEmbeddings::Open(model_dir, c.vocab_size_per_layer_input, ple_width));
+    m->per_layer_ = std::move(table);
+  }
+  m->inv_freq_local_ = RopeInverseFrequencies(c.rope_local_base_freq, c.head_dim);
+  m->inv_freq_global_ = RopeInverseFrequencies(c.rope_theta, c.head_dim);
+  spdlog::info("loaded text model from {}: {} layers, hidden {}, vocab {}, {} KV-shared layers", model_dir,
+               c.num_hidden_layers, c.hidden_size, c.vocab_size, c.num_kv_shared_layers);
+  return m;
+}
+
+std::unique_ptr<KvCache> TextModel::NewCache(int64_t max_tokens) const {
+  max_tokens = std::clamp<int64_t>(max_tokens, 1, config_.text.max_position_embeddings);
+  return std::make_unique<KvCache>(config_.text, specs_, max_tokens);
+}
+
+absl::StatusOr<const MultimodalEmbedder*> TextModel::HardEmbedderFor(int id) const {
+  const bool vision = config_.has_vision && id >= config_.vision.vocab_offset &&
+                      id < config_.vision.vocab_offset + config_.vision.vocab_size;
+  const bool audio = config_.has_audio && id >= config_.audio.vocab_offset &&
+                     id < config_.audio.vocab_offset + config_.audio.vocab_size;
+  if (!vision && !audio) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token id ", id, " is beyond the text vocabulary and in no multimodal range"));
+  }
+  std::lock_guard<std::mutex> lock(embedders_mu_);
+  if (!embedders_ckpt_) {
+    ASSIGN_OR_RETURN(embedders_ckpt_, Checkpoint::Open(dir_, {"model.embed_vision.", "model.embed_audio."}));
+  }
+  auto& slot = vision ? vision_embedder_ : audio_embedder_;
+  if (!slot) {
+    ASSIGN_OR_RETURN(slot, MultimodalEmbedder::Load(*embedders_ckpt_,
+                                                    vision ? "model.embed_vision." : "model.embed_audio.",
+                                                    vision ? config_.vision : config_.audio,
+                                                    config_.text.hidden_size));
+  }
+  return slot.get();
+}
+
+absl::Status TextModel::EmbedTokens(absl::Span<const int> ids, float* out) const {
+  const TextConfig& c = config_.text;
+  const int64_t h = c.hidden_size;
+  const float scale = std::sqrt(static_cast<float>(h));
+  const int text_end = config_.has_vision ? config_.vision.vocab_offset
+                                          : (config_.has_audio ? config_.audio.vocab_offset : c.vocab_size);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const int id = ids[i];
+    if (id < 0 || id >= c.vocab_size) {
+      return absl::InvalidArgumentError(absl::StrCat("token id ", id, " at position ", i,
+                                                     " is outside the vocabulary [0, ", c.vocab_size, ")"));
+    }
+    if (id < text_end) {
+      weights_.embed_tokens.RowToF32(id, out + i * h);
+      for (int64_t d = 0; d < h; ++d) out[i * h + d] *= scale;
+    } else {
+      ASSIGN_OR_RETURN(const MultimodalEmbedder* e, HardEmbedderFor(id));
+      RETURN_IF_ERROR(e->EmbedHard({id}, out + i * h));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TextModel::PerLayerInputs(absl::Span<const int> ids, const float* embeds, float* out) const {
+  const TextConfig& c = config_.text;
+  const int64_t n = ids.size(), h = c.hidden_size, ple = c.hidden_size_per_layer_input,
+                width = static_cast<int64_t>(c.num_hidden_layers) * ple;
+  // Token-indexed part: ids outside the per-layer vocabulary (multimodal) use row 0.
+  std::vector<int> rows(ids.begin(), ids.end());
+  for (int& id : rows) {
+    if (id < 0 || id >= c.vocab_size_per_layer_input) id = 0;
+  }
+  std::vector<float> table(static_cast<size_t>(n * width));
+  RETURN_IF_ERROR(per_layer_->Lookup(rows, table.data()));
+  // Projection part: per_layer_model_projection(embeds) / sqrt(hidden), normed per layer.
+  MatMul(embeds, n, weights_.per_layer_model_projection, out);
+  const float proj_scale = 1.0f / std::sqrt(static_cast<float>(h));
+  for (int64_t i = 0; i < n * width; ++i) out[i] *= proj_scale;
+  RmsNorm(out, n * c.num_hidden_layers, ple, weights_.per_layer_projection_norm.data(), c.rms_norm_eps, out);
+  const float table_scale = std::sqrt(static_cast<float>(ple));
+  const float mix = 1.0f / std::sqrt(2.0f);
+  for (int64_t i = 0; i < n * width; ++i) out[i] = (out[i] + table[i] * table_scale) * mix;
+  return absl::OkStatus();
+}
+
+void TextModel::InitialStreams(const float* embeds, int64_t n, std::vector<float>& streams) const {
+  const TextConfig& c = config_.text;
+  const int64_t h = c.hidden_size, plane = n * h;
+  streams.assign(static_cast<size_t>(c.altup_num_inputs * plane), 0.0f);
+  std::copy(embeds, embeds + plane, streams.begin());
+  for (int s = 1; s < c.altup_num_inputs; ++s) {
+    float* dst = streams.data() + s * plane;
+    MatMul(embeds, n, weights_.altup_projections[s - 1], dst);
+    MatchMagnitude(dst, embeds, n, h);
+  }
+}
+
+void TextModel::FinalHidden(const std::vector<float>& streams, int64_t n, float* out) const {
+  const TextConfig& c = config_.text;
+  const int64_t h = c.hidden_size, plane = n * h;
+  std::copy(streams.begin(), streams.begin() + plane, out);
+  std::vector<float> tmp(plane);
+  for (int s = 1; s < c.altup_num_inputs; ++s) {
+    MatMul(streams.data() + s * plane, n, weights_.altup_unembed_projections[s - 1], tmp.data());
+    MatchMagnitude(tmp.data(), streams.data(), n, h);
+    for (int64_t i = 0; i < plane; ++i) out[i] += tmp[i];
+  }
+  const float inv = 1.0f / static_cast<float>(c.altup_num_inputs);
+  for (int64_t i = 0; i < plane; ++i) out[i] *= inv;
+  RmsNorm(out, n, h, weights_.final_norm.data(), c.rms_norm_eps, out);
+}
+
+absl::StatusOr<ForwardResult> TextModel::Forward(KvCache& cache, absl::Span<const int> ids,
+                                                 const SoftTokenRows* soft,
+                                                 const ForwardOptions& options) const {
+  const TextConfig& c = config_.text;
+  const int64_t n = ids.size(), h = c.hidden_size, p0 = cache.length();
+  if (n == 0) return absl::InvalidArgumentError("no tokens to run");
+  if (p0 + n > cache.max_tokens()) {
+    return absl::OutOfRangeError(absl::StrCat("sequence of ", p0 + n, " tokens exceeds the cache's limit of ",
+                                              cache.max_tokens(), " tokens"));
+  }
+  std::vector<float> embeds(static_cast<size_t>(n * h));
+  RETURN_IF_ERROR(EmbedTokens(ids, embeds.data()));
+  if (soft) {
+    if (soft->rows.size() != soft->positions.size() * h) {
+      return absl::InvalidArgumentError(absl::StrCat("soft-token rows must be [", soft->positions.size(), ", ",
+                                                     h, "], got ", soft->rows.size(), " values"));
+    }
+    for (size_t i = 0; i < soft->positions.size(); ++i) {
+      const int64_t pos = soft->positions[i];
+      if (pos < 0 || pos >= n) {
+        return absl::InvalidArgumentError(absl::StrCat("soft-token position ", pos, " outside the chunk of ", n));
+      }
+      std::copy_n(soft->rows.data() + i * h, h, embeds.data() + pos * h);
+    }
+  }
+  const int64_t ple_width = static_cast<int64_t>(c.num_hidden_layers) * c.hidden_size_per_layer_input;
+  std::vector<float> per_layer(static_cast<size_t>(n * ple_width));
+  RETURN_IF_ERROR(PerLayerInputs(ids, embeds.data(), per_layer.data()));
+
+  // From here nothing can fail: the cache is only written below.
+  std::vector<float> streams;
+  InitialStreams(embeds.data(), n, streams);
+  ForwardTrace* trace = options.trace;
+  if (trace) {
+    trace->per_layer_inputs = per_layer;
+    trace->initial_streams = streams;
+    trace->streams_after.clear();
+  }
+  std::vector<AttentionContext> contexts(c.num_hidden_layers);
+  for (const LayerSpec& spec : specs_) {
+    LayerInputs in;
+    in.p0 = p0;
+    in.n = n;
+    in.per_layer_input = per_layer.data() + static_cast<int64_t>(spec.index) * c.hidden_size_per_layer_input;
+    in.per_layer_stride = ple_width;
+    in.inv_freq = spec.attention == AttentionType::kFull ? &inv_freq_global_ : &inv_freq_local_;
+    DecoderLayerForward(spec, weights_.layers[spec.index], c, in, cache, contexts, streams);
+    if (trace) trace->streams_after.push_back(streams);
+  }
+  cache.set_length(p0 + n);
+
+  ForwardResult result;
+  std::vector<float> hidden(static_cast<size_t>(n * h));
+  FinalHidden(streams, n, hidden.data());
+  if (options.logits != LogitsFor::kNone) {
+    const int64_t rows = options.logits == LogitsFor::kAll ? n : 1;
+    const float* src = hidden.data() + (n - rows) * h;
+    result.logits.resize(static_cast<size_t>(rows * c.vocab_size));
+    MatMul(src, rows, weights_.embed_tokens, result.logits.data());  // tied LM head
+    if (c.final_logit_softcapping > 0.0f) {
+      SoftCap(result.logits.data(), result.logits.size(), c.final_logit_softcapping);
+    }
+  }
+  if (options.want_hidden) result.last_hidden = std::move(hidden);
+  return result;
+}
+
+}  // namespace gemma3n

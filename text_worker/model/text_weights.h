@@ -1,0 +1,76 @@
+// The text decoder's parameters (model.language_model.*), loaded with shape
+// checks against the config. Large matrices stay bf16 in the mapping; vectors
+// and the tiny AltUp coefficient matrices are f32 copies.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/checkpoint/checkpoint.h"
+#include "common/config/model_config.h"
+#include "common/kernels/weight_matrix.h"
+#include "text_worker/model/layer_spec.h"
+
+namespace gemma3n {
+
+inline constexpr char kTextPrefix[] = "model.language_model.";
+
+struct AttentionWeights {
+  WeightMatrix q_proj;  // [heads * head_dim, hidden]
+  WeightMatrix k_proj;  // [kv_heads * head_dim, hidden]; empty in KV-shared layers
+  WeightMatrix v_proj;  // [kv_heads * head_dim, hidden]; empty in KV-shared layers
+  WeightMatrix o_proj;  // [hidden, heads * head_dim]
+  std::vector<float> q_norm, k_norm;  // [head_dim]
+};
+
+struct MlpWeights {
+  WeightMatrix gate_proj;  // [ffn, hidden]
+  WeightMatrix up_proj;    // [ffn, hidden]
+  WeightMatrix down_proj;  // [hidden, ffn]
+};
+
+struct AltUpWeights {
+  std::vector<float> correct_output_scale;  // [hidden]
+  std::vector<float> correction_coefs;      // [N, N], clipped to +-altup_coef_clip
+  std::vector<float> prediction_coefs;      // [N*N, N]
+  WeightMatrix modality_router;             // [N, hidden]
+  std::vector<float> router_norm;           // [hidden]
+};
+
+struct LaurelWeights {
+  WeightMatrix linear_left;   // [rank, hidden]
+  WeightMatrix linear_right;  // [hidden, rank]
+  std::vector<float> post_norm;  // [hidden]
+};
+
+struct DecoderLayerWeights {
+  AttentionWeights attn;
+  MlpWeights mlp;
+  AltUpWeights altup;
+  LaurelWeights laurel;
+  std::vector<float> input_layernorm, post_attention_layernorm;      // [hidden]
+  std::vector<float> pre_feedforward_layernorm, post_feedforward_layernorm;
+  WeightMatrix per_layer_input_gate;       // [ple_dim, hidden]
+  WeightMatrix per_layer_projection;       // [hidden, ple_dim]
+  std::vector<float> post_per_layer_input_norm;  // [hidden]
+};
+
+struct TextWeights {
+  WeightMatrix embed_tokens;                // [vocab, hidden]; also the tied LM head
+  WeightMatrix per_layer_model_projection;  // [layers * ple_dim, hidden]
+  std::vector<float> per_layer_projection_norm;  // [ple_dim]
+  std::vector<WeightMatrix> altup_projections;          // N-1 x [hidden, hidden]
+  std::vector<WeightMatrix> altup_unembed_projections;  // N-1 x [hidden, hidden]
+  std::vector<float> final_norm;            // [hidden]
+  std::vector<DecoderLayerWeights> layers;
+};
+
+// Loads every text-core tensor except embed_tokens_per_layer (served by the
+// per-layer-embedding source). KV-shared layers' k/v projections are not
+// loaded: they are never used.
+absl::StatusOr<TextWeights> LoadTextWeights(const Checkpoint& ckpt, const TextConfig& config,
+                                            const std::vector<LayerSpec>& specs);
+
+}  // namespace gemma3n
