@@ -100,6 +100,11 @@ absl::StatusOr<const MultimodalEmbedder*> TextModel::HardEmbedderFor(int id) con
   return slot.get();
 }
 
+bool TextModel::multimodal_embedders_loaded() const {
+  std::lock_guard<std::mutex> lock(embedders_mu_);
+  return embedders_ckpt_ != nullptr;
+}
+
 absl::Status TextModel::EmbedTokens(absl::Span<const int> ids, float* out) const {
   const TextConfig& c = config_.text;
   const int64_t h = c.hidden_size;

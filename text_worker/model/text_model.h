@@ -84,6 +84,10 @@ class TextModel {
   // the multimodal embedders' hard path), exposed for tests and tools.
   absl::Status EmbedTokens(absl::Span<const int> ids, float* out) const;
 
+  // Whether the vision/audio embedders (model.embed_vision/embed_audio) were
+  // mapped: only after a multimodal token id was embedded.
+  bool multimodal_embedders_loaded() const;
+
  private:
   TextModel() = default;
   absl::Status PerLayerInputs(absl::Span<const int> ids, const float* embeds, float* out) const;
