@@ -1,0 +1,50 @@
+// Hugging Face tokenizer.json as Gemma ships it: added tokens matched in the
+// raw text first; the rest normalised (" " -> "▁"), then byte-pair encoded
+// with byte fallback (characters outside the vocabulary become <0xXX> byte
+// tokens). Decoding: "▁" -> " ", byte tokens -> bytes, fused.
+// The file is parsed with simdjson: the real one is 33 MB with 262,144
+// pieces and 514,906 merges, and loads in a fraction of a second.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "common/tokenizer/special_token_splitter.h"
+#include "common/tokenizer/tokenizer.h"
+
+namespace gemma3n {
+
+class HfBpeTokenizer : public Tokenizer {
+ public:
+  static absl::StatusOr<std::unique_ptr<HfBpeTokenizer>> Load(const std::string& path);
+
+ protected:
+  std::vector<int> EncodeOrdinary(absl::string_view text) const override;
+  std::string DecodeOrdinary(absl::Span<const int> ids) const override;
+  int model_vocab_size() const override { return static_cast<int>(pieces_.size()); }
+  std::optional<int> ModelPieceToId(absl::string_view piece) const override;
+  std::string ModelIdToPiece(int id) const override { return pieces_[id]; }
+
+ private:
+  struct Merge {
+    int rank;
+    int result;
+  };
+  static uint64_t PairKey(int a, int b) { return (static_cast<uint64_t>(a) << 32) | static_cast<uint32_t>(b); }
+  // BPE of one normalised segment (no added tokens inside).
+  void EncodeSegment(const std::string& normalized, std::vector<int>& out) const;
+
+  std::vector<std::string> pieces_;                  // id -> piece
+  absl::flat_hash_map<absl::string_view, int> vocab_;  // piece -> id, keys view pieces_
+  absl::flat_hash_map<uint64_t, Merge> merges_;      // (left id, right id) -> merge
+  int byte_ids_[256];                                // <0xXX> pieces
+  SpecialTokenSplitter added_;                       // the file's added tokens
+  std::vector<bool> is_added_;                       // id -> is an added token
+  int unk_id_ = -1;
+};
+
+}  // namespace gemma3n

