@@ -118,10 +118,10 @@ absl::StatusOr<TensorInfo> Checkpoint::Get(const std::string& name) const {
   auto it = tensors_.find(name);
   if (it == tensors_.end()) {
     if (!Visible(name)) {
-      return absl::FailedPreconditionError(absl::StrCat("tensor ", name, " is outside this component's prefixes (",
+      return absl::FailedPreconditionError(absl::StrCat("tensor '", name, "' is outside this component's prefixes (",
                                               absl::StrJoin(prefixes_, ", "), ")"));
     }
-    return absl::NotFoundError(absl::StrCat("tensor ", name, " not found in checkpoint ", dir_));
+    return absl::NotFoundError(absl::StrCat("tensor '", name, "' not found in checkpoint ", dir_));
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -135,7 +135,7 @@ absl::StatusOr<TensorInfo> Checkpoint::Get(const std::string& name, const std::v
   if (t.shape != shape) {
     TensorInfo expected;
     expected.shape = shape;
-    return absl::InvalidArgumentError(absl::StrCat("tensor ", name, " in ", t.file, " has shape ", t.ShapeString(),
+    return absl::InvalidArgumentError(absl::StrCat("tensor '", name, "' in ", t.file, " has shape ", t.ShapeString(),
                                                    ", expected ", expected.ShapeString()));
   }
   return t;
