@@ -63,7 +63,7 @@ absl::Status RunGenerate(const std::vector<std::string>& argv) {
   if (args.Has("ids")) {
     ASSIGN_OR_RETURN(prompt, ParseIdList(*args.Get("ids")));
   } else if (args.Has("raw")) {
-    ASSIGN_OR_RETURN(prompt, tokenizer->Encode(*args.Get("prompt"), /*add_bos=*/true));
+    prompt = tokenizer->Encode(*args.Get("prompt"), /*add_bos=*/true);
   } else {
     ChatMessage user;
     user.role = "user";

@@ -24,7 +24,7 @@ absl::Status RunTokenize(const std::vector<std::string>& argv) {
   } else {
     ASSIGN_OR_RETURN(tokenizer, Tokenizer::Load(*args.Get("tokenizer")));
   }
-  ASSIGN_OR_RETURN(std::vector<int> ids, tokenizer->Encode(text, /*add_bos=*/!args.Has("no-bos")));
+  const std::vector<int> ids = tokenizer->Encode(text, /*add_bos=*/!args.Has("no-bos"));
   std::printf("%s\n", absl::StrJoin(ids, ",").c_str());
   return absl::OkStatus();
 }

@@ -1,0 +1,142 @@
+// gemma3n-inspect end to end: its outputs against the goldens, and clear
+// errors (never a crash) for bad flags, ids and model directories.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/io/npy.h"
+#include "gtest/gtest.h"
+#include "tests/support/golden.h"
+
+namespace gemma3n {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::GoldenFile;
+using testing::MaxAbsDiff;
+using testing::TinyModelDir;
+
+struct CliRun {
+  int exit_code;
+  std::string out;  // stdout and stderr together
+  std::string stdout_only;
+};
+
+CliRun Inspect(const std::string& args) {
+  const std::string err_file = ::testing::TempDir() + "/inspect_stderr.txt";
+  const std::string cmd = std::string(GEMMA3N_INSPECT_BIN) + " " + args + " 2>" + err_file;
+  CliRun r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.stdout_only.append(buf, n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::ifstream err(err_file);
+  r.out = r.stdout_only + std::string((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  return r;
+}
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+TEST(InspectCliTest, LogitsFullAndDecodeMatchTheGolden) {
+  GoldenFile golden("golden/text/golden.safetensors");
+  GoldenFile ids("golden/text/golden_ids.safetensors");
+  const std::string id_list = absl::StrJoin(ids.Ids("text_long.input_ids"), ",");
+  const std::string out = ::testing::TempDir() + "/logits.npy";
+  for (const std::string mode : {"", " --decode"}) {
+    CliRun r = Inspect("logits --model " + Quote(TinyModelDir()) + " --ids " + id_list + " --out " + out + mode);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    auto npy = ReadNpyAsF32(out);
+    ASSERT_TRUE(npy.ok()) << npy.status();
+    EXPECT_EQ(npy->shape, (std::vector<int64_t>{41, 528}));
+    EXPECT_LE(MaxAbsDiff(npy->data, golden.F32("text_long.logits")), 1e-3f) << mode;
+  }
+}
+
+TEST(InspectCliTest, GenerateGreedyPrintsTheReferenceIdsThenText) {
+  GoldenFile ids("golden/text/golden_ids.safetensors");
+  const std::string prompt = absl::StrJoin(ids.Ids("greedy.prompt_ids"), ",");
+  CliRun r = Inspect("generate --model " + Quote(TinyModelDir()) + " --ids " + prompt + " --max-new 16 --no-stop");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::vector<std::string> lines = absl::StrSplit(r.stdout_only, '\n');
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines[0], absl::StrJoin(ids.Ids("greedy.generated_ids"), ","));
+  EXPECT_NE(r.out.find("tokens/s"), std::string::npos);
+}
+
+TEST(InspectCliTest, GeneratePromptUsesTheChatTemplateAndStops) {
+  CliRun r = Inspect("generate --model " + Quote(TinyModelDir()) + " --prompt 'Hello there' --max-new 8 --seed 3 --temperature 0.7");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  // <bos><start_of_turn>user\nHello there<end_of_turn>\n<start_of_turn>model\n =
+  // 2,6,329,269,8,435,278,296,266,410,390,7,8,6,417,341,8 in the tiny vocabulary.
+  EXPECT_NE(r.out.find("prompt 17 tokens"), std::string::npos) << r.out;
+}
+
+TEST(InspectCliTest, TokenizeWithModelOrTokenizerFile) {
+  CliRun r = Inspect("tokenize --model " + Quote(TinyModelDir()) + " --text 'Hello world'");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.stdout_only, "2,435,278,296,291,279,325\n");
+  r = Inspect("tokenize --tokenizer " + Quote(TinyModelDir() + "/tokenizer.model") + " --text 'Hello world' --no-bos");
+  EXPECT_EQ(r.stdout_only, "435,278,296,291,279,325\n");
+  r = Inspect(std::string("tokenize --tokenizer ") + GEMMA3N_REAL_TOKENIZER + " --text 'Hello, my dog is cute'");
+  EXPECT_EQ(r.stdout_only, "2,9259,236764,1041,4799,563,12864\n") << r.out;
+}
+
+TEST(InspectCliTest, BadInputGivesAClearErrorAndNoCrash) {
+  const std::string model = " --model " + Quote(TinyModelDir());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "usage"},
+      {"frobnicate", "unknown command"},
+      {"logits" + model + " --ids 2,3", "--out"},
+      {"logits" + model + " --ids 2,x,3 --out /tmp/x.npy", "'x'"},
+      {"logits" + model + " --ids 2,99999 --out /tmp/x.npy", "99999"},
+      {"logits" + model + " --ids 2,3 --out /nonexistent/dir/x.npy", "/nonexistent/dir/x.npy"},
+      {"logits --model /nonexistent --ids 2 --out /tmp/x.npy", "/nonexistent"},
+      {"generate" + model + " --ids 2 --max-new ten", "--max-new"},
+      {"generate" + model + " --ids 2 --top-p 3", "top_p"},
+      {"generate" + model + " --ids 2 --prompt hi", "exactly one"},
+      {"generate" + model + " --ids 2 --max-new", "needs a value"},
+      {"generate" + model + " --ids 2 --bogus 1", "unknown flag --bogus"},
+      {"tokenize --text hi", "exactly one"},
+      {"tokenize --tokenizer /nonexistent.json --text hi", "/nonexistent.json"},
+  };
+  for (const auto& [args, expected] : cases) {
+    CliRun r = Inspect(args);
+    EXPECT_TRUE(r.exit_code == 1 || r.exit_code == 2) << args << " -> exit " << r.exit_code << "\n" << r.out;
+    EXPECT_NE(r.out.find(expected), std::string::npos) << args << " -> " << r.out;
+  }
+}
+
+// A checkpoint whose tensor disagrees with its config, or is cut short.
+TEST(InspectCliTest, BadCheckpointNamesTheTensorAndFile) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "bad_model";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const char* f : {"model.safetensors", "tokenizer.model"}) fs::copy(TinyModelDir() + "/" + f, dir / f);
+  std::ifstream in(TinyModelDir() + "/config.json");
+  std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string from = "\"laurel_rank\": 8", to = "\"laurel_rank\": 16";
+  ASSERT_NE(config.find(from), std::string::npos);
+  std::ofstream(dir / "config.json") << config.replace(config.find(from), from.size(), to);
+  CliRun r = Inspect("logits --model " + dir.string() + " --ids 2 --out /tmp/x.npy");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("laurel.linear_left.weight"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[8, 128]"), std::string::npos) << r.out;
+
+  std::ofstream(dir / "config.json") << config.replace(config.find(to), to.size(), from);
+  fs::resize_file(dir / "model.safetensors", fs::file_size(dir / "model.safetensors") / 2);
+  r = Inspect("logits --model " + dir.string() + " --ids 2 --out /tmp/x.npy");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("truncated"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("model.safetensors"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace gemma3n
