@@ -71,7 +71,7 @@ TEST(InspectCliTest, GenerateGreedyPrintsTheReferenceIdsThenText) {
   EXPECT_NE(r.out.find("tokens/s"), std::string::npos);
 }
 
-TEST(InspectCliTest, GeneratePromptUsesTheChatTemplateAndStops) {
+TEST(InspectCliTest, GeneratePromptGoesThroughTheChatTemplate) {
   CliRun r = Inspect("generate --model " + Quote(TinyModelDir()) + " --prompt 'Hello there' --max-new 8 --seed 3 --temperature 0.7");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   // <bos><start_of_turn>user\nHello there<end_of_turn>\n<start_of_turn>model\n =

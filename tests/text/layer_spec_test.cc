@@ -1,0 +1,83 @@
+// The decoder's structure derived from the real E2B/E4B configs: attention
+// pattern, KV-sharing sources, sparsity, RoPE bases; and config validation.
+#include <vector>
+
+#include "common/checkpoint/checkpoint.h"
+#include "common/config/model_config.h"
+#include "gtest/gtest.h"
+#include "tests/support/golden.h"
+#include "text_worker/model/layer_spec.h"
+
+namespace gemma3n {
+namespace {
+
+ModelConfig Load(const std::string& name) {
+  auto j = ReadJsonFile(testing::TestDataPath("real-configs/" + name));
+  EXPECT_TRUE(j.ok()) << j.status();
+  auto c = ParseModelConfig(*j);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return *c;
+}
+
+TEST(LayerSpecTest, E2BSharesKvFromLayers18And19) {
+  const ModelConfig c = Load("gemma-3n-E2B.config.json");
+  EXPECT_EQ(c.eos_token_ids, (std::vector<int>{1, 106}));
+  EXPECT_EQ(c.audio.vocab_offset, 262272);
+  const auto specs = BuildLayerSpecs(c.text);
+  ASSERT_EQ(specs.size(), 30u);
+  for (const LayerSpec& s : specs) {
+    EXPECT_EQ(s.attention == AttentionType::kFull, s.index % 5 == 4) << s.index;
+    EXPECT_EQ(s.rope_base, s.attention == AttentionType::kFull ? 1e6 : 1e4);
+    EXPECT_EQ(s.kv_shared, s.index >= 20) << s.index;
+    if (s.kv_shared) EXPECT_EQ(s.kv_source, s.attention == AttentionType::kFull ? 19 : 18) << s.index;
+    EXPECT_EQ(s.activation_sparsity > 0, s.index < 10);
+    EXPECT_EQ(s.ffn_width, 8192);
+  }
+  EXPECT_NEAR(specs[0].sparsity_std_multiplier, 1.6448536, 1e-6);  // Phi^-1(0.95)
+}
+
+TEST(LayerSpecTest, E4BSharesKvFromLayers18And19) {
+  const ModelConfig c = Load("gemma-3n-E4B.config.json");
+  const auto specs = BuildLayerSpecs(c.text);
+  ASSERT_EQ(specs.size(), 35u);
+  for (const LayerSpec& s : specs) {
+    EXPECT_EQ(s.kv_shared, s.index >= 20) << s.index;
+    if (s.kv_shared) EXPECT_EQ(s.kv_source, s.attention == AttentionType::kFull ? 19 : 18) << s.index;
+  }
+}
+
+TEST(ModelConfigTest, BadConfigsNameTheKey) {
+  auto j = ReadJsonFile(testing::TinyModelDir() + "/config.json");
+  ASSERT_TRUE(j.ok());
+  auto broken = *j;
+  broken["text_config"].erase("hidden_size");
+  EXPECT_NE(ParseModelConfig(broken).status().message().find("hidden_size"), std::string::npos);
+  broken = *j;
+  broken["text_config"]["layer_types"] = {"sliding_attention"};
+  EXPECT_NE(ParseModelConfig(broken).status().message().find("layer_types"), std::string::npos);
+  broken = *j;
+  broken["text_config"]["layer_types"][0] = "linear_attention";
+  EXPECT_NE(ParseModelConfig(broken).status().message().find("linear_attention"), std::string::npos);
+  broken = *j;
+  broken["text_config"]["intermediate_size"] = {1, 2};
+  EXPECT_NE(ParseModelConfig(broken).status().message().find("intermediate_size"), std::string::npos);
+  broken = *j;
+  broken["text_config"]["rope_scaling"] = {{"rope_type", "yarn"}};
+  EXPECT_EQ(ParseModelConfig(broken).status().code(), absl::StatusCode::kUnimplemented);
+  broken = *j;
+  broken["model_type"] = "gemma3";
+  EXPECT_NE(ParseModelConfig(broken).status().message().find("gemma3"), std::string::npos);
+  broken = *j;
+  broken["text_config"]["num_kv_shared_layers"] = 8;
+  EXPECT_FALSE(ParseModelConfig(broken).ok());
+  EXPECT_FALSE(ParseModelConfig(nlohmann::json::array()).ok());
+  // An int intermediate_size applies to every layer.
+  auto ok = *j;
+  ok["text_config"]["intermediate_size"] = 64;
+  auto parsed = ParseModelConfig(ok);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->text.intermediate_size, std::vector<int>(8, 64));
+}
+
+}  // namespace
+}  // namespace gemma3n
