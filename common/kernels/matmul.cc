@@ -18,6 +18,8 @@ namespace {
 // dot kernel; above it, widening blocks of W for sgemm pays off.
 constexpr int64_t kGemmMinRows = 4;
 constexpr int64_t kGemmBlockRows = 256;
+// Multiply-adds below which a kernel runs on the calling thread alone.
+constexpr int64_t kMinParallelWork = 1 << 16;
 
 float DotF32(const float* x, const float* w, int64_t n) {
   float acc = 0.0f;
@@ -26,7 +28,7 @@ float DotF32(const float* x, const float* w, int64_t n) {
 }
 
 void MatVecRows(const float* x, int64_t n, const WeightMatrix& w, float* y) {
-  ThreadPool::Default().ParallelFor(w.rows, [&](int64_t r0, int64_t r1) {
+  ThreadPool::Default().ParallelFor(w.rows, n * w.cols, kMinParallelWork, [&](int64_t r0, int64_t r1) {
     for (int64_t t = 0; t < n; ++t) {
       const float* xt = x + t * w.cols;
       float* yt = y + t * w.rows;
@@ -77,7 +79,7 @@ void MatMul(const float* x, int64_t n, const WeightMatrix& w, float* y) {
   std::vector<float> block(static_cast<size_t>(std::min(kGemmBlockRows, w.rows) * w.cols));
   for (int64_t r0 = 0; r0 < w.rows; r0 += kGemmBlockRows) {
     const int64_t rows = std::min(kGemmBlockRows, w.rows - r0);
-    ThreadPool::Default().ParallelFor(rows, [&](int64_t a, int64_t b) {
+    ThreadPool::Default().ParallelFor(rows, w.cols, kMinParallelWork, [&](int64_t a, int64_t b) {
       for (int64_t r = a; r < b; ++r) {
         const uint16_t* src = w.bf16_row(r0 + r);
         float* dst = block.data() + r * w.cols;

@@ -51,6 +51,15 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
   task_ = nullptr;
 }
 
+void ThreadPool::ParallelFor(int64_t n, int64_t work_per_item, int64_t min_work,
+                             const std::function<void(int64_t, int64_t)>& fn) {
+  if (n * work_per_item < min_work) {
+    if (n > 0) fn(0, n);
+    return;
+  }
+  ParallelFor(n, fn);
+}
+
 void ThreadPool::WorkerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {

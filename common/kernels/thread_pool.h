@@ -24,6 +24,10 @@ class ThreadPool {
   // (the caller's thread takes a share), and returns when all are done.
   // Not reentrant: one ParallelFor at a time per pool.
   void ParallelFor(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
+  // Same, but runs inline when the whole job is below `min_work` units of
+  // `work_per_item` each: waking threads costs more than small jobs take.
+  void ParallelFor(int64_t n, int64_t work_per_item, int64_t min_work,
+                   const std::function<void(int64_t, int64_t)>& fn);
 
   // The process-wide pool used by the kernels; sized by SetDefaultThreads
   // (default: hardware concurrency).

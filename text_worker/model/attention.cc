@@ -45,7 +45,9 @@ void Attend(const float* q, int64_t p0, int64_t n, const AttentionContext& ctx, 
   const int64_t q_row = static_cast<int64_t>(shape.heads) * hd;
   const int64_t kv_row = static_cast<int64_t>(shape.kv_heads) * hd;
   const int group = shape.heads / shape.kv_heads;
-  ThreadPool::Default().ParallelFor(n * shape.heads, [&](int64_t begin, int64_t end) {
+  // Work per (token, head): about two passes over the visible keys.
+  const int64_t per_task = 2 * hd * std::min<int64_t>(ctx.count, shape.sliding ? shape.window : ctx.count);
+  ThreadPool::Default().ParallelFor(n * shape.heads, per_task, 1 << 16, [&](int64_t begin, int64_t end) {
     std::vector<float> scores;
     for (int64_t task = begin; task < end; ++task) {
       const int64_t t = task / shape.heads;

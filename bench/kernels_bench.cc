@@ -1,0 +1,53 @@
+// Kernel micro-benchmarks (Google Benchmark): the matrix products the decoder
+// spends its time in, at the real E2B shapes (hidden 2048, FFN 8192).
+//   build/bin/kernels_bench [--benchmark_filter=MatMul]
+#include <random>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "common/checkpoint/dtype.h"
+#include "common/kernels/matmul.h"
+
+namespace gemma3n {
+namespace {
+
+struct Bf16Matrix {
+  std::vector<uint16_t> data;
+  WeightMatrix view;
+  Bf16Matrix(int64_t rows, int64_t cols) : data(rows * cols) {
+    std::mt19937 rng(1);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    for (auto& v : data) v = F32ToBf16(normal(rng));
+    view.format = WeightMatrix::Format::kBF16;
+    view.rows = rows;
+    view.cols = cols;
+    view.stride = cols;
+    view.data = data.data();
+  }
+};
+
+// args: tokens, rows (out), cols (in)
+void BM_MatMulBf16(benchmark::State& state) {
+  const int64_t n = state.range(0), rows = state.range(1), cols = state.range(2);
+  Bf16Matrix w(rows, cols);
+  std::vector<float> x(n * cols, 0.5f), y(n * rows);
+  for (auto _ : state) {
+    MatMul(x.data(), n, w.view, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["weight_GB/s"] = benchmark::Counter(static_cast<double>(rows * cols * 2) * state.iterations(),
+                                                     benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * rows * cols * state.iterations(),
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_MatMulBf16)
+    ->Args({1, 8192, 2048})    // decode: gate/up projection
+    ->Args({1, 2048, 8192})    // decode: down projection
+    ->Args({128, 8192, 2048})  // prefill of 128 tokens
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+}  // namespace
+}  // namespace gemma3n
+
+BENCHMARK_MAIN();
