@@ -53,6 +53,20 @@ void ExpectStreamsLikeFullDecode(const Tokenizer& t, const std::vector<int>& ids
   EXPECT_EQ(streamed, *full);
 }
 
+// Each case: text, ids (no BOS), the ids with BOS under `bos_key`, decoded.
+void ExpectGoldenCases(const Tokenizer& t, const nlohmann::json& cases, const std::string& bos_key) {
+  for (const auto& c : cases) {
+    const std::string text = c["text"];
+    const auto ids = c["ids"].get<std::vector<int>>();
+    EXPECT_EQ(t.Encode(text, false), ids) << text;
+    EXPECT_EQ(t.Encode(text, true), c[bos_key].get<std::vector<int>>()) << text;
+    auto decoded = t.Decode(ids);
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(*decoded, c["decoded"].get<std::string>()) << text;
+    ExpectStreamsLikeFullDecode(t, ids);
+  }
+}
+
 // ---- the real Gemma tokenizer ----
 
 class RealTokenizerTest : public ::testing::Test {
@@ -77,15 +91,7 @@ TEST_F(RealTokenizerTest, EveryGoldenCaseMatchesExactly) {
   ASSERT_NE(tokenizer_, nullptr);
   const auto cases = ReadJson(TestDataPath("golden/tokenizer/gemma3_cases.json"))["cases"];
   ASSERT_GE(cases.size(), 30u);
-  for (const auto& c : cases) {
-    const std::string text = c["text"];
-    EXPECT_EQ(tokenizer_->Encode(text, false), c["ids"].get<std::vector<int>>()) << text;
-    EXPECT_EQ(tokenizer_->Encode(text, true), c["ids_with_bos"].get<std::vector<int>>()) << text;
-    auto decoded = tokenizer_->Decode(c["ids"].get<std::vector<int>>());
-    ASSERT_TRUE(decoded.ok());
-    EXPECT_EQ(*decoded, c["decoded"].get<std::string>()) << text;
-    ExpectStreamsLikeFullDecode(*tokenizer_, c["ids"].get<std::vector<int>>());
-  }
+  ExpectGoldenCases(*tokenizer_, cases, "ids_with_bos");
 }
 
 TEST_F(RealTokenizerTest, SpecialTokensAndVocabulary) {
@@ -120,15 +126,7 @@ TEST(TinyTokenizerTest, EveryGoldenCaseMatchesExactly) {
   ASSERT_NE(t, nullptr);
   const auto cases = ReadJson(TestDataPath("golden/tokenizer/tiny_tokenizer_golden.json"));
   ASSERT_GE(cases.size(), 20u);
-  for (const auto& c : cases) {
-    const std::string text = c["text"];
-    EXPECT_EQ(t->Encode(text, false), c["ids"].get<std::vector<int>>()) << text;
-    EXPECT_EQ(t->Encode(text, true), c["ids_hf_with_bos"].get<std::vector<int>>()) << text;
-    auto decoded = t->Decode(c["ids"].get<std::vector<int>>());
-    ASSERT_TRUE(decoded.ok());
-    EXPECT_EQ(*decoded, c["decoded"].get<std::string>()) << text;
-    ExpectStreamsLikeFullDecode(*t, c["ids"].get<std::vector<int>>());
-  }
+  ExpectGoldenCases(*t, cases, "ids_hf_with_bos");
 }
 
 TEST(TinyTokenizerTest, StreamingHoldsBackPartialCharacters) {
