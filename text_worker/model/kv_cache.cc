@@ -7,7 +7,7 @@ namespace gemma3n {
 
 KvCache::KvCache(const TextConfig& c, const std::vector<LayerSpec>& specs, int64_t max_tokens)
     : row_(static_cast<int64_t>(c.num_key_value_heads) * c.head_dim), max_tokens_(max_tokens) {
-  stores_.resize(specs.size());
+  stores_.resize(c.num_hidden_layers);
   for (const LayerSpec& s : specs) {
     if (s.kv_shared) continue;
     Store& st = stores_[s.index];

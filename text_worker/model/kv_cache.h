@@ -16,12 +16,15 @@ namespace gemma3n {
 
 class KvCache {
  public:
+  // Stores for the non-shared layers among `specs` (all layers, or the kept
+  // layers of a MatFormer plan).
   KvCache(const TextConfig& config, const std::vector<LayerSpec>& specs, int64_t max_tokens);
 
   int64_t length() const { return length_; }        // tokens stored = next position
   int64_t max_tokens() const { return max_tokens_; }
   void set_length(int64_t n) { length_ = n; }
 
+  bool HasStore(int layer) const { return layer < static_cast<int>(stores_.size()) && stores_[layer].present; }
   bool IsRing(int layer) const { return stores_[layer].ring; }
   // Oldest position still held by `layer`'s store, given length() tokens.
   int64_t OldestRetained(int layer) const;

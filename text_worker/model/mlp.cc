@@ -23,14 +23,16 @@ void GaussianTopK(float* gate, int64_t n, int64_t width, float std_multiplier) {
 }
 
 void MlpForward(const MlpWeights& w, const LayerSpec& spec, const float* x, int64_t n, float* out) {
-  const int64_t f = w.gate_proj.rows;
+  // MatFormer: a narrower layer uses the first f rows of gate/up and the
+  // first f columns of down, as views of the full matrices.
+  const int64_t f = spec.ffn_width;
   std::vector<float> gate(static_cast<size_t>(n * f)), up(static_cast<size_t>(n * f));
-  MatMul(x, n, w.gate_proj, gate.data());
+  MatMul(x, n, w.gate_proj.TopRows(f), gate.data());
   if (spec.activation_sparsity > 0.0f) GaussianTopK(gate.data(), n, f, spec.sparsity_std_multiplier);
   GeluTanh(gate.data(), n * f);
-  MatMul(x, n, w.up_proj, up.data());
+  MatMul(x, n, w.up_proj.TopRows(f), up.data());
   for (size_t i = 0; i < gate.size(); ++i) gate[i] *= up[i];
-  MatMul(gate.data(), n, w.down_proj, out);
+  MatMul(gate.data(), n, w.down_proj.LeftCols(f), out);
 }
 
 }  // namespace gemma3n

@@ -72,9 +72,9 @@ absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& mo
   return m;
 }
 
-std::unique_ptr<KvCache> TextModel::NewCache(int64_t max_tokens) const {
+std::unique_ptr<KvCache> TextModel::NewCache(int64_t max_tokens, const ElasticPlan* plan) const {
   max_tokens = std::clamp<int64_t>(max_tokens, 1, config_.text.max_position_embeddings);
-  return std::make_unique<KvCache>(config_.text, specs_, max_tokens);
+  return std::make_unique<KvCache>(config_.text, plan ? plan->specs : specs_, max_tokens);
 }
 
 absl::StatusOr<const MultimodalEmbedder*> TextModel::HardEmbedderFor(int id) const {
@@ -183,6 +183,12 @@ absl::StatusOr<ForwardResult> TextModel::Forward(KvCache& cache, absl::Span<cons
   const TextConfig& c = config_.text;
   const int64_t n = ids.size(), h = c.hidden_size, p0 = cache.length();
   if (n == 0) return absl::InvalidArgumentError("no tokens to run");
+  const std::vector<LayerSpec>& specs = options.plan ? options.plan->specs : specs_;
+  for (const LayerSpec& spec : specs) {
+    if (!spec.kv_shared && !cache.HasStore(spec.index)) {
+      return absl::FailedPreconditionError("the KV cache was made for another MatFormer profile");
+    }
+  }
   if (p0 + n > cache.max_tokens()) {
     return absl::OutOfRangeError(absl::StrCat("sequence of ", p0 + n, " tokens exceeds the cache's limit of ",
                                               cache.max_tokens(), " tokens"));
@@ -216,7 +222,7 @@ absl::StatusOr<ForwardResult> TextModel::Forward(KvCache& cache, absl::Span<cons
     trace->streams_after.clear();
   }
   std::vector<AttentionContext> contexts(c.num_hidden_layers);
-  for (const LayerSpec& spec : specs_) {
+  for (const LayerSpec& spec : specs) {
     LayerInputs in;
     in.p0 = p0;
     in.n = n;

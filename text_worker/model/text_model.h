@@ -14,6 +14,7 @@
 #include "common/checkpoint/checkpoint.h"
 #include "common/config/model_config.h"
 #include "common/embedder/multimodal_embedder.h"
+#include "text_worker/matformer/elastic_plan.h"
 #include "text_worker/model/kv_cache.h"
 #include "text_worker/model/layer_spec.h"
 #include "text_worker/model/per_layer_embeddings.h"
@@ -42,6 +43,9 @@ struct ForwardOptions {
   LogitsFor logits = LogitsFor::kLast;
   bool want_hidden = false;       // fill ForwardResult::last_hidden
   ForwardTrace* trace = nullptr;  // record intermediates when set
+  // Run a MatFormer sub-model of the loaded weights (null: the full model).
+  // The cache must come from NewCache with the same plan.
+  const ElasticPlan* plan = nullptr;
 };
 
 struct ForwardResult {
@@ -67,7 +71,12 @@ class TextModel {
 
   // A cache for a sequence of at most max_tokens tokens (capped at the
   // model's max_position_embeddings).
-  std::unique_ptr<KvCache> NewCache(int64_t max_tokens) const;
+  std::unique_ptr<KvCache> NewCache(int64_t max_tokens, const ElasticPlan* plan = nullptr) const;
+
+  // A slicing profile checked against this checkpoint (see elastic_plan.h).
+  absl::StatusOr<ElasticPlan> Plan(const SlicingProfile& profile) const {
+    return PlanProfile(config_.text, profile);
+  }
 
   // Runs `ids` at positions [cache.length(), cache.length() + n). On success
   // the cache holds them; on error the cache is unchanged. Errors: empty
