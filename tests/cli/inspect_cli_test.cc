@@ -114,6 +114,54 @@ TEST(InspectCliTest, BadInputGivesAClearErrorAndNoCrash) {
   }
 }
 
+TEST(InspectCliTest, ProfileFlagRunsTheSubModel) {
+  const std::string dir = testing::TestDataPath("matformer-tiny");
+  GoldenFile golden("matformer-tiny/golden.safetensors");
+  GoldenFile ids("matformer-tiny/golden_ids.safetensors");
+  const std::string out = ::testing::TempDir() + "/profile_logits.npy";
+  CliRun r = Inspect("logits --model " + Quote(dir) + " --ids " + absl::StrJoin(ids.Ids("seq_chat.input_ids"), ",") +
+                     " --out " + out + " --profiles " + Quote(dir + "/configs.csv") +
+                     " --profile 'Config for mixed widths (layer-level)' --decode");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto npy = ReadNpyAsF32(out);
+  ASSERT_TRUE(npy.ok());
+  EXPECT_LE(MaxAbsDiff(npy->data, golden.F32("mixed.seq_chat.logits")), 1e-3f);
+
+  r = Inspect("generate --model " + Quote(dir) + " --ids 2 --profile E9");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("E2.54B-layer"), std::string::npos) << r.out;  // lists the known profiles
+  r = Inspect("generate --model " + Quote(dir) + " --ids 2 --profile E2B");  // E4B widths on a tiny model
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("cannot apply"), std::string::npos) << r.out;
+}
+
+TEST(SliceCliTest, WritesACheckpointAndRejectsBadArguments) {
+  const std::string slice = std::string(GEMMA3N_INSPECT_BIN).replace(std::string(GEMMA3N_INSPECT_BIN).rfind("inspect"), 7, "slice");
+  const std::string dir = testing::TestDataPath("matformer-tiny");
+  const fs::path out = fs::path(::testing::TempDir()) / "cli_sliced";
+  fs::remove_all(out);
+  const auto run = [&](const std::string& args) {
+    const std::string cmd = slice + " " + args + " 2>&1";
+    FILE* pipe = popen(cmd.c_str(), "r");
+    std::string text;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) text.append(buf, n);
+    const int status = pclose(pipe);
+    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, text);
+  };
+  auto [code, text] = run("--model " + Quote(dir) + " --profiles " + Quote(dir + "/configs.csv") +
+                          " --profile 'Config for E2B-like model' --out " + out.string());
+  ASSERT_EQ(code, 0) << text;
+  EXPECT_TRUE(fs::exists(out / "model.safetensors.index.json"));
+  std::tie(code, text) = run("--model " + Quote(dir) + " --profile E9 --out /tmp/x");
+  EXPECT_NE(code, 0);
+  EXPECT_NE(text.find("no slicing profile"), std::string::npos) << text;
+  std::tie(code, text) = run("--model " + Quote(dir) + " --out /tmp/x");
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(text.find("--profile"), std::string::npos) << text;
+}
+
 // A checkpoint whose tensor disagrees with its config, or is cut short.
 TEST(InspectCliTest, BadCheckpointNamesTheTensorAndFile) {
   const fs::path dir = fs::path(::testing::TempDir()) / "bad_model";

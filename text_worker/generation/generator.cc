@@ -39,7 +39,7 @@ absl::StatusOr<GenerateResult> Generate(const TextModel& model, absl::Span<const
     return absl::InvalidArgumentError(absl::StrCat("the prompt has ", prompt.size(),
                                                    " tokens; the model's context is ", c.max_position_embeddings));
   }
-  auto cache = model.NewCache(std::min<int64_t>(total, c.max_position_embeddings));
+  auto cache = model.NewCache(std::min<int64_t>(total, c.max_position_embeddings), options.plan);
 
   GenerateResult result;
   result.prompt_tokens = static_cast<int>(prompt.size());
@@ -56,6 +56,7 @@ absl::StatusOr<GenerateResult> Generate(const TextModel& model, absl::Span<const
     const bool last = end == static_cast<int64_t>(prompt.size());
     ForwardOptions fo;
     fo.logits = last ? LogitsFor::kLast : LogitsFor::kNone;
+    fo.plan = options.plan;
     ASSIGN_OR_RETURN(step, model.Forward(*cache, prompt.subspan(begin, end - begin), soft ? &part : nullptr, fo));
   }
 
@@ -79,7 +80,9 @@ absl::StatusOr<GenerateResult> Generate(const TextModel& model, absl::Span<const
       break;
     }
     if (i + 1 == options.max_new_tokens || cache->length() + 1 > cache->max_tokens()) break;
-    ASSIGN_OR_RETURN(step, model.Forward(*cache, {id}, LogitsFor::kLast));
+    ForwardOptions fo;
+    fo.plan = options.plan;
+    ASSIGN_OR_RETURN(step, model.Forward(*cache, {id}, nullptr, fo));
   }
   result.decode_seconds = SecondsSince(decode_start);
   return result;

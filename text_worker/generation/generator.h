@@ -20,6 +20,9 @@ struct GenerateOptions {
   std::vector<int> stop_ids;  // e.g. <eos>, <end_of_turn>; the stop token is not returned
   // Prompt tokens per prefill forward (bounds scratch memory on long prompts).
   int prefill_chunk = 512;
+  // A MatFormer sub-model to run (null: the full model). Fixed for the
+  // sequence's life: its KV cache depends on it.
+  const ElasticPlan* plan = nullptr;
 };
 
 struct GenerateResult {

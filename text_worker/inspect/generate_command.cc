@@ -11,6 +11,7 @@
 #include "common/tokenizer/tokenizer.h"
 #include "text_worker/generation/generator.h"
 #include "text_worker/inspect/commands.h"
+#include "text_worker/inspect/profile_flags.h"
 #include "text_worker/model/text_model.h"
 
 namespace gemma3n::inspect {
@@ -41,7 +42,7 @@ absl::StatusOr<SamplingParams> SamplingFromArgs(const Args& args) {
 absl::Status RunGenerate(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "ids", "prompt", "max-new", "temperature", "top-k", "top-p",
-                                           "min-p", "repetition-penalty", "seed", "threads"},
+                                           "min-p", "repetition-penalty", "seed", "threads", "profile", "profiles"},
                                           {"raw", "no-stop"}));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
   if (args.Has("ids") == args.Has("prompt")) {
@@ -56,6 +57,8 @@ absl::Status RunGenerate(const std::vector<std::string>& argv) {
   options.max_new_tokens = static_cast<int>(max_new);
 
   ASSIGN_OR_RETURN(auto model, TextModel::Load(model_dir));
+  ASSIGN_OR_RETURN(std::optional<ElasticPlan> plan, PlanFromArgs(args, *model));
+  options.plan = plan ? &*plan : nullptr;
   ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, LoadModelTokenizer(model_dir, model->config().raw));
   if (!args.Has("no-stop")) options.stop_ids = model->config().eos_token_ids;
 

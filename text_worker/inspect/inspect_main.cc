@@ -15,15 +15,21 @@ commands:
   tokenize (--model DIR | --tokenizer FILE) --text STR [--no-bos]
       print the token ids, comma-separated
   logits --model DIR --ids 2,17,... --out FILE.npy [--decode] [--threads N]
+         [--profile NAME [--profiles FILE.csv]]
       write the logits of every position, [n_tokens, vocab]; --decode runs
       token by token through the KV cache instead of one full forward
   generate --model DIR (--ids 2,17,... | --prompt STR [--raw]) --max-new N
            [--temperature T] [--top-k K] [--top-p P] [--min-p P]
            [--repetition-penalty R] [--seed S] [--no-stop] [--threads N]
+           [--profile NAME [--profiles FILE.csv]]
       print the generated ids on one line, then the text. --prompt is sent as
       a user turn through the chat template unless --raw. Greedy unless a
       sampling flag is given. Stops at the model's end-of-turn/eos ids unless
       --no-stop.
+
+--profile runs a MatFormer sub-model of the loaded checkpoint: a published
+profile by name or alias (E4B, E2B, E2.54B-layer, E2.98B-block, ...) or a row
+of --profiles FILE.csv (the published CSV format).
 
 Log level: GEMMA3N_LOG_LEVEL=debug|info|warn|error (default info, on stderr).
 )";

@@ -7,12 +7,13 @@
 #include "common/kernels/thread_pool.h"
 #include "common/status/status_macros.h"
 #include "text_worker/inspect/commands.h"
+#include "text_worker/inspect/profile_flags.h"
 #include "text_worker/model/text_model.h"
 
 namespace gemma3n::inspect {
 
 absl::Status RunLogits(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "ids", "out", "threads"}, {"decode"}));
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "ids", "out", "threads", "profile", "profiles"}, {"decode"}));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
   ASSIGN_OR_RETURN(std::string id_text, args.Required("ids"));
   ASSIGN_OR_RETURN(std::string out_path, args.Required("out"));
@@ -22,15 +23,20 @@ absl::Status RunLogits(const std::vector<std::string>& argv) {
 
   ASSIGN_OR_RETURN(auto model, TextModel::Load(model_dir));
   const int64_t vocab = model->text_config().vocab_size;
-  auto cache = model->NewCache(ids.size());
+  ASSIGN_OR_RETURN(std::optional<ElasticPlan> plan, PlanFromArgs(args, *model));
+  ForwardOptions options;
+  options.plan = plan ? &*plan : nullptr;
+  auto cache = model->NewCache(ids.size(), options.plan);
   std::vector<float> logits;
   if (args.Has("decode")) {
+    options.logits = LogitsFor::kLast;
     for (size_t i = 0; i < ids.size(); ++i) {
-      ASSIGN_OR_RETURN(ForwardResult r, model->Forward(*cache, {ids[i]}, LogitsFor::kLast));
+      ASSIGN_OR_RETURN(ForwardResult r, model->Forward(*cache, {ids[i]}, nullptr, options));
       logits.insert(logits.end(), r.logits.begin(), r.logits.end());
     }
   } else {
-    ASSIGN_OR_RETURN(ForwardResult r, model->Forward(*cache, ids, LogitsFor::kAll));
+    options.logits = LogitsFor::kAll;
+    ASSIGN_OR_RETURN(ForwardResult r, model->Forward(*cache, ids, nullptr, options));
     logits = std::move(r.logits);
   }
   RETURN_IF_ERROR(WriteNpyF32(out_path, logits, {static_cast<int64_t>(ids.size()), vocab}));
