@@ -43,6 +43,7 @@ void BM_MatMulBf16(benchmark::State& state) {
 BENCHMARK(BM_MatMulBf16)
     ->Args({1, 8192, 2048})    // decode: gate/up projection
     ->Args({1, 2048, 8192})    // decode: down projection
+    ->Args({1, 65536, 2048})   // decode: 256 MB, far beyond the caches
     ->Args({128, 8192, 2048})  // prefill of 128 tokens
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();

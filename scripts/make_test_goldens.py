@@ -6,6 +6,7 @@ The bundled tiny model is the unified checkpoint of gemma3n-tiny/model/. Its tex
 goldens are those of gemma3n-tiny/text_audio/ (the merge changed no text weight:
 see that README), except text_mm_hard, which embeds vision hard ids through the
 re-initialised embed_vision and so is taken from gemma3n-tiny/model/.
+The real-size audio feature goldens come from real-dims/audio/.
 Plain byte copies of safetensors entries: no value is touched.
 """
 import json
@@ -53,6 +54,14 @@ def main():
     uids = read(shared / "gemma3n-tiny/model/golden_ids.safetensors")
     assert uids["text_mm_hard.input_ids"][2] == ids["text_mm_hard.input_ids"][2]
     write(dst / "golden_ids.safetensors", ids)
+
+    # Audio: the real-size feature goldens (the encoder stages are large; only
+    # the log-mel features and masks are kept here).
+    audio = Path(__file__).resolve().parent.parent / "tests/data/golden/audio"
+    audio.mkdir(parents=True, exist_ok=True)
+    real = read(shared / "real-dims/audio/golden.safetensors")
+    keep = {k: v for k, v in real.items() if k.endswith(".input_features") or k.endswith(".input_features_mask")}
+    write(audio / "real_dims_features.safetensors", keep)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,10 @@
 #include "common/checkpoint/checkpoint.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include <fstream>
 #include <sstream>
@@ -25,6 +29,14 @@ bool IsDir(const std::string& path) {
 }
 
 // A shard name from the index must stay inside the model directory.
+// Tells the kernel the mapped pages of a copied tensor are not needed again.
+void DropFromPageCache(const uint8_t* data, size_t n) {
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) & ~(page - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + n) & ~(page - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 bool SafeShardName(const std::string& name) {
   return !name.empty() && name.find('/') == std::string::npos && name != "." && name != "..";
 }
@@ -44,11 +56,13 @@ absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path) {
 }
 
 absl::StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& dir,
-                                                              std::vector<std::string> prefixes) {
+                                                              std::vector<std::string> prefixes,
+                                                              CheckpointOptions options) {
   if (!IsDir(dir)) return absl::NotFoundError(absl::StrCat("model directory ", dir, " does not exist"));
   auto ckpt = std::unique_ptr<Checkpoint>(new Checkpoint());
   ckpt->dir_ = dir;
   ckpt->prefixes_ = std::move(prefixes);
+  ckpt->options_ = options;
   const std::string config_path = dir + "/config.json";
   if (!IsFile(config_path)) return absl::NotFoundError(absl::StrCat("no config.json in ", dir));
   ASSIGN_OR_RETURN(ckpt->config_, ReadJsonFile(config_path));
@@ -123,11 +137,19 @@ absl::StatusOr<TensorInfo> Checkpoint::Get(const std::string& name) const {
     }
     return absl::NotFoundError(absl::StrCat("tensor '", name, "' not found in checkpoint ", dir_));
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    accessed_.insert(name);
+  std::lock_guard<std::mutex> lock(mu_);
+  accessed_.insert(name);
+  if (!options_.preload || it->second.nbytes == 0) return it->second;
+  auto& copy = copies_[name];
+  if (!copy) {
+    const TensorInfo& t = it->second;
+    copy.reset(new uint8_t[t.nbytes]);
+    std::memcpy(copy.get(), t.data, t.nbytes);
+    DropFromPageCache(t.data, t.nbytes);
   }
-  return it->second;
+  TensorInfo t = it->second;
+  t.data = copy.get();
+  return t;
 }
 
 absl::StatusOr<TensorInfo> Checkpoint::Get(const std::string& name, const std::vector<int64_t>& shape) const {

@@ -22,13 +22,22 @@
 
 namespace gemma3n {
 
+struct CheckpointOptions {
+  // Copy each tensor into process memory when first asked for (and drop its
+  // page-cache pages), instead of reading it through the file mapping. For
+  // weights read again and again (decoding) on machines whose page cache is
+  // not a reliable home for many gigabytes; memory is not doubled.
+  bool preload = false;
+};
+
 class Checkpoint {
  public:
   // `prefixes` empty = every tensor. Fails with a message naming the file for a
   // missing directory, missing/non-JSON config.json, missing weights, a corrupt
   // index or safetensors header.
-  static absl::StatusOr<std::unique_ptr<Checkpoint>> Open(
-      const std::string& dir, std::vector<std::string> prefixes = {});
+  static absl::StatusOr<std::unique_ptr<Checkpoint>> Open(const std::string& dir,
+                                                          std::vector<std::string> prefixes = {},
+                                                          CheckpointOptions options = {});
 
   const std::string& dir() const { return dir_; }
   const nlohmann::json& config() const { return config_; }
@@ -54,8 +63,10 @@ class Checkpoint {
   nlohmann::json config_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, TensorInfo> tensors_;  // visible tensors only
+  CheckpointOptions options_;
   mutable std::mutex mu_;
   mutable std::set<std::string> accessed_;
+  mutable std::map<std::string, std::unique_ptr<uint8_t[]>> copies_;  // preload mode
 };
 
 // Reads and parses a JSON file; errors name the file (and the parse position).

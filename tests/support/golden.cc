@@ -43,6 +43,12 @@ std::vector<int> GoldenFile::Ids(const std::string& name) const {
   return out;
 }
 
+std::vector<uint8_t> GoldenFile::Bytes(const std::string& name) const {
+  const TensorInfo& t = file_->tensors().at(name);
+  EXPECT_EQ(t.dtype, DType::kU8) << name;
+  return std::vector<uint8_t>(t.data, t.data + t.nbytes);
+}
+
 float MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return std::numeric_limits<float>::infinity();
   float m = 0.0f;

@@ -18,6 +18,7 @@ class GoldenFile {
   explicit GoldenFile(const std::string& relative_path);  // dies (test failure) if unreadable
   std::vector<float> F32(const std::string& name) const;
   std::vector<int> Ids(const std::string& name) const;  // I64 -> int
+  std::vector<uint8_t> Bytes(const std::string& name) const;  // U8 as stored
   std::vector<int64_t> Shape(const std::string& name) const;
   bool Has(const std::string& name) const;
 

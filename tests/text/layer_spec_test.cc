@@ -1,5 +1,7 @@
 // The decoder's structure derived from the real E2B/E4B configs: attention
 // pattern, KV-sharing sources, sparsity, RoPE bases; and config validation.
+#include <cstring>
+#include <map>
 #include <vector>
 
 #include "common/checkpoint/checkpoint.h"
@@ -7,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/golden.h"
 #include "text_worker/model/layer_spec.h"
+#include "text_worker/model/text_weights.h"
 
 namespace gemma3n {
 namespace {
@@ -77,6 +80,42 @@ TEST(ModelConfigTest, BadConfigsNameTheKey) {
   auto parsed = ParseModelConfig(ok);
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(parsed->text.intermediate_size, std::vector<int>(8, 64));
+}
+
+}  // namespace
+}  // namespace gemma3n
+
+namespace gemma3n {
+namespace {
+
+// The tensor list used to write random checkpoints is exactly what a real
+// checkpoint of the config holds (names and shapes).
+TEST(TextTensorShapesTest, MatchTheBundledCheckpoint) {
+  auto ckpt = Checkpoint::Open(testing::TinyModelDir(), {"model.language_model."});
+  ASSERT_TRUE(ckpt.ok());
+  auto config = ParseModelConfig((*ckpt)->config());
+  ASSERT_TRUE(config.ok());
+  std::map<std::string, std::vector<int64_t>> expected;
+  for (const auto& name : (*ckpt)->TensorNames()) expected[name] = (*ckpt)->Get(name)->shape;
+  std::map<std::string, std::vector<int64_t>> listed;
+  for (const TensorShape& t : TextTensorShapes(config->text)) listed[t.name] = t.shape;
+  EXPECT_EQ(listed, expected);
+}
+
+TEST(CheckpointPreloadTest, PreloadedTensorsAreCopiesWithTheSameBytes) {
+  CheckpointOptions preload;
+  preload.preload = true;
+  auto mapped = Checkpoint::Open(testing::TinyModelDir(), {"model.language_model."});
+  auto copied = Checkpoint::Open(testing::TinyModelDir(), {"model.language_model."}, preload);
+  ASSERT_TRUE(mapped.ok() && copied.ok());
+  const std::string name = "model.language_model.layers.3.mlp.down_proj.weight";
+  auto a = (*mapped)->Get(name);
+  auto b = (*copied)->Get(name);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->data, b->data);
+  ASSERT_EQ(a->nbytes, b->nbytes);
+  EXPECT_EQ(std::memcmp(a->data, b->data, a->nbytes), 0);
+  EXPECT_EQ((*copied)->Get(name)->data, b->data);  // copied once
 }
 
 }  // namespace

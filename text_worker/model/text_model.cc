@@ -41,7 +41,9 @@ absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& mo
   m->dir_ = model_dir;
   // Text core only: the per-layer table is opened separately (or served by
   // the PLE service), vision/audio never.
-  ASSIGN_OR_RETURN(m->ckpt_, Checkpoint::Open(model_dir, {kTextPrefix}));
+  CheckpointOptions ckpt_options;
+  ckpt_options.preload = options.preload_weights;
+  ASSIGN_OR_RETURN(m->ckpt_, Checkpoint::Open(model_dir, {kTextPrefix}, ckpt_options));
   ASSIGN_OR_RETURN(m->config_, ParseModelConfig(m->ckpt_->config()));
   const TextConfig& c = m->config_.text;
   m->specs_ = BuildLayerSpecs(c);

@@ -58,6 +58,8 @@ class TextModel {
   struct Options {
     // Where per-layer embedding rows come from; null = the checkpoint itself.
     std::shared_ptr<const PerLayerEmbeddings> per_layer;
+    // Copy the text core's weights into memory at load (see CheckpointOptions).
+    bool preload_weights = false;
   };
   static absl::StatusOr<std::unique_ptr<TextModel>> Load(const std::string& model_dir, Options options);
   static absl::StatusOr<std::unique_ptr<TextModel>> Load(const std::string& model_dir) {

@@ -64,6 +64,44 @@ absl::Status LoadLayer(const Checkpoint& ckpt, const TextConfig& c, const LayerS
 
 }  // namespace
 
+std::vector<TensorShape> TextTensorShapes(const TextConfig& c) {
+  const int64_t h = c.hidden_size, hd = c.head_dim, q = c.num_attention_heads * hd,
+                kv = c.num_key_value_heads * hd, n = c.altup_num_inputs, ple = c.hidden_size_per_layer_input,
+                layers = c.num_hidden_layers, r = c.laurel_rank;
+  const std::string p = kTextPrefix;
+  std::vector<TensorShape> out = {
+      {p + "embed_tokens.weight", {c.vocab_size, h}},
+      {p + "embed_tokens_per_layer.weight", {c.vocab_size_per_layer_input, layers * ple}},
+      {p + "per_layer_model_projection.weight", {layers * ple, h}},
+      {p + "per_layer_projection_norm.weight", {ple}},
+      {p + "norm.weight", {h}},
+  };
+  for (int i = 1; i < n; ++i) {
+    out.push_back({absl::StrCat(p, "altup_projections.", i - 1, ".weight"), {h, h}});
+    out.push_back({absl::StrCat(p, "altup_unembed_projections.", i - 1, ".weight"), {h, h}});
+  }
+  for (int i = 0; i < layers; ++i) {
+    const std::string l = absl::StrCat(p, "layers.", i, ".");
+    const int64_t f = c.intermediate_size[i];
+    const std::vector<TensorShape> layer = {
+        {l + "self_attn.q_proj.weight", {q, h}},     {l + "self_attn.k_proj.weight", {kv, h}},
+        {l + "self_attn.v_proj.weight", {kv, h}},    {l + "self_attn.o_proj.weight", {h, q}},
+        {l + "self_attn.q_norm.weight", {hd}},       {l + "self_attn.k_norm.weight", {hd}},
+        {l + "mlp.gate_proj.weight", {f, h}},        {l + "mlp.up_proj.weight", {f, h}},
+        {l + "mlp.down_proj.weight", {h, f}},        {l + "altup.correct_output_scale", {h}},
+        {l + "altup.correction_coefs.weight", {n, n}}, {l + "altup.prediction_coefs.weight", {n * n, n}},
+        {l + "altup.modality_router.weight", {n, h}}, {l + "altup.router_norm.weight", {h}},
+        {l + "laurel.linear_left.weight", {r, h}},   {l + "laurel.linear_right.weight", {h, r}},
+        {l + "laurel.post_laurel_norm.weight", {h}}, {l + "input_layernorm.weight", {h}},
+        {l + "post_attention_layernorm.weight", {h}}, {l + "pre_feedforward_layernorm.weight", {h}},
+        {l + "post_feedforward_layernorm.weight", {h}}, {l + "per_layer_input_gate.weight", {ple, h}},
+        {l + "per_layer_projection.weight", {h, ple}}, {l + "post_per_layer_input_norm.weight", {h}},
+    };
+    out.insert(out.end(), layer.begin(), layer.end());
+  }
+  return out;
+}
+
 absl::StatusOr<TextWeights> LoadTextWeights(const Checkpoint& ckpt, const TextConfig& c,
                                             const std::vector<LayerSpec>& specs) {
   TextWeights w;

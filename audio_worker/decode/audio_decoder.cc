@@ -1,0 +1,138 @@
+#include "audio_worker/decode/audio_decoder.h"
+
+#include <samplerate.h>
+#include <sndfile.h>
+
+#include <algorithm>
+#include <cstring>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+
+namespace gemma3n {
+namespace {
+
+// libsndfile's virtual I/O over a byte buffer.
+struct MemoryFile {
+  absl::Span<const uint8_t> bytes;
+  sf_count_t pos = 0;
+};
+
+sf_count_t VioLength(void* user) { return static_cast<sf_count_t>(static_cast<MemoryFile*>(user)->bytes.size()); }
+sf_count_t VioSeek(sf_count_t offset, int whence, void* user) {
+  auto* f = static_cast<MemoryFile*>(user);
+  const sf_count_t size = static_cast<sf_count_t>(f->bytes.size());
+  sf_count_t target = whence == SEEK_SET ? offset : whence == SEEK_CUR ? f->pos + offset : size + offset;
+  f->pos = std::clamp<sf_count_t>(target, 0, size);
+  return f->pos;
+}
+sf_count_t VioRead(void* out, sf_count_t count, void* user) {
+  auto* f = static_cast<MemoryFile*>(user);
+  const sf_count_t n = std::min<sf_count_t>(count, static_cast<sf_count_t>(f->bytes.size()) - f->pos);
+  if (n <= 0) return 0;
+  std::memcpy(out, f->bytes.data() + f->pos, static_cast<size_t>(n));
+  f->pos += n;
+  return n;
+}
+sf_count_t VioWrite(const void*, sf_count_t, void*) { return 0; }
+sf_count_t VioTell(void* user) { return static_cast<MemoryFile*>(user)->pos; }
+
+std::string FormatName(int format) {
+  SF_FORMAT_INFO major{}, minor{};
+  major.format = format & SF_FORMAT_TYPEMASK;
+  minor.format = format & SF_FORMAT_SUBMASK;
+  sf_command(nullptr, SFC_GET_FORMAT_INFO, &major, sizeof major);
+  sf_command(nullptr, SFC_GET_FORMAT_INFO, &minor, sizeof minor);
+  return absl::StrCat(major.name ? major.name : "?", " / ", minor.name ? minor.name : "?");
+}
+
+// libsndfile accepts a WAV/AIFF whose data chunk is cut short and quietly
+// reads what is there; its log says "data : <declared> (should be <present>)".
+// A cut recording is an error the sender should hear about.
+bool DataChunkTruncated(SNDFILE* sf, int64_t* declared, int64_t* present) {
+  char log[8192] = {0};
+  sf_command(sf, SFC_GET_LOG_INFO, log, sizeof log);
+  static const std::regex kLine(R"(data\s*:\s*(\d+)\s*\(should be (\d+)\))");
+  std::cmatch m;
+  if (!std::regex_search(log, m, kLine)) return false;
+  *declared = std::stoll(m[1].str());
+  *present = std::stoll(m[2].str());
+  return *present < *declared;
+}
+
+absl::Status Invalid(const std::string& what) { return absl::InvalidArgumentError(absl::StrCat("audio: ", what)); }
+
+}  // namespace
+
+absl::StatusOr<Waveform> DecodeAudio(absl::Span<const uint8_t> bytes, int target_rate, const AudioLimits& limits) {
+  if (bytes.empty()) return Invalid("the audio data is empty");
+  MemoryFile file{bytes, 0};
+  SF_VIRTUAL_IO io{VioLength, VioSeek, VioRead, VioWrite, VioTell};
+  SF_INFO info{};
+  SNDFILE* sf = sf_open_virtual(&io, SFM_READ, &info, &file);
+  if (!sf) {
+    return Invalid(absl::StrCat("not a supported audio file (", sf_strerror(nullptr),
+                                "); send WAV, FLAC, OGG/Vorbis, Opus or MP3"));
+  }
+  struct Closer {
+    SNDFILE* sf;
+    ~Closer() { sf_close(sf); }
+  } closer{sf};
+
+  Waveform w;
+  w.source_rate = info.samplerate;
+  w.source_channels = info.channels;
+  w.source_format = FormatName(info.format);
+  if (info.samplerate < limits.min_sample_rate || info.samplerate > limits.max_sample_rate) {
+    return Invalid(absl::StrCat("sample rate ", info.samplerate, " Hz is outside [", limits.min_sample_rate, ", ",
+                                limits.max_sample_rate, "] Hz"));
+  }
+  if (info.channels < 1 || info.channels > limits.max_channels) {
+    return Invalid(absl::StrCat(info.channels, " channels; at most ", limits.max_channels, " are accepted"));
+  }
+  int64_t declared = 0, present = 0;
+  if (DataChunkTruncated(sf, &declared, &present)) {
+    return Invalid(absl::StrCat("the file is truncated: its header announces ", declared, " bytes of audio, it holds ",
+                                present));
+  }
+  if (info.frames <= 0) return Invalid("the recording has no samples");
+  const double seconds = static_cast<double>(info.frames) / info.samplerate;
+  if (seconds > limits.max_seconds) {
+    return Invalid(absl::StrCat("the recording lasts ", seconds, " s; the limit is ", limits.max_seconds, " s"));
+  }
+
+  std::vector<float> interleaved(static_cast<size_t>(info.frames) * info.channels);
+  const sf_count_t got = sf_readf_float(sf, interleaved.data(), info.frames);
+  if (got < info.frames) {
+    return Invalid(absl::StrCat("the file is truncated: its header announces ", info.frames, " frames, it holds ",
+                                got));
+  }
+  std::vector<float> mono(static_cast<size_t>(got));
+  for (sf_count_t i = 0; i < got; ++i) {
+    float sum = 0.0f;
+    for (int c = 0; c < info.channels; ++c) sum += interleaved[i * info.channels + c];
+    mono[i] = info.channels == 1 ? sum : sum / static_cast<float>(info.channels);
+  }
+
+  w.sample_rate = target_rate;
+  if (info.samplerate == target_rate) {
+    w.samples = std::move(mono);
+    return w;
+  }
+  const double ratio = static_cast<double>(target_rate) / info.samplerate;
+  w.samples.resize(static_cast<size_t>(got * ratio) + 16);
+  SRC_DATA data{};
+  data.data_in = mono.data();
+  data.input_frames = static_cast<long>(got);
+  data.data_out = w.samples.data();
+  data.output_frames = static_cast<long>(w.samples.size());
+  data.src_ratio = ratio;
+  if (int err = src_simple(&data, SRC_SINC_BEST_QUALITY, 1); err != 0) {
+    return absl::InternalError(absl::StrCat("audio: resampling failed: ", src_strerror(err)));
+  }
+  w.samples.resize(static_cast<size_t>(data.output_frames_gen));
+  if (w.samples.empty()) return Invalid("the recording is too short to resample");
+  return w;
+}
+
+}  // namespace gemma3n

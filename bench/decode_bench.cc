@@ -1,0 +1,95 @@
+// gemma3n-decode-bench: prompt processing and generation speed of the text
+// decoder through the library, and the resident memory the process touched,
+// for one model (and optionally one MatFormer profile) per run, so each
+// run's memory is its own. Prints one table row.
+//
+//   build/bin/gemma3n-decode-bench --model DIR [--profile E2B] [--prompt 128] [--generate 32] [--threads 2]
+//       [--preload]   (copy the weights into memory instead of reading them through the mapping)
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "common/cli/args.h"
+#include "common/kernels/thread_pool.h"
+#include "common/logging/log.h"
+#include "common/status/status_macros.h"
+#include "text_worker/matformer/elastic_plan.h"
+#include "text_worker/model/text_model.h"
+
+namespace gemma3n {
+namespace {
+
+// VmRSS / VmHWM of this process, in GB.
+double ProcStatusGb(const std::string& key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1)) / 1e6;  // kB
+  }
+  return 0;
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+absl::Status Run(const std::vector<std::string>& argv) {
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "profile", "prompt", "generate", "threads"}, {"preload"}));
+  ASSIGN_OR_RETURN(std::string dir, args.Required("model"));
+  ASSIGN_OR_RETURN(int64_t prompt_len, args.Int("prompt", 128));
+  ASSIGN_OR_RETURN(int64_t gen_len, args.Int("generate", 32));
+  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
+  if (prompt_len < 1 || gen_len < 1) return absl::InvalidArgumentError("--prompt and --generate must be >= 1");
+  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
+
+  const auto load_start = std::chrono::steady_clock::now();
+  TextModel::Options model_options;
+  model_options.preload_weights = args.Has("preload");
+  ASSIGN_OR_RETURN(auto model, TextModel::Load(dir, model_options));
+  const double load_s = Seconds(load_start);
+  std::optional<ElasticPlan> plan;
+  std::string label = "full";
+  if (auto name = args.Get("profile")) {
+    ASSIGN_OR_RETURN(SlicingProfile profile, FindProfile(PublishedProfiles(), *name));
+    ASSIGN_OR_RETURN(plan, model->Plan(profile));
+    label = profile.alias;
+  }
+  ForwardOptions options;
+  options.plan = plan ? &*plan : nullptr;
+
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> token(1000, 200000);
+  std::vector<int> prompt = {2};
+  while (static_cast<int64_t>(prompt.size()) < prompt_len) prompt.push_back(token(rng));
+  auto cache = model->NewCache(prompt_len + gen_len, options.plan);
+
+  auto start = std::chrono::steady_clock::now();
+  options.logits = LogitsFor::kLast;
+  ASSIGN_OR_RETURN(ForwardResult step, model->Forward(*cache, prompt, nullptr, options));
+  const double prefill_s = Seconds(start);
+  start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < gen_len; ++i) {
+    const int id = static_cast<int>(std::max_element(step.logits.begin(), step.logits.end()) - step.logits.begin());
+    ASSIGN_OR_RETURN(step, model->Forward(*cache, {id}, nullptr, options));
+  }
+  const double decode_s = Seconds(start);
+  std::printf("| %-14s | %4lld | %8.1f | %8.2f | %9.2f | %8.2f | %7.1f |\n", label.c_str(),
+              static_cast<long long>(plan ? plan->kept.size() : model->text_config().num_hidden_layers),
+              prompt_len / prefill_s, gen_len / decode_s, ProcStatusGb("VmRSS"), ProcStatusGb("VmHWM"), load_s);
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace gemma3n
+
+int main(int argc, char** argv) {
+  gemma3n::InitLogging();
+  const absl::Status s = gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc));
+  if (!s.ok()) {
+    std::fprintf(stderr, "gemma3n-decode-bench: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
