@@ -8,6 +8,7 @@
 // or (in the text worker) per-layer-embedding bytes.
 #pragma once
 
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -66,7 +67,10 @@ class Checkpoint {
   CheckpointOptions options_;
   mutable std::mutex mu_;
   mutable std::set<std::string> accessed_;
-  mutable std::map<std::string, std::unique_ptr<uint8_t[]>> copies_;  // preload mode
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  mutable std::map<std::string, std::unique_ptr<uint8_t, FreeDeleter>> copies_;  // preload mode
 };
 
 // Reads and parses a JSON file; errors name the file (and the parse position).
