@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/cli/args.h"
+#include "common/cli/exit_status.h"
 #include "common/kernels/thread_pool.h"
 #include "common/logging/log.h"
 #include "common/status/status_macros.h"
@@ -86,10 +87,5 @@ absl::Status Run(const std::vector<std::string>& argv) {
 
 int main(int argc, char** argv) {
   gemma3n::InitLogging();
-  const absl::Status s = gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc));
-  if (!s.ok()) {
-    std::fprintf(stderr, "gemma3n-decode-bench: %s\n", std::string(s.message()).c_str());
-    return 1;
-  }
-  return 0;
+  return gemma3n::ExitWithStatus("gemma3n-decode-bench", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
 }

@@ -20,6 +20,7 @@
 #include "common/checkpoint/checkpoint.h"
 #include "common/checkpoint/safetensors_writer.h"
 #include "common/cli/args.h"
+#include "common/cli/exit_status.h"
 #include "common/config/model_config.h"
 #include "common/logging/log.h"
 #include "common/status/status_macros.h"
@@ -96,10 +97,5 @@ absl::Status Run(const std::vector<std::string>& argv) {
 
 int main(int argc, char** argv) {
   gemma3n::InitLogging();
-  const absl::Status s = gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc));
-  if (!s.ok()) {
-    std::fprintf(stderr, "gemma3n-make-random-checkpoint: %s\n", std::string(s.message()).c_str());
-    return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  return 0;
+  return gemma3n::ExitWithStatus("gemma3n-make-random-checkpoint", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
 }

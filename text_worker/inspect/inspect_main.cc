@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cli/exit_status.h"
 #include "common/logging/log.h"
 #include "text_worker/inspect/commands.h"
 
@@ -55,9 +56,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gemma3n-inspect: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;
   }
-  if (!status.ok()) {
-    std::fprintf(stderr, "gemma3n-inspect %s: %s\n", command.c_str(), std::string(status.message()).c_str());
-    return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  return 0;
+  return gemma3n::ExitWithStatus("gemma3n-inspect " + command, status);
 }

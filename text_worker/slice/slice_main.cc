@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "common/cli/args.h"
+#include "common/cli/exit_status.h"
 #include "common/logging/log.h"
 #include "common/status/status_macros.h"
 #include "text_worker/matformer/checkpoint_slicer.h"
@@ -46,10 +47,5 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
-  const absl::Status status = Run(args);
-  if (!status.ok()) {
-    std::fprintf(stderr, "gemma3n-slice: %s\n", std::string(status.message()).c_str());
-    return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  return 0;
+  return gemma3n::ExitWithStatus("gemma3n-slice", Run(args));
 }

@@ -1,0 +1,13 @@
+// The process edge of every command-line tool: a status becomes a message on
+// stderr and an exit code (0 ok, 2 for bad arguments or input, 1 otherwise).
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace gemma3n {
+
+int ExitWithStatus(const std::string& tool, const absl::Status& status);
+
+}  // namespace gemma3n
