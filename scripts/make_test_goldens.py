@@ -62,6 +62,11 @@ def main():
     real = read(shared / "real-dims/audio/golden.safetensors")
     keep = {k: v for k, v in real.items() if k.endswith(".input_features") or k.endswith(".input_features_mask")}
     write(audio / "real_dims_features.safetensors", keep)
+    # The real-size encoder: outputs, block probes (to locate a divergence) and
+    # soft tokens; the full per-block tensors stay in ../shared.
+    outputs = {k: v for k, v in real.items()
+               if k.endswith((".encoder_output", ".encoder_output_mask", ".soft_tokens", ".conformer_probes"))}
+    write(audio / "real_dims_encoder.safetensors", outputs)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,49 @@
 
 namespace gemma3n {
 
+std::vector<AudioTensorShape> AudioTowerTensorShapes(const AudioEncoderConfig& c, const EmbedderVocab& vocab,
+                                                     int text_hidden) {
+  const int64_t h = c.hidden_size, hd = h / c.num_heads;
+  const std::string s = "model.audio_tower.subsample_conv_projection.";
+  std::vector<AudioTensorShape> out;
+  int64_t in = 1, f = c.input_feat_size;
+  for (int i = 0; i < 2; ++i) {
+    const int64_t o = c.conv_channels[i];
+    out.push_back({absl::StrCat(s, "conv_", i, ".conv.weight"), {o, in, c.conv_kernel[i][0], c.conv_kernel[i][1]}});
+    out.push_back({absl::StrCat(s, "conv_", i, ".norm.weight"), {o}});
+    f = (f + 2 - c.conv_kernel[i][1]) / c.conv_stride[i][1] + 1;
+    in = o;
+  }
+  out.push_back({s + "input_proj_linear.weight", {h, f * in}});
+  for (int i = 0; i < c.num_layers; ++i) {
+    const std::string p = absl::StrCat("model.audio_tower.conformer.", i, ".");
+    for (const char* ff : {"ffw_layer_start.", "ffw_layer_end."}) {
+      out.push_back({p + ff + "pre_layer_norm.weight", {h}});
+      out.push_back({p + ff + "ffw_layer_1.weight", {4 * h, h}});
+      out.push_back({p + ff + "ffw_layer_2.weight", {h, 4 * h}});
+      out.push_back({p + ff + "post_layer_norm.weight", {h}});
+    }
+    for (const char* m : {"attention.attn.relative_position_embedding.pos_proj.weight", "attention.attn.q_proj.weight",
+                          "attention.attn.k_proj.weight", "attention.attn.v_proj.weight", "attention.post.weight",
+                          "lconv1d.linear_end.weight"}) {
+      out.push_back({p + m, {h, h}});
+    }
+    for (const char* v : {"attention.pre_attn_norm.weight", "attention.post_norm.weight", "lconv1d.pre_layer_norm.weight",
+                          "lconv1d.conv_norm.weight", "norm.weight"}) {
+      out.push_back({p + v, {h}});
+    }
+    out.push_back({p + "attention.attn.per_dim_scale", {hd}});
+    out.push_back({p + "lconv1d.linear_start.weight", {2 * h, h}});
+    out.push_back({p + "lconv1d.depthwise_conv1d.weight", {h, 1, c.conv_kernel_size}});
+  }
+  const std::string e = "model.embed_audio.";
+  out.push_back({e + "embedding.weight", {vocab.vocab_size, vocab.hidden_size}});
+  out.push_back({e + "hard_embedding_norm.weight", {vocab.hidden_size}});
+  out.push_back({e + "soft_embedding_norm.weight", {vocab.hidden_size}});
+  out.push_back({e + "embedding_projection.weight", {text_hidden, vocab.hidden_size}});
+  return out;
+}
+
 absl::StatusOr<std::unique_ptr<AudioEncoder>> AudioEncoder::Load(const std::string& model_dir) {
   auto e = std::unique_ptr<AudioEncoder>(new AudioEncoder());
   ASSIGN_OR_RETURN(e->ckpt_, Checkpoint::Open(model_dir, {"model.audio_tower.", "model.embed_audio."}));
@@ -15,15 +58,17 @@ absl::StatusOr<std::unique_ptr<AudioEncoder>> AudioEncoder::Load(const std::stri
   auto audio = config.find("audio_config");
   if (audio == config.end()) return absl::InvalidArgumentError(absl::StrCat(model_dir, "/config.json has no audio_config"));
   ASSIGN_OR_RETURN(e->config_, ParseAudioEncoderConfig(*audio));
-  ASSIGN_OR_RETURN(ModelConfig model, ParseModelConfig(config));
-  if (!model.has_audio) return absl::InvalidArgumentError("config: no audio embedder vocabulary");
+  ASSIGN_OR_RETURN(EmbedderVocab vocab, ParseEmbedderVocab(*audio));
+  // Only the text width matters here (the embedder's output).
+  const nlohmann::json text = config.value("text_config", nlohmann::json::object());
+  const int text_hidden = text.is_object() ? text.value("hidden_size", 0) : 0;
+  if (text_hidden <= 0) return absl::InvalidArgumentError("config: text_config.hidden_size is missing");
   ASSIGN_OR_RETURN(e->sscp_, LoadSubsampleConv(*e->ckpt_, e->config_));
   for (int i = 0; i < e->config_.num_layers; ++i) {
     ASSIGN_OR_RETURN(ConformerBlockWeights block, LoadConformerBlock(*e->ckpt_, e->config_, i));
     e->blocks_.push_back(std::move(block));
   }
-  ASSIGN_OR_RETURN(e->embedder_, MultimodalEmbedder::Load(*e->ckpt_, "model.embed_audio.", model.audio,
-                                                          model.text.hidden_size));
+  ASSIGN_OR_RETURN(e->embedder_, MultimodalEmbedder::Load(*e->ckpt_, "model.embed_audio.", vocab, text_hidden));
   spdlog::info("loaded audio encoder from {}: {} conformer blocks, width {}", model_dir, e->config_.num_layers,
                e->config_.hidden_size);
   return e;

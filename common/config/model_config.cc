@@ -123,7 +123,9 @@ absl::Status ParseRope(const json& j, TextConfig& c) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<EmbedderVocab> ParseEmbedder(const json& j, const std::string& name) {
+}  // namespace
+
+absl::StatusOr<EmbedderVocab> ParseEmbedderVocab(const json& j) {
   EmbedderVocab e;
   ASSIGN_OR_RETURN(e.vocab_size, RequiredInt(j, "vocab_size"));
   ASSIGN_OR_RETURN(e.vocab_offset, RequiredInt(j, "vocab_offset"));
@@ -131,8 +133,6 @@ absl::StatusOr<EmbedderVocab> ParseEmbedder(const json& j, const std::string& na
   e.rms_norm_eps = Optional<float>(j, "rms_norm_eps", 1e-6f);
   return e;
 }
-
-}  // namespace
 
 absl::StatusOr<TextConfig> ParseTextConfig(const json& j) {
   if (!j.is_object()) return absl::InvalidArgumentError("config: text_config is not an object");
@@ -197,11 +197,11 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const json& j) {
   if (text == j.end()) return Missing("text_config");
   ASSIGN_OR_RETURN(m.text, ParseTextConfig(*text));
   if (auto v = j.find("vision_config"); v != j.end() && v->is_object()) {
-    ASSIGN_OR_RETURN(m.vision, ParseEmbedder(*v, "vision_config"));
+    ASSIGN_OR_RETURN(m.vision, ParseEmbedderVocab(*v));
     m.has_vision = true;
   }
   if (auto a = j.find("audio_config"); a != j.end() && a->is_object()) {
-    ASSIGN_OR_RETURN(m.audio, ParseEmbedder(*a, "audio_config"));
+    ASSIGN_OR_RETURN(m.audio, ParseEmbedderVocab(*a));
     m.has_audio = true;
   }
   m.boi_token_id = Optional<int>(j, "boi_token_id", -1);

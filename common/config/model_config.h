@@ -65,6 +65,9 @@ struct ModelConfig {
   nlohmann::json raw;              // the full document, for the encoders' own fields
 };
 
+// Parses an embedder's slice of a vision_config / audio_config object.
+absl::StatusOr<EmbedderVocab> ParseEmbedderVocab(const nlohmann::json& modality_config);
+
 // Parses a text_config object. Errors name the offending key.
 absl::StatusOr<TextConfig> ParseTextConfig(const nlohmann::json& text_config);
 // Parses a top-level config.json (model_type "gemma3n"); also accepts a bare

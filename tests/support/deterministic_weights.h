@@ -1,0 +1,42 @@
+// The deterministic synthetic weights of the real-dims golden sets
+// (../shared/golden/real-dims/*/README.md, "Weight formula"), written by our
+// own code and checked against the recorded sha256:
+//   key  = fmix32(crc32(name) ^ seed * 0x9E3779B9)
+//   v[j] = ((fmix32(fmix32(j) ^ key) >> 16) - 32768) / 32768
+//   w[j] = bf16_rne(offset + scale * v[j])
+// with (offset, scale) from the tensor's role. One safetensors file, tensors
+// in name order, compact sorted-key header padded to 8 bytes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace gemma3n::testing {
+
+struct WeightRole {
+  float offset = 0.0f;
+  float scale = 0.0f;
+};
+
+struct DeterministicTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+// The audio tower + embed_audio roles of real-dims/audio.
+WeightRole AudioTowerRole(const std::string& name, const std::vector<int64_t>& shape);
+
+absl::Status WriteDeterministicSafetensors(const std::string& path, uint32_t seed,
+                                           std::vector<DeterministicTensor> tensors,
+                                           const std::function<WeightRole(const std::string&, const std::vector<int64_t>&)>& role,
+                                           const std::map<std::string, std::string>& metadata);
+
+// Lowercase hex sha256 of a file (OpenSSL).
+std::string FileSha256(const std::string& path);
+
+}  // namespace gemma3n::testing
