@@ -69,9 +69,16 @@ absl::StatusOr<std::unique_ptr<AudioEncoder>> AudioEncoder::Load(const std::stri
     e->blocks_.push_back(std::move(block));
   }
   ASSIGN_OR_RETURN(e->embedder_, MultimodalEmbedder::Load(*e->ckpt_, "model.embed_audio.", vocab, text_hidden));
+  e->vocab_ = vocab;
   spdlog::info("loaded audio encoder from {}: {} conformer blocks, width {}", model_dir, e->config_.num_layers,
                e->config_.hidden_size);
   return e;
+}
+
+absl::StatusOr<std::vector<float>> AudioEncoder::PaddingEmbedding() const {
+  std::vector<float> row(embedder_->text_hidden_size());
+  RETURN_IF_ERROR(embedder_->EmbedHard({vocab_.vocab_offset + vocab_.vocab_size - 1}, row.data()));
+  return row;
 }
 
 absl::StatusOr<AudioEncoding> AudioEncoder::Encode(const std::vector<float>& features,

@@ -48,6 +48,10 @@ class AudioEncoder {
   absl::StatusOr<AudioEncoding> Encode(const std::vector<float>& features, const std::vector<uint8_t>& valid,
                                        bool keep_stages = false) const;
 
+  // The row that fills padded and missing soft-token slots: embed_audio of
+  // the last audio hard id (the model vocabulary's last id). [text hidden]
+  absl::StatusOr<std::vector<float>> PaddingEmbedding() const;
+
  private:
   AudioEncoder() = default;
   AudioEncoderConfig config_;
@@ -55,6 +59,7 @@ class AudioEncoder {
   SubsampleConvWeights sscp_;
   std::vector<ConformerBlockWeights> blocks_;
   std::unique_ptr<MultimodalEmbedder> embedder_;
+  EmbedderVocab vocab_;
 };
 
 }  // namespace gemma3n

@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include <cmath>
+
+#include "audio_worker/audio_pipeline.h"
 #include "audio_worker/encoder/audio_encoder.h"
 #include "gtest/gtest.h"
 #include "tests/support/golden.h"
@@ -86,6 +89,37 @@ TEST_F(AudioEncoderTest, BadFeaturesAreErrors) {
   EXPECT_EQ(encoder_->Encode({}, {}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(encoder_->Encode(std::vector<float>(100), std::vector<uint8_t>(3, 1)).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace gemma3n
+
+namespace gemma3n {
+namespace {
+
+// Longer than 30 s: one span per 30-second window, each padded to the
+// placeholder count with the padding embedding.
+TEST(AudioPipelineTest, LongRecordingsBecomeSeveralSpans) {
+  auto encoder = AudioEncoder::Load(testing::TinyModelDir());
+  ASSERT_TRUE(encoder.ok());
+  const LogMelExtractor features{LogMelConfig{}};
+  // The tiny model has 12 placeholders per span; a 30 s window gives 188
+  // tokens, so use a model-sized span count for this check.
+  const AudioPipeline pipeline(**encoder, features, 188);
+  std::vector<float> samples(16000 * 70);
+  for (size_t i = 0; i < samples.size(); ++i) samples[i] = 0.3f * std::sin(0.05f * i) * std::sin(0.0003f * i);
+  auto spans = pipeline.EncodeWaveform(samples);
+  ASSERT_TRUE(spans.ok()) << spans.status();
+  EXPECT_EQ(spans->spans, 3);
+  EXPECT_EQ(spans->real_tokens, (std::vector<int64_t>{188, 188, 63}));  // 10 s -> 1000 frames -> 250 -> 63
+  EXPECT_EQ(spans->rows.size(), static_cast<size_t>(3 * 188 * 128));
+  auto pad = (*encoder)->PaddingEmbedding();
+  ASSERT_TRUE(pad.ok());
+  const float* last = spans->rows.data() + (3 * 188 - 1) * 128;
+  EXPECT_EQ(std::vector<float>(last, last + 128), *pad);
+  // A tiny model's span of 12 placeholders cannot hold a 30 s window.
+  const AudioPipeline small(**encoder, features, 12);
+  EXPECT_FALSE(small.EncodeWaveform(samples).ok());
 }
 
 }  // namespace

@@ -162,6 +162,42 @@ TEST(SliceCliTest, WritesACheckpointAndRejectsBadArguments) {
   EXPECT_NE(text.find("--profile"), std::string::npos) << text;
 }
 
+TEST(InspectCliTest, AudioFromWavFilesEndToEnd) {
+  GoldenFile golden("golden/text/golden.safetensors");
+  GoldenFile ids("golden/text/golden_ids.safetensors");
+  const std::string model = " --model " + Quote(TinyModelDir());
+  const std::string out = ::testing::TempDir() + "/audio_logits.npy";
+  for (const std::string clip : {"0", "1"}) {
+    const std::string key = "text_audio_" + clip;
+    CliRun r = Inspect("logits" + model + " --ids " + absl::StrJoin(ids.Ids(key + ".input_ids"), ",") + " --audio " +
+                       Quote(testing::TestDataPath("audio/audio_" + clip + ".wav")) + " --out " + out);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    auto npy = ReadNpyAsF32(out);
+    ASSERT_TRUE(npy.ok());
+    // Own features from the WAV differ from the stored ones by up to 4e-4.
+    EXPECT_LE(MaxAbsDiff(npy->data, golden.F32(key + ".logits")), 2e-3f) << key;
+  }
+  // The chat template puts the audio span before the text, as the reference prompt.
+  CliRun r = Inspect("generate" + model + " --prompt 'Transcribe this audio.' --max-new 4 --audio " +
+                     Quote(testing::TestDataPath("audio/audio_0.wav")));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("prompt 42 tokens"), std::string::npos) << r.out;
+
+  r = Inspect("encode-audio" + model + " --audio " + Quote(testing::TestDataPath("audio/audio_0.wav")) + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto rows = ReadNpyAsF32(out);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->shape, (std::vector<int64_t>{12, 128}));
+  EXPECT_LE(MaxAbsDiff(rows->data, golden.F32("text_audio_0.audio_features_scattered")), 2e-3f);
+
+  r = Inspect("logits" + model + " --ids 2,6,7 --audio " + Quote(testing::TestDataPath("audio/audio_0.wav")) + " --out " + out);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("0 placeholders"), std::string::npos) << r.out;
+  r = Inspect("generate" + model + " --prompt hi --audio " + Quote(TinyModelDir() + "/config.json"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("not a supported audio file"), std::string::npos) << r.out;
+}
+
 // A checkpoint whose tensor disagrees with its config, or is cut short.
 TEST(InspectCliTest, BadCheckpointNamesTheTensorAndFile) {
   const fs::path dir = fs::path(::testing::TempDir()) / "bad_model";

@@ -11,7 +11,9 @@
 #include "common/tokenizer/tokenizer.h"
 #include "text_worker/generation/generator.h"
 #include "text_worker/inspect/commands.h"
+#include "text_worker/inspect/media_flags.h"
 #include "text_worker/inspect/profile_flags.h"
+#include "text_worker/model/soft_tokens.h"
 #include "text_worker/model/text_model.h"
 
 namespace gemma3n::inspect {
@@ -42,7 +44,7 @@ absl::StatusOr<SamplingParams> SamplingFromArgs(const Args& args) {
 absl::Status RunGenerate(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "ids", "prompt", "max-new", "temperature", "top-k", "top-p",
-                                           "min-p", "repetition-penalty", "seed", "threads", "profile", "profiles"},
+                                           "min-p", "repetition-penalty", "seed", "threads", "profile", "profiles", "audio"},
                                           {"raw", "no-stop"}));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
   if (args.Has("ids") == args.Has("prompt")) {
@@ -62,6 +64,7 @@ absl::Status RunGenerate(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, LoadModelTokenizer(model_dir, model->config().raw));
   if (!args.Has("no-stop")) options.stop_ids = model->config().eos_token_ids;
 
+  ASSIGN_OR_RETURN(std::optional<AudioSpans> audio, AudioFromArgs(args, model_dir, model->config()));
   std::vector<int> prompt;
   if (args.Has("ids")) {
     ASSIGN_OR_RETURN(prompt, ParseIdList(*args.Get("ids")));
@@ -70,11 +73,17 @@ absl::Status RunGenerate(const std::vector<std::string>& argv) {
   } else {
     ChatMessage user;
     user.role = "user";
+    for (int i = 0; audio && i < audio->spans; ++i) user.parts.push_back(ChatPart::Audio());
     user.parts.push_back(ChatPart::Text(*args.Get("prompt")));
     ASSIGN_OR_RETURN(prompt, EncodeChat(*tokenizer, {user}, ChatTemplateOptions::ForModel(model->config())));
   }
 
-  ASSIGN_OR_RETURN(GenerateResult result, Generate(*model, prompt, nullptr, options));
+  SoftTokenRows soft;
+  if (audio) {
+    RETURN_IF_ERROR(PlaceSoftTokens(prompt, model->config().audio_token_id, audio->rows.data(),
+                                    audio->spans * audio->rows_per_span, audio->hidden, soft));
+  }
+  ASSIGN_OR_RETURN(GenerateResult result, Generate(*model, prompt, audio ? &soft : nullptr, options));
   ASSIGN_OR_RETURN(std::string text, tokenizer->Decode(result.tokens));
   std::printf("%s\n%s\n", absl::StrJoin(result.tokens, ",").c_str(), text.c_str());
   const double tps = result.tokens.size() > 1 && result.decode_seconds > 0

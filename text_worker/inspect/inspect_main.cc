@@ -16,17 +16,26 @@ commands:
   tokenize (--model DIR | --tokenizer FILE) --text STR [--no-bos]
       print the token ids, comma-separated
   logits --model DIR --ids 2,17,... --out FILE.npy [--decode] [--threads N]
-         [--profile NAME [--profiles FILE.csv]]
+         [--profile NAME [--profiles FILE.csv]] [--audio FILE]...
       write the logits of every position, [n_tokens, vocab]; --decode runs
       token by token through the KV cache instead of one full forward
   generate --model DIR (--ids 2,17,... | --prompt STR [--raw]) --max-new N
            [--temperature T] [--top-k K] [--top-p P] [--min-p P]
            [--repetition-penalty R] [--seed S] [--no-stop] [--threads N]
-           [--profile NAME [--profiles FILE.csv]]
+           [--profile NAME [--profiles FILE.csv]] [--audio FILE]...
       print the generated ids on one line, then the text. --prompt is sent as
       a user turn through the chat template unless --raw. Greedy unless a
       sampling flag is given. Stops at the model's end-of-turn/eos ids unless
       --no-stop.
+
+  encode-audio --model DIR --audio FILE --out FILE.npy
+      write the audio's placeholder rows [spans * audio_soft_tokens_per_image,
+      text hidden]: encoder soft tokens, padded as the model pads them
+
+--audio (repeatable) encodes WAV/FLAC/OGG/MP3 with the checkpoint's audio
+tower; a recording longer than 30 s becomes several spans of 30 s. With
+--prompt each span is an audio part of the user turn, before the text; with
+--ids the ids must hold the placeholder runs (audio_token_id).
 
 --profile runs a MatFormer sub-model of the loaded checkpoint: a published
 profile by name or alias (E4B, E2B, E2.54B-layer, E2.98B-block, ...) or a row
@@ -52,6 +61,8 @@ int main(int argc, char** argv) {
     status = gemma3n::inspect::RunLogits(args);
   } else if (command == "generate") {
     status = gemma3n::inspect::RunGenerate(args);
+  } else if (command == "encode-audio") {
+    status = gemma3n::inspect::RunEncodeAudio(args);
   } else {
     std::fprintf(stderr, "gemma3n-inspect: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;

@@ -7,13 +7,15 @@
 #include "common/kernels/thread_pool.h"
 #include "common/status/status_macros.h"
 #include "text_worker/inspect/commands.h"
+#include "text_worker/inspect/media_flags.h"
 #include "text_worker/inspect/profile_flags.h"
+#include "text_worker/model/soft_tokens.h"
 #include "text_worker/model/text_model.h"
 
 namespace gemma3n::inspect {
 
 absl::Status RunLogits(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "ids", "out", "threads", "profile", "profiles"}, {"decode"}));
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "ids", "out", "threads", "profile", "profiles", "audio"}, {"decode"}));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
   ASSIGN_OR_RETURN(std::string id_text, args.Required("ids"));
   ASSIGN_OR_RETURN(std::string out_path, args.Required("out"));
@@ -26,17 +28,31 @@ absl::Status RunLogits(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(std::optional<ElasticPlan> plan, PlanFromArgs(args, *model));
   ForwardOptions options;
   options.plan = plan ? &*plan : nullptr;
+  SoftTokenRows soft;
+  ASSIGN_OR_RETURN(std::optional<AudioSpans> audio, AudioFromArgs(args, model_dir, model->config()));
+  if (audio) {
+    RETURN_IF_ERROR(PlaceSoftTokens(ids, model->config().audio_token_id, audio->rows.data(),
+                                    audio->spans * audio->rows_per_span, audio->hidden, soft));
+  }
   auto cache = model->NewCache(ids.size(), options.plan);
   std::vector<float> logits;
   if (args.Has("decode")) {
     options.logits = LogitsFor::kLast;
+    size_t next_soft = 0;
     for (size_t i = 0; i < ids.size(); ++i) {
-      ASSIGN_OR_RETURN(ForwardResult r, model->Forward(*cache, {ids[i]}, nullptr, options));
+      SoftTokenRows one;  // this token's soft row, if it is a placeholder
+      if (next_soft < soft.positions.size() && soft.positions[next_soft] == static_cast<int64_t>(i)) {
+        const int64_t h = model->text_config().hidden_size;
+        one.positions = {0};
+        one.rows.assign(soft.rows.begin() + next_soft * h, soft.rows.begin() + (next_soft + 1) * h);
+        ++next_soft;
+      }
+      ASSIGN_OR_RETURN(ForwardResult r, model->Forward(*cache, {ids[i]}, one.positions.empty() ? nullptr : &one, options));
       logits.insert(logits.end(), r.logits.begin(), r.logits.end());
     }
   } else {
     options.logits = LogitsFor::kAll;
-    ASSIGN_OR_RETURN(ForwardResult r, model->Forward(*cache, ids, nullptr, options));
+    ASSIGN_OR_RETURN(ForwardResult r, model->Forward(*cache, ids, soft.positions.empty() ? nullptr : &soft, options));
     logits = std::move(r.logits);
   }
   RETURN_IF_ERROR(WriteNpyF32(out_path, logits, {static_cast<int64_t>(ids.size()), vocab}));
