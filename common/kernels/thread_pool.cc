@@ -1,5 +1,7 @@
 #include "common/kernels/thread_pool.h"
 
+#include <cblas.h>
+
 #include <algorithm>
 #include <memory>
 
@@ -95,6 +97,8 @@ void ThreadPool::SetDefaultThreads(int num_threads) {
   std::lock_guard<std::mutex> lock(g_default_mu);
   g_default_threads = num_threads;
   g_default.reset();
+  // One knob for all compute threads: OpenBLAS (prompt GEMMs) too.
+  if (num_threads > 0) openblas_set_num_threads(num_threads);
 }
 
 }  // namespace gemma3n

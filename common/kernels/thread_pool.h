@@ -30,7 +30,7 @@ class ThreadPool {
                    const std::function<void(int64_t, int64_t)>& fn);
 
   // The process-wide pool used by the kernels; sized by SetDefaultThreads
-  // (default: hardware concurrency).
+  // (default: hardware concurrency), which also sets OpenBLAS's threads.
   static ThreadPool& Default();
   static void SetDefaultThreads(int num_threads);
 

@@ -1,6 +1,7 @@
 #include "tests/support/deterministic_weights.h"
 
 #include <openssl/evp.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -57,7 +58,8 @@ absl::Status WriteDeterministicSafetensors(
   header["__metadata__"] = metadata;
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
-  const std::string tmp = path + ".partial";
+  // Unique per process: parallel test runs may generate the same file.
+  const std::string tmp = absl::StrCat(path, ".partial.", getpid());
   std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
   if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", tmp));
   const uint64_t len = text.size();

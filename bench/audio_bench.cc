@@ -1,0 +1,62 @@
+// gemma3n-audio-bench: real-time factor of the audio path (decode, log-mel,
+// encoder, embedder) for one file, and the process's peak resident memory.
+//   build/bin/gemma3n-audio-bench --model DIR --audio FILE [--threads N] [--repeat 2]
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include "audio_worker/audio_pipeline.h"
+#include "common/checkpoint/checkpoint.h"
+#include "common/cli/args.h"
+#include "common/cli/exit_status.h"
+#include "common/kernels/thread_pool.h"
+#include "common/logging/log.h"
+#include "common/status/status_macros.h"
+
+namespace gemma3n {
+namespace {
+
+double PeakRssGb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1e6;
+  }
+  return 0;
+}
+
+absl::Status Run(const std::vector<std::string>& argv) {
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "audio", "threads", "repeat"}, {}));
+  ASSIGN_OR_RETURN(std::string dir, args.Required("model"));
+  ASSIGN_OR_RETURN(std::string file, args.Required("audio"));
+  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
+  ASSIGN_OR_RETURN(int64_t repeat, args.Int("repeat", 2));
+  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
+  ASSIGN_OR_RETURN(auto encoder, AudioEncoder::Load(dir));
+  const LogMelExtractor features{LogMelConfig{}};
+  ASSIGN_OR_RETURN(nlohmann::json config, ReadJsonFile(dir + "/config.json"));
+  const AudioPipeline pipeline(*encoder, features, config.value("audio_soft_tokens_per_image", 188));
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot read " + file);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  double best = 1e30, seconds = 0;
+  for (int64_t i = 0; i < std::max<int64_t>(1, repeat); ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    ASSIGN_OR_RETURN(AudioSpans spans, pipeline.Encode(bytes));
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    seconds = spans.seconds;
+  }
+  std::printf("%s: %.1f s of audio encoded in %.2f s (best of %lld) with %lld threads: real-time factor %.3f, "
+              "peak RSS %.2f GB\n",
+              file.c_str(), seconds, best, static_cast<long long>(repeat), static_cast<long long>(threads), best / seconds,
+              PeakRssGb());
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace gemma3n
+
+int main(int argc, char** argv) {
+  gemma3n::InitLogging();
+  return gemma3n::ExitWithStatus("gemma3n-audio-bench", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
+}
