@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "audio_worker/audio_pipeline.h"
+#include "bench/proc_status.h"
 #include "common/checkpoint/checkpoint.h"
 #include "common/cli/args.h"
 #include "common/cli/exit_status.h"
@@ -15,15 +16,6 @@
 
 namespace gemma3n {
 namespace {
-
-double PeakRssGb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1e6;
-  }
-  return 0;
-}
 
 absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "audio", "threads", "repeat"}, {}));
@@ -49,7 +41,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   std::printf("%s: %.1f s of audio encoded in %.2f s (best of %lld) with %lld threads: real-time factor %.3f, "
               "peak RSS %.2f GB\n",
               file.c_str(), seconds, best, static_cast<long long>(repeat), static_cast<long long>(threads), best / seconds,
-              PeakRssGb());
+              ProcStatusGb("VmHWM"));
   return absl::OkStatus();
 }
 

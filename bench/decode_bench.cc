@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "bench/proc_status.h"
 #include "common/cli/args.h"
 #include "common/cli/exit_status.h"
 #include "common/kernels/thread_pool.h"
@@ -21,16 +22,6 @@
 
 namespace gemma3n {
 namespace {
-
-// VmRSS / VmHWM of this process, in GB.
-double ProcStatusGb(const std::string& key) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1)) / 1e6;  // kB
-  }
-  return 0;
-}
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();

@@ -12,6 +12,7 @@
 #include "audio_worker/features/log_mel.h"
 #include "common/checkpoint/checkpoint.h"
 #include "gtest/gtest.h"
+#include "tests/audio/sound_files.h"
 #include "tests/support/golden.h"
 
 namespace gemma3n {
@@ -21,10 +22,7 @@ using testing::GoldenFile;
 using testing::MaxAbsDiff;
 using testing::TestDataPath;
 
-std::vector<uint8_t> ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using testing::ReadFileBytes;
 
 LogMelExtractor TinyModelExtractor() {
   auto json = ReadJsonFile(testing::TinyModelDir() + "/preprocessor_config.json");
@@ -40,7 +38,7 @@ TEST(AudioFeaturesTest, TinyGoldenClipsFromTheWavFiles) {
   const LogMelExtractor extractor = TinyModelExtractor();
   for (const auto& [wav, key] : {std::pair<std::string, std::string>{"audio_0.wav", "text_audio_0"},
                                  {"audio_1.wav", "text_audio_1"}}) {
-    auto w = DecodeAudio(ReadBytes(TestDataPath("audio/" + wav)));
+    auto w = DecodeAudio(ReadFileBytes(TestDataPath("audio/" + wav)));
     ASSERT_TRUE(w.ok()) << w.status();
     EXPECT_EQ(w->source_rate, 16000);
     auto f = extractor.Extract(w->samples);
@@ -58,7 +56,7 @@ TEST(AudioFeaturesTest, RealSizeClipsMatchTheReference) {
   GoldenFile golden("golden/audio/real_dims_features.safetensors");
   const LogMelExtractor extractor{LogMelConfig{}};  // the real model's defaults
   for (const std::string clip : {"speech7s", "speech30s"}) {
-    auto w = DecodeAudio(ReadBytes(TestDataPath("audio/" + clip + ".wav")));
+    auto w = DecodeAudio(ReadFileBytes(TestDataPath("audio/" + clip + ".wav")));
     ASSERT_TRUE(w.ok()) << w.status();
     auto f = extractor.Extract(w->samples);
     ASSERT_TRUE(f.ok()) << f.status();
@@ -71,22 +69,13 @@ TEST(AudioFeaturesTest, RealSizeClipsMatchTheReference) {
   }
 }
 
-// Writes `frames` of a sine at `hz` with libsndfile and returns the file bytes.
+// `frames` of a sine at `hz`, amplitude 0.5, on every channel, as a file.
 std::vector<uint8_t> SineFile(int rate, int channels, int frames, double hz, int format) {
-  const std::string path = ::testing::TempDir() + "/sine.snd";
-  SF_INFO info{};
-  info.samplerate = rate;
-  info.channels = channels;
-  info.format = format;
-  SNDFILE* sf = sf_open(path.c_str(), SFM_WRITE, &info);
-  EXPECT_NE(sf, nullptr) << sf_strerror(nullptr);
   std::vector<float> data(static_cast<size_t>(frames) * channels);
   for (int i = 0; i < frames; ++i) {
     for (int c = 0; c < channels; ++c) data[i * channels + c] = 0.5f * std::sin(2 * M_PI * hz * i / rate);
   }
-  sf_writef_float(sf, data.data(), frames);
-  sf_close(sf);
-  return ReadBytes(path);
+  return testing::WriteSoundFile(data, rate, channels, format);
 }
 
 TEST(AudioDecodeTest, ResamplesAndDownmixesOtherFormats) {
@@ -115,10 +104,10 @@ TEST(AudioDecodeTest, BadAudioIsAClearInvalidArgument) {
   expect_invalid(DecodeAudio({}), "empty");
   const std::vector<uint8_t> junk = {'n', 'o', 't', ' ', 'a', 'u', 'd', 'i', 'o', 0, 1, 2, 3};
   expect_invalid(DecodeAudio(junk), "not a supported audio file");
-  std::vector<uint8_t> png = ReadBytes(TestDataPath("golden/text/golden_ids.safetensors"));
-  expect_invalid(DecodeAudio(png), "not a supported audio file");
+  std::vector<uint8_t> safetensors_file = ReadFileBytes(TestDataPath("golden/text/golden_ids.safetensors"));
+  expect_invalid(DecodeAudio(safetensors_file), "not a supported audio file");
 
-  const std::vector<uint8_t> wav = ReadBytes(TestDataPath("audio/audio_0.wav"));
+  const std::vector<uint8_t> wav = ReadFileBytes(TestDataPath("audio/audio_0.wav"));
   std::vector<uint8_t> truncated(wav.begin(), wav.begin() + wav.size() / 2);
   expect_invalid(DecodeAudio(truncated), "truncated");
 

@@ -1,7 +1,7 @@
 // The same recording in other containers, codecs, rates and channel counts
 // gives (nearly) the same features as the 16 kHz mono original.
 #include <samplerate.h>
-#include <sndfile.h>
+#include <sndfile.h>  // format constants
 
 #include <algorithm>
 #include <cmath>
@@ -13,39 +13,14 @@
 #include "audio_worker/decode/audio_decoder.h"
 #include "audio_worker/features/log_mel.h"
 #include "gtest/gtest.h"
+#include "tests/audio/sound_files.h"
 #include "tests/support/golden.h"
 
 namespace gemma3n {
 namespace {
 
-std::vector<uint8_t> ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// Writes samples with libsndfile. Integer formats get the exact 16-bit values
-// (x * 32768), so lossless formats must decode to the same samples.
-std::vector<uint8_t> Write(const std::vector<float>& interleaved, int rate, int channels, int format) {
-  const std::string path = ::testing::TempDir() + "/format_test.snd";
-  SF_INFO info{};
-  info.samplerate = rate;
-  info.channels = channels;
-  info.format = format;
-  SNDFILE* sf = sf_open(path.c_str(), SFM_WRITE, &info);
-  EXPECT_NE(sf, nullptr) << sf_strerror(nullptr);
-  const sf_count_t frames = static_cast<sf_count_t>(interleaved.size() / channels);
-  if ((format & SF_FORMAT_SUBMASK) == SF_FORMAT_FLOAT || (format & SF_FORMAT_SUBMASK) == SF_FORMAT_VORBIS) {
-    double quality = 0.9;  // Vorbis: high quality
-    sf_command(sf, SFC_SET_VBR_ENCODING_QUALITY, &quality, sizeof quality);
-    sf_writef_float(sf, interleaved.data(), frames);
-  } else {
-    std::vector<short> pcm(interleaved.size());
-    for (size_t i = 0; i < pcm.size(); ++i) pcm[i] = static_cast<short>(std::lrint(interleaved[i] * 32768.0f));
-    sf_writef_short(sf, pcm.data(), frames);
-  }
-  sf_close(sf);
-  return ReadBytes(path);
-}
+using testing::ReadFileBytes;
+using testing::WriteSoundFile;
 
 struct Diff {
   float max, mean;
@@ -65,7 +40,7 @@ Diff Compare(const LogMelFeatures& a, const LogMelFeatures& b) {
 }
 
 TEST(AudioFormatsTest, OtherEncodingsOfTheSameClipGiveTheSameFeatures) {
-  auto original = DecodeAudio(ReadBytes(testing::TestDataPath("audio/speech7s.wav")));
+  auto original = DecodeAudio(ReadFileBytes(testing::TestDataPath("audio/speech7s.wav")));
   ASSERT_TRUE(original.ok());
   const LogMelExtractor extractor{LogMelConfig{}};
   auto reference = extractor.Extract(original->samples);
@@ -80,7 +55,7 @@ TEST(AudioFormatsTest, OtherEncodingsOfTheSameClipGiveTheSameFeatures) {
 
   // Lossless: FLAC and float WAV of the same 16-bit samples are identical.
   for (int format : {SF_FORMAT_FLAC | SF_FORMAT_PCM_16, SF_FORMAT_WAV | SF_FORMAT_FLOAT, SF_FORMAT_WAV | SF_FORMAT_PCM_24}) {
-    const Diff d = Compare(features_of(Write(original->samples, 16000, 1, format)), *reference);
+    const Diff d = Compare(features_of(WriteSoundFile(original->samples, 16000, 1, format)), *reference);
     EXPECT_EQ(d.max, 0.0f) << std::hex << format;
   }
 
@@ -91,7 +66,7 @@ TEST(AudioFormatsTest, OtherEncodingsOfTheSameClipGiveTheSameFeatures) {
   // in near-silent bands, where log-mel sits close to its floor); the
   // 44.1 kHz round trip mean < 1e-4, max ~0.01 (log units; the features
   // span about [-11.5, 3]).
-  const Diff vorbis = Compare(features_of(Write(original->samples, 16000, 1, SF_FORMAT_OGG | SF_FORMAT_VORBIS)), *reference);
+  const Diff vorbis = Compare(features_of(WriteSoundFile(original->samples, 16000, 1, SF_FORMAT_OGG | SF_FORMAT_VORBIS)), *reference);
   std::printf("[measure] Vorbis: mean|diff| %.4f, max %.3f\n", vorbis.mean, vorbis.max);
   EXPECT_LT(vorbis.mean, 0.25f);
 
@@ -106,7 +81,7 @@ TEST(AudioFormatsTest, OtherEncodingsOfTheSameClipGiveTheSameFeatures) {
   up.resize(data.output_frames_gen);
   std::vector<float> stereo(up.size() * 2);
   for (size_t i = 0; i < up.size(); ++i) stereo[2 * i] = stereo[2 * i + 1] = up[i];
-  const Diff resampled = Compare(features_of(Write(stereo, 44100, 2, SF_FORMAT_WAV | SF_FORMAT_FLOAT)), *reference);
+  const Diff resampled = Compare(features_of(WriteSoundFile(stereo, 44100, 2, SF_FORMAT_WAV | SF_FORMAT_FLOAT)), *reference);
   std::printf("[measure] 44.1 kHz stereo round trip: mean|diff| %.4f, max %.3f\n", resampled.mean, resampled.max);
   EXPECT_LT(resampled.mean, 0.01f);
   EXPECT_LT(resampled.max, 0.1f);
