@@ -68,6 +68,14 @@ def main():
                if k.endswith((".encoder_output", ".encoder_output_mask", ".soft_tokens", ".conformer_probes"))}
     write(audio / "real_dims_encoder.safetensors", outputs)
 
+    # Vision on the bundled (unified) tiny model: image_0 (image_chat) and
+    # image_1 (image_audio): pixels fed to the tower, its output, soft tokens.
+    vision = Path(__file__).resolve().parent.parent / "tests/data/golden/vision"
+    vision.mkdir(parents=True, exist_ok=True)
+    keys = [c + "." + t for c in ("image_chat", "image_audio")
+            for t in ("pixel_values", "vision_out", "image_soft_tokens")]
+    write(vision / "tiny_vision.safetensors", {k: unified[k] for k in keys})
+
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,52 @@
+// The Gemma 3n vision tower (MobileNet-V5, model.vision_tower.timm_model.*)
+// driven by a VisionSpec, and the vision embedder (model.embed_vision.*):
+// pixels [3, H, W] in [0, 1] -> feature map [out_h * out_w, C] -> soft tokens
+// [out_h * out_w, text hidden]. Loads only those two prefixes.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/checkpoint/checkpoint.h"
+#include "common/embedder/multimodal_embedder.h"
+#include "vision_worker/encoder/block_spec.h"
+#include "vision_worker/encoder/feature_map.h"
+
+namespace gemma3n {
+
+struct VisionEncoding {
+  FeatureMap features;             // MSFA output [out_h, out_w, C] (vision_out)
+  std::vector<float> soft_tokens;  // [out_h * out_w, text hidden], token = row * out_w + col
+  std::map<std::string, FeatureMap> stages;  // "conv_stem", "blocks.S.B" when asked for
+};
+
+class VisionEncoder {
+ public:
+  static absl::StatusOr<std::unique_ptr<VisionEncoder>> Load(const std::string& model_dir);
+  const VisionSpec& spec() const { return spec_; }
+  const Checkpoint& checkpoint() const { return *ckpt_; }
+
+  // pixels NCHW [3, input_h, input_w].
+  absl::StatusOr<VisionEncoding> Encode(const std::vector<float>& pixels, bool keep_stages = false) const;
+
+ private:
+  struct Block;
+  VisionEncoder();
+  FeatureMap RunBlock(const Block& b, const FeatureMap& x) const;
+
+  VisionSpec spec_;
+  std::unique_ptr<Checkpoint> ckpt_;
+  std::vector<float> stem_kernel_, stem_bias_, stem_norm_;
+  std::vector<std::vector<Block>> blocks_;
+  WeightMatrix msfa_exp_, msfa_proj_;
+  std::vector<float> msfa_exp_norm_, msfa_proj_norm_, msfa_norm_;
+  std::unique_ptr<MultimodalEmbedder> embedder_;
+
+ public:
+  ~VisionEncoder();
+};
+
+}  // namespace gemma3n
