@@ -42,6 +42,18 @@ WeightRole AudioTowerRole(const std::string& name, const std::vector<int64_t>& s
   return {0.0f, gain * Bf16Round(static_cast<float>(std::sqrt(3.0 / fan_in)))};
 }
 
+WeightRole VisionTowerRole(const std::string& name, const std::vector<int64_t>& shape) {
+  if (absl::EndsWith(name, "conv_stem.conv.bias")) return {0.0f, 0.25f};
+  if (absl::EndsWith(name, "layer_scale.gamma")) return {0.09375f, 0.046875f};
+  if (absl::EndsWith(name, "embed_vision.embedding.weight")) return {0.0f, 1.0f};
+  if (shape.size() == 1 && absl::EndsWith(name, ".weight")) return {1.0f, 0.09375f};
+  int64_t fan_in = 1;
+  for (size_t i = 1; i < shape.size(); ++i) fan_in *= shape[i];
+  const float gain =
+      absl::EndsWith(name, "attn.query.proj.weight") || absl::EndsWith(name, "attn.key.proj.weight") ? 2.0f : 1.0f;
+  return {0.0f, gain * Bf16Round(static_cast<float>(std::sqrt(3.0 / fan_in)))};
+}
+
 absl::Status WriteDeterministicSafetensors(
     const std::string& path, uint32_t seed, std::vector<DeterministicTensor> tensors,
     const std::function<WeightRole(const std::string&, const std::vector<int64_t>&)>& role,

@@ -30,6 +30,8 @@ struct DeterministicTensor {
 
 // The audio tower + embed_audio roles of real-dims/audio.
 WeightRole AudioTowerRole(const std::string& name, const std::vector<int64_t>& shape);
+// The vision tower + embed_vision roles of real-dims/vision.
+WeightRole VisionTowerRole(const std::string& name, const std::vector<int64_t>& shape);
 
 absl::Status WriteDeterministicSafetensors(const std::string& path, uint32_t seed,
                                            std::vector<DeterministicTensor> tensors,

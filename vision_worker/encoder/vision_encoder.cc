@@ -6,6 +6,7 @@
 #include "common/kernels/ops.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
+#include "vision_worker/encoder/builtin_specs.h"
 
 namespace gemma3n {
 
@@ -66,6 +67,68 @@ void LayerScale(FeatureMap& x, const std::vector<float>& gamma) {
 
 }  // namespace
 
+std::vector<VisionTensorShape> VisionTowerTensorShapes(const VisionSpec& s, const EmbedderVocab& vocab,
+                                                       int text_hidden) {
+  std::vector<VisionTensorShape> out;
+  const std::string p = s.weights_prefix;
+  const auto pw = [&](const std::string& name, int64_t o, int64_t i) { out.push_back({name, {o, i, 1, 1}}); };
+  const auto vec = [&](const std::string& name, int64_t n) { out.push_back({name, {n}}); };
+  out.push_back({p + "conv_stem.conv.weight", {s.stem_out, s.in_chans, s.stem_kernel, s.stem_kernel}});
+  vec(p + "conv_stem.conv.bias", s.stem_out);
+  vec(p + "conv_stem.bn.weight", s.stem_out);
+  for (const auto& stage : s.stages) {
+    for (const VisionBlockSpec& b : stage) {
+      const std::string k = p + b.key_prefix + ".";
+      switch (b.type) {
+        case VisionBlockSpec::Type::kEdgeResidual:
+          out.push_back({k + "conv_exp.weight", {b.mid_chs, b.in_chs, b.exp_kernel, b.exp_kernel}});
+          vec(k + "bn1.weight", b.mid_chs);
+          pw(k + "conv_pwl.weight", b.out_chs, b.mid_chs);
+          vec(k + "bn2.weight", b.out_chs);
+          break;
+        case VisionBlockSpec::Type::kUniversalInvertedResidual:
+          if (b.dw_start_kernel > 0) {
+            out.push_back({k + "dw_start.conv.weight", {b.in_chs, 1, b.dw_start_kernel, b.dw_start_kernel}});
+            vec(k + "dw_start.bn.weight", b.in_chs);
+          }
+          pw(k + "pw_exp.conv.weight", b.mid_chs, b.in_chs);
+          vec(k + "pw_exp.bn.weight", b.mid_chs);
+          if (b.dw_mid_kernel > 0) {
+            out.push_back({k + "dw_mid.conv.weight", {b.mid_chs, 1, b.dw_mid_kernel, b.dw_mid_kernel}});
+            vec(k + "dw_mid.bn.weight", b.mid_chs);
+          }
+          pw(k + "pw_proj.conv.weight", b.out_chs, b.mid_chs);
+          vec(k + "pw_proj.bn.weight", b.out_chs);
+          break;
+        case VisionBlockSpec::Type::kMultiQueryAttention:
+          vec(k + "norm.weight", b.in_chs);
+          pw(k + "attn.query.proj.weight", b.num_heads * b.key_dim, b.in_chs);
+          pw(k + "attn.key.proj.weight", b.key_dim, b.in_chs);
+          pw(k + "attn.value.proj.weight", b.value_dim, b.in_chs);
+          pw(k + "attn.output.proj.weight", b.out_chs, b.num_heads * b.value_dim);
+          if (b.kv_stride > 1) {
+            for (const char* kv : {"key", "value"}) {
+              out.push_back({k + "attn." + kv + ".down_conv.weight", {b.in_chs, 1, b.kv_dw_kernel, b.kv_dw_kernel}});
+              vec(k + "attn." + kv + ".norm.weight", b.in_chs);
+            }
+          }
+          break;
+      }
+      if (b.layer_scale) vec(k + "layer_scale.gamma", b.out_chs);
+    }
+  }
+  pw(p + "msfa.ffn.pw_exp.conv.weight", s.msfa_mid, s.msfa_in);
+  vec(p + "msfa.ffn.pw_exp.bn.weight", s.msfa_mid);
+  pw(p + "msfa.ffn.pw_proj.conv.weight", s.msfa_out, s.msfa_mid);
+  vec(p + "msfa.ffn.pw_proj.bn.weight", s.msfa_out);
+  vec(p + "msfa.norm.weight", s.msfa_out);
+  out.push_back({"model.embed_vision.embedding.weight", {vocab.vocab_size, vocab.hidden_size}});
+  vec("model.embed_vision.hard_embedding_norm.weight", vocab.hidden_size);
+  vec("model.embed_vision.soft_embedding_norm.weight", vocab.hidden_size);
+  out.push_back({"model.embed_vision.embedding_projection.weight", {text_hidden, vocab.hidden_size}});
+  return out;
+}
+
 absl::StatusOr<std::unique_ptr<VisionEncoder>> VisionEncoder::Load(const std::string& model_dir) {
   auto e = std::unique_ptr<VisionEncoder>(new VisionEncoder());
   ASSIGN_OR_RETURN(e->ckpt_, Checkpoint::Open(model_dir, {"model.vision_tower.", "model.embed_vision."}));
@@ -74,12 +137,14 @@ absl::StatusOr<std::unique_ptr<VisionEncoder>> VisionEncoder::Load(const std::st
   if (vision == config.end() || !vision->is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(model_dir, "/config.json has no vision_config"));
   }
+  // A block_spec in the config overrides the built-in spec of the architecture.
   auto spec = vision->find("block_spec");
-  if (spec == vision->end()) {
-    return absl::UnimplementedError(absl::StrCat("vision_config has no block_spec; the built-in spec for '",
-                                                 vision->value("architecture", "?"), "' is not available yet"));
+  if (spec != vision->end()) {
+    ASSIGN_OR_RETURN(e->spec_, ParseVisionSpec(*spec));
+  } else {
+    ASSIGN_OR_RETURN(nlohmann::json builtin, BuiltinVisionSpec(vision->value("architecture", "")));
+    ASSIGN_OR_RETURN(e->spec_, ParseVisionSpec(builtin));
   }
-  ASSIGN_OR_RETURN(e->spec_, ParseVisionSpec(*spec));
   const VisionSpec& s = e->spec_;
   const Checkpoint& ck = *e->ckpt_;
   const std::string p = s.weights_prefix;
