@@ -1,0 +1,41 @@
+#include "vision_worker/image/image_decoder.h"
+
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_FAILURE_USERMSG
+#include "stb_image.h"
+
+namespace gemma3n {
+
+absl::StatusOr<RgbImage> DecodeImage(absl::Span<const uint8_t> bytes, const ImageLimits& limits) {
+  if (bytes.empty()) return absl::InvalidArgumentError("image: the image data is empty");
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) return absl::InvalidArgumentError("image: the file is too large");
+  const int size = static_cast<int>(bytes.size());
+  int w = 0, h = 0, channels = 0;
+  if (!stbi_info_from_memory(bytes.data(), size, &w, &h, &channels)) {
+    return absl::InvalidArgumentError(absl::StrCat("image: not a supported image (", stbi_failure_reason(),
+                                                   "); send JPEG, PNG, BMP or GIF"));
+  }
+  if (w <= 0 || h <= 0) return absl::InvalidArgumentError("image: the image has zero size");
+  if (w > limits.max_side || h > limits.max_side || static_cast<int64_t>(w) * h > limits.max_pixels) {
+    return absl::InvalidArgumentError(absl::StrCat("image: ", w, "x", h, " pixels is more than the limit of ",
+                                                   limits.max_pixels, " pixels"));
+  }
+  std::unique_ptr<stbi_uc, void (*)(void*)> data(stbi_load_from_memory(bytes.data(), size, &w, &h, &channels, 3),
+                                                 stbi_image_free);
+  if (!data) {
+    return absl::InvalidArgumentError(absl::StrCat("image: the image is corrupt or truncated (",
+                                                   stbi_failure_reason(), ")"));
+  }
+  RgbImage image;
+  image.width = w;
+  image.height = h;
+  image.pixels.assign(data.get(), data.get() + static_cast<size_t>(w) * h * 3);
+  return image;
+}
+
+}  // namespace gemma3n
