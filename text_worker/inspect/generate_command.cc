@@ -44,7 +44,7 @@ absl::StatusOr<SamplingParams> SamplingFromArgs(const Args& args) {
 absl::Status RunGenerate(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "ids", "prompt", "max-new", "temperature", "top-k", "top-p",
-                                           "min-p", "repetition-penalty", "seed", "threads", "profile", "profiles", "audio"},
+                                           "min-p", "repetition-penalty", "seed", "threads", "profile", "profiles", "audio", "image"},
                                           {"raw", "no-stop"}));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
   if (args.Has("ids") == args.Has("prompt")) {
@@ -65,6 +65,7 @@ absl::Status RunGenerate(const std::vector<std::string>& argv) {
   if (!args.Has("no-stop")) options.stop_ids = model->config().eos_token_ids;
 
   ASSIGN_OR_RETURN(std::optional<AudioSpans> audio, AudioFromArgs(args, model_dir, model->config()));
+  ASSIGN_OR_RETURN(ImageRows images, ImagesFromArgs(args, model_dir, model->config()));
   std::vector<int> prompt;
   if (args.Has("ids")) {
     ASSIGN_OR_RETURN(prompt, ParseIdList(*args.Get("ids")));
@@ -73,17 +74,15 @@ absl::Status RunGenerate(const std::vector<std::string>& argv) {
   } else {
     ChatMessage user;
     user.role = "user";
+    for (int i = 0; i < images.images; ++i) user.parts.push_back(ChatPart::Image());
     for (int i = 0; audio && i < audio->spans; ++i) user.parts.push_back(ChatPart::Audio());
     user.parts.push_back(ChatPart::Text(*args.Get("prompt")));
     ASSIGN_OR_RETURN(prompt, EncodeChat(*tokenizer, {user}, ChatTemplateOptions::ForModel(model->config())));
   }
 
-  SoftTokenRows soft;
-  if (audio) {
-    RETURN_IF_ERROR(PlaceSoftTokens(prompt, model->config().audio_token_id, audio->rows.data(),
-                                    audio->spans * audio->rows_per_span, audio->hidden, soft));
-  }
-  ASSIGN_OR_RETURN(GenerateResult result, Generate(*model, prompt, audio ? &soft : nullptr, options));
+  ASSIGN_OR_RETURN(SoftTokenRows soft, MediaSoftRows(prompt, model->config(), images, audio));
+  ASSIGN_OR_RETURN(GenerateResult result,
+                   Generate(*model, prompt, soft.positions.empty() ? nullptr : &soft, options));
   ASSIGN_OR_RETURN(std::string text, tokenizer->Decode(result.tokens));
   std::printf("%s\n%s\n", absl::StrJoin(result.tokens, ",").c_str(), text.c_str());
   const double tps = result.tokens.size() > 1 && result.decode_seconds > 0

@@ -16,13 +16,13 @@ commands:
   tokenize (--model DIR | --tokenizer FILE) --text STR [--no-bos]
       print the token ids, comma-separated
   logits --model DIR --ids 2,17,... --out FILE.npy [--decode] [--threads N]
-         [--profile NAME [--profiles FILE.csv]] [--audio FILE]...
+         [--profile NAME [--profiles FILE.csv]] [--image FILE]... [--audio FILE]...
       write the logits of every position, [n_tokens, vocab]; --decode runs
       token by token through the KV cache instead of one full forward
   generate --model DIR (--ids 2,17,... | --prompt STR [--raw]) --max-new N
            [--temperature T] [--top-k K] [--top-p P] [--min-p P]
            [--repetition-penalty R] [--seed S] [--no-stop] [--threads N]
-           [--profile NAME [--profiles FILE.csv]] [--audio FILE]...
+           [--profile NAME [--profiles FILE.csv]] [--image FILE]... [--audio FILE]...
       print the generated ids on one line, then the text. --prompt is sent as
       a user turn through the chat template unless --raw. Greedy unless a
       sampling flag is given. Stops at the model's end-of-turn/eos ids unless
@@ -32,6 +32,9 @@ commands:
       write the audio's placeholder rows [spans * audio_soft_tokens_per_image,
       text hidden]: encoder soft tokens, padded as the model pads them
 
+--image (repeatable) decodes JPEG/PNG/BMP/GIF, resizes to the vision tower's
+input and encodes it into soft tokens; with --prompt each image is an image
+part of the user turn (images, then audio, then the text).
 --audio (repeatable) encodes WAV/FLAC/OGG/MP3 with the checkpoint's audio
 tower; a recording longer than 30 s becomes several spans of 30 s. With
 --prompt each span is an audio part of the user turn, before the text; with

@@ -15,7 +15,7 @@
 namespace gemma3n::inspect {
 
 absl::Status RunLogits(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "ids", "out", "threads", "profile", "profiles", "audio"}, {"decode"}));
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "ids", "out", "threads", "profile", "profiles", "audio", "image"}, {"decode"}));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
   ASSIGN_OR_RETURN(std::string id_text, args.Required("ids"));
   ASSIGN_OR_RETURN(std::string out_path, args.Required("out"));
@@ -28,12 +28,9 @@ absl::Status RunLogits(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(std::optional<ElasticPlan> plan, PlanFromArgs(args, *model));
   ForwardOptions options;
   options.plan = plan ? &*plan : nullptr;
-  SoftTokenRows soft;
   ASSIGN_OR_RETURN(std::optional<AudioSpans> audio, AudioFromArgs(args, model_dir, model->config()));
-  if (audio) {
-    RETURN_IF_ERROR(PlaceSoftTokens(ids, model->config().audio_token_id, audio->rows.data(),
-                                    audio->spans * audio->rows_per_span, audio->hidden, soft));
-  }
+  ASSIGN_OR_RETURN(ImageRows images, ImagesFromArgs(args, model_dir, model->config()));
+  ASSIGN_OR_RETURN(SoftTokenRows soft, MediaSoftRows(ids, model->config(), images, audio));
   auto cache = model->NewCache(ids.size(), options.plan);
   std::vector<float> logits;
   if (args.Has("decode")) {

@@ -9,11 +9,26 @@
 #include "audio_worker/audio_pipeline.h"
 #include "common/cli/args.h"
 #include "common/config/model_config.h"
+#include "text_worker/model/text_model.h"
 
 namespace gemma3n::inspect {
 
 // nullopt without --audio. Files are concatenated as spans in order.
 absl::StatusOr<std::optional<AudioSpans>> AudioFromArgs(const Args& args, const std::string& model_dir,
                                                         const ModelConfig& config);
+
+// --image FILE (repeatable): soft tokens of each image, in order,
+// [images * soft_tokens_per_image, text hidden]; empty without --image.
+struct ImageRows {
+  int images = 0;
+  int64_t rows_per_image = 0;
+  int64_t hidden = 0;
+  std::vector<float> rows;
+};
+absl::StatusOr<ImageRows> ImagesFromArgs(const Args& args, const std::string& model_dir, const ModelConfig& config);
+
+// The soft rows of a prompt's image and audio placeholders.
+absl::StatusOr<SoftTokenRows> MediaSoftRows(absl::Span<const int> ids, const ModelConfig& config,
+                                            const ImageRows& images, const std::optional<AudioSpans>& audio);
 
 }  // namespace gemma3n::inspect

@@ -5,26 +5,62 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <turbojpeg.h>
+
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
 #include "stb_image.h"
 
 namespace gemma3n {
 
+namespace {
+
+bool IsJpeg(absl::Span<const uint8_t> b) { return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+
+absl::Status CheckSize(int w, int h, const ImageLimits& limits) {
+  if (w <= 0 || h <= 0) return absl::InvalidArgumentError("image: the image has zero size");
+  if (w > limits.max_side || h > limits.max_side || static_cast<int64_t>(w) * h > limits.max_pixels) {
+    return absl::InvalidArgumentError(absl::StrCat("image: ", w, "x", h, " pixels is more than the limit of ",
+                                                   limits.max_pixels, " pixels"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RgbImage> DecodeJpeg(absl::Span<const uint8_t> bytes, const ImageLimits& limits) {
+  std::unique_ptr<void, int (*)(tjhandle)> tj(tjInitDecompress(), tjDestroy);
+  if (!tj) return absl::InternalError("image: cannot start the JPEG decoder");
+  int w = 0, h = 0, subsampling = 0, colorspace = 0;
+  if (tjDecompressHeader3(tj.get(), bytes.data(), static_cast<unsigned long>(bytes.size()), &w, &h, &subsampling,
+                          &colorspace) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("image: not a readable JPEG (", tjGetErrorStr2(tj.get()), ")"));
+  }
+  if (absl::Status s = CheckSize(w, h, limits); !s.ok()) return s;
+  RgbImage image;
+  image.width = w;
+  image.height = h;
+  image.pixels.resize(static_cast<size_t>(w) * h * 3);
+  if (tjDecompress2(tj.get(), bytes.data(), static_cast<unsigned long>(bytes.size()), image.pixels.data(), w, 0, h,
+                    TJPF_RGB, 0) != 0 &&
+      tjGetErrorCode(tj.get()) == TJERR_FATAL) {
+    return absl::InvalidArgumentError(absl::StrCat("image: the JPEG is corrupt or truncated (",
+                                                   tjGetErrorStr2(tj.get()), ")"));
+  }
+  return image;
+}
+
+}  // namespace
+
 absl::StatusOr<RgbImage> DecodeImage(absl::Span<const uint8_t> bytes, const ImageLimits& limits) {
   if (bytes.empty()) return absl::InvalidArgumentError("image: the image data is empty");
   if (bytes.size() > static_cast<size_t>(INT32_MAX)) return absl::InvalidArgumentError("image: the file is too large");
+  if (IsJpeg(bytes)) return DecodeJpeg(bytes, limits);
   const int size = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
   if (!stbi_info_from_memory(bytes.data(), size, &w, &h, &channels)) {
     return absl::InvalidArgumentError(absl::StrCat("image: not a supported image (", stbi_failure_reason(),
                                                    "); send JPEG, PNG, BMP or GIF"));
   }
-  if (w <= 0 || h <= 0) return absl::InvalidArgumentError("image: the image has zero size");
-  if (w > limits.max_side || h > limits.max_side || static_cast<int64_t>(w) * h > limits.max_pixels) {
-    return absl::InvalidArgumentError(absl::StrCat("image: ", w, "x", h, " pixels is more than the limit of ",
-                                                   limits.max_pixels, " pixels"));
-  }
+  if (absl::Status s = CheckSize(w, h, limits); !s.ok()) return s;
   std::unique_ptr<stbi_uc, void (*)(void*)> data(stbi_load_from_memory(bytes.data(), size, &w, &h, &channels, 3),
                                                  stbi_image_free);
   if (!data) {

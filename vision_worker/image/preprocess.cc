@@ -12,25 +12,27 @@ struct Taps {
   std::vector<std::vector<float>> weights;
 };
 
+// In float, step for step as torch's antialiased upsampling computes them, so
+// that the rounding back to uint8 agrees as often as possible.
 Taps ComputeTaps(int in, int out) {
   Taps t;
-  const double scale = static_cast<double>(in) / out;
-  const double support = scale >= 1.0 ? scale : 1.0;  // bilinear: half-width 1, widened when shrinking
-  const double inv = scale >= 1.0 ? 1.0 / scale : 1.0;
+  const float scale = static_cast<float>(in) / static_cast<float>(out);
+  const float support = scale >= 1.0f ? 1.0f * scale : 1.0f;  // bilinear: half-width 1, widened when shrinking
+  const float inv = scale >= 1.0f ? 1.0f / scale : 1.0f;
   for (int i = 0; i < out; ++i) {
-    const double center = scale * (i + 0.5);
-    const int lo = std::max(static_cast<int>(center - support + 0.5), 0);
-    const int hi = std::min(static_cast<int>(center + support + 0.5), in);
+    const float center = scale * (static_cast<float>(i) + 0.5f);
+    const int lo = std::max(static_cast<int>(center - support + 0.5f), 0);
+    const int hi = std::min(static_cast<int>(center + support + 0.5f), in);
     std::vector<float> w;
-    double total = 0.0;
+    float total = 0.0f;
     for (int j = lo; j < hi; ++j) {
-      const double x = (j - center + 0.5) * inv;
-      const double v = std::max(0.0, 1.0 - std::fabs(x));
-      w.push_back(static_cast<float>(v));
+      const float x = (static_cast<float>(j) - center + 0.5f) * inv;
+      const float v = std::fabs(x) < 1.0f ? 1.0f - std::fabs(x) : 0.0f;
+      w.push_back(v);
       total += v;
     }
-    if (total > 0) {
-      for (float& v : w) v = static_cast<float>(v / total);
+    if (total != 0.0f) {
+      for (float& v : w) v /= total;
     }
     t.first.push_back(lo);
     t.weights.push_back(std::move(w));
