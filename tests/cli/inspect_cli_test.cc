@@ -198,6 +198,50 @@ TEST(InspectCliTest, AudioFromWavFilesEndToEnd) {
   EXPECT_NE(r.out.find("not a supported audio file"), std::string::npos) << r.out;
 }
 
+TEST(InspectCliTest, ImagesAndAudioFromFilesEndToEnd) {
+  GoldenFile golden("golden/vision/tiny_vision.safetensors");
+  GoldenFile ids("golden/vision/tiny_vision_ids.safetensors");
+  const std::string model = " --model " + Quote(TinyModelDir());
+  const std::string image0 = Quote(testing::TestDataPath("images/image_0.png"));
+  const std::string image1 = Quote(testing::TestDataPath("images/image_1.jpg"));
+  const std::string audio0 = Quote(testing::TestDataPath("audio/audio_0.wav"));
+  const std::string out = ::testing::TempDir() + "/image_logits.npy";
+  // The resize may differ from the reference by 1 LSB in a pixel, which the
+  // random tiny model turns into ~2e-3 in the logits (feeding the reference
+  // pixels gives 1e-4: tests/vision).
+  CliRun r = Inspect("logits" + model + " --ids " + absl::StrJoin(ids.Ids("image_chat.input_ids"), ",") +
+                     " --image " + image0 + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto npy = ReadNpyAsF32(out);
+  ASSERT_TRUE(npy.ok());
+  EXPECT_LE(MaxAbsDiff(npy->data, golden.F32("image_chat.logits")), 5e-3f);  // measured 1.8e-3
+  r = Inspect("logits" + model + " --ids " + absl::StrJoin(ids.Ids("image_audio.input_ids"), ",") + " --image " +
+              image1 + " --audio " + audio0 + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  npy = ReadNpyAsF32(out);
+  ASSERT_TRUE(npy.ok());
+  EXPECT_LE(MaxAbsDiff(npy->data, golden.F32("image_audio.logits")), 5e-3f);  // measured 9.9e-4
+
+  // The chat template with an image and an audio part builds the golden ids.
+  r = Inspect("generate" + model + " --prompt 'What do you see and hear?' --max-new 2 --image " + image1 + " --audio " +
+              audio0);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("prompt 108 tokens"), std::string::npos) << r.out;
+
+  r = Inspect("encode-image" + model + " --image " + image0 + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  npy = ReadNpyAsF32(out);
+  ASSERT_TRUE(npy.ok());
+  EXPECT_EQ(npy->shape, (std::vector<int64_t>{64, 128}));
+
+  r = Inspect("generate" + model + " --prompt hi --image " + Quote(TinyModelDir() + "/config.json"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("not a supported image"), std::string::npos) << r.out;
+  r = Inspect("logits" + model + " --ids 2,6,7 --image " + image0 + " --out " + out);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("0 placeholders"), std::string::npos) << r.out;
+}
+
 // A checkpoint whose tensor disagrees with its config, or is cut short.
 TEST(InspectCliTest, BadCheckpointNamesTheTensorAndFile) {
   const fs::path dir = fs::path(::testing::TempDir()) / "bad_model";

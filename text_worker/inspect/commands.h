@@ -14,5 +14,6 @@ absl::Status RunTokenize(const std::vector<std::string>& argv);
 absl::Status RunLogits(const std::vector<std::string>& argv);
 absl::Status RunGenerate(const std::vector<std::string>& argv);
 absl::Status RunEncodeAudio(const std::vector<std::string>& argv);
+absl::Status RunEncodeImage(const std::vector<std::string>& argv);
 
 }  // namespace gemma3n::inspect

@@ -28,6 +28,8 @@ commands:
       sampling flag is given. Stops at the model's end-of-turn/eos ids unless
       --no-stop.
 
+  encode-image --model DIR --image FILE --out FILE.npy
+      write the image's soft tokens [vision_soft_tokens_per_image, text hidden]
   encode-audio --model DIR --audio FILE --out FILE.npy
       write the audio's placeholder rows [spans * audio_soft_tokens_per_image,
       text hidden]: encoder soft tokens, padded as the model pads them
@@ -64,6 +66,8 @@ int main(int argc, char** argv) {
     status = gemma3n::inspect::RunLogits(args);
   } else if (command == "generate") {
     status = gemma3n::inspect::RunGenerate(args);
+  } else if (command == "encode-image") {
+    status = gemma3n::inspect::RunEncodeImage(args);
   } else if (command == "encode-audio") {
     status = gemma3n::inspect::RunEncodeAudio(args);
   } else {
