@@ -24,40 +24,27 @@ using testing::GoldenFile;
 using testing::MaxAbsDiff;
 using testing::TestDataPath;
 
-std::string RecordedSha256() {
-  std::ifstream in(TestDataPath("real-dims-audio/model.safetensors.sha256"));
-  std::string sha;
-  in >> sha;
-  return sha;
-}
-
 // The weights directory, generated on first use.
 std::string RealDimsAudioDir() {
-  const fs::path dir = fs::path(GEMMA3N_TEST_CACHE_DIR) / "real-dims-audio";
-  const fs::path weights = dir / "model.safetensors";
-  if (fs::exists(weights) && testing::FileSha256(weights.string()) == RecordedSha256()) return dir.string();
-  fs::create_directories(dir);
-  fs::copy_file(TestDataPath("real-dims-audio/config.json"), dir / "config.json", fs::copy_options::overwrite_existing);
-  auto json = ReadJsonFile((dir / "config.json").string());
-  EXPECT_TRUE(json.ok());
-  const nlohmann::json audio = (*json)["audio_config"];
-  auto config = ParseAudioEncoderConfig(audio);
-  auto vocab = ParseEmbedderVocab(audio);
-  EXPECT_TRUE(config.ok() && vocab.ok());
-  std::vector<testing::DeterministicTensor> tensors;
-  for (const auto& t : AudioTowerTensorShapes(*config, *vocab, (*json)["text_config"]["hidden_size"].get<int>())) {
-    tensors.push_back({t.name, t.shape});
-  }
-  const auto status = testing::WriteDeterministicSafetensors(
-      weights.string(), 1, tensors, testing::AudioTowerRole,
-      {{"format", "pt"}, {"generator", "make_weights.py (see README.md)"}, {"seed", "1"}});
-  EXPECT_TRUE(status.ok()) << status;
-  return dir.string();
+  return testing::EnsureRealDimsCheckpoint(
+      GEMMA3N_TEST_CACHE_DIR, "real-dims-audio",
+      [](const nlohmann::json& json) {
+        const nlohmann::json audio = json["audio_config"];
+        auto config = ParseAudioEncoderConfig(audio);
+        auto vocab = ParseEmbedderVocab(audio);
+        EXPECT_TRUE(config.ok() && vocab.ok());
+        std::vector<testing::DeterministicTensor> tensors;
+        for (const auto& t : AudioTowerTensorShapes(*config, *vocab, json["text_config"]["hidden_size"].get<int>())) {
+          tensors.push_back({t.name, t.shape});
+        }
+        return tensors;
+      },
+      testing::AudioTowerRole);
 }
 
 TEST(RealDimsAudioTest, WeightsReproduceTheRecordedFile) {
   const std::string dir = RealDimsAudioDir();
-  EXPECT_EQ(testing::FileSha256(dir + "/model.safetensors"), RecordedSha256());
+  EXPECT_EQ(testing::FileSha256(dir + "/model.safetensors"), testing::RecordedSha256("real-dims-audio"));
 }
 
 TEST(RealDimsAudioTest, ClipsFromWavMatchTheReference) {

@@ -7,13 +7,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/checkpoint/dtype.h"
+#include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/golden.h"
 
 namespace gemma3n::testing {
 namespace {
@@ -115,6 +118,33 @@ std::string FileSha256(const std::string& path) {
   std::string hex;
   for (unsigned int i = 0; i < n; ++i) hex += absl::StrFormat("%02x", digest[i]);
   return hex;
+}
+
+std::string RecordedSha256(const std::string& name) {
+  std::ifstream in(TestDataPath(name + "/model.safetensors.sha256"));
+  std::string sha;
+  in >> sha;
+  return sha;
+}
+
+std::string EnsureRealDimsCheckpoint(
+    const std::string& cache_dir, const std::string& name,
+    const std::function<std::vector<DeterministicTensor>(const nlohmann::json& config)>& tensors,
+    const std::function<WeightRole(const std::string&, const std::vector<int64_t>&)>& role) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(cache_dir) / name;
+  const fs::path weights = dir / "model.safetensors";
+  if (fs::exists(weights) && FileSha256(weights.string()) == RecordedSha256(name)) return dir.string();
+  fs::create_directories(dir);
+  fs::copy_file(TestDataPath(name + "/config.json"), dir / "config.json", fs::copy_options::overwrite_existing);
+  std::ifstream in(dir / "config.json");
+  const nlohmann::json config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  EXPECT_FALSE(config.is_discarded()) << name << "/config.json";
+  const absl::Status status = WriteDeterministicSafetensors(
+      weights.string(), 1, tensors(config), role,
+      {{"format", "pt"}, {"generator", "make_weights.py (see README.md)"}, {"seed", "1"}});
+  EXPECT_TRUE(status.ok()) << status;
+  return dir.string();
 }
 
 }  // namespace gemma3n::testing

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "nlohmann/json.hpp"
 
 namespace gemma3n::testing {
 
@@ -40,5 +41,16 @@ absl::Status WriteDeterministicSafetensors(const std::string& path, uint32_t see
 
 // Lowercase hex sha256 of a file (OpenSSL).
 std::string FileSha256(const std::string& path);
+
+// A real-dims golden set's weights in the build's test cache: the directory
+// `cache_dir`/`name` with the config.json of tests/data/`name` and a
+// model.safetensors whose sha256 is the one recorded there (generated from
+// the formula when absent or different). `tensors` lists them from the config.
+std::string EnsureRealDimsCheckpoint(
+    const std::string& cache_dir, const std::string& name,
+    const std::function<std::vector<DeterministicTensor>(const nlohmann::json& config)>& tensors,
+    const std::function<WeightRole(const std::string&, const std::vector<int64_t>&)>& role);
+// The sha256 recorded in tests/data/`name`/model.safetensors.sha256.
+std::string RecordedSha256(const std::string& name);
 
 }  // namespace gemma3n::testing

@@ -23,40 +23,27 @@ using testing::GoldenFile;
 using testing::MaxAbsDiff;
 using testing::TestDataPath;
 
-std::string RecordedSha256() {
-  std::ifstream in(TestDataPath("real-dims-vision/model.safetensors.sha256"));
-  std::string sha;
-  in >> sha;
-  return sha;
-}
-
 std::string RealDimsVisionDir() {
-  const fs::path dir = fs::path(GEMMA3N_TEST_CACHE_DIR) / "real-dims-vision";
-  const fs::path weights = dir / "model.safetensors";
-  if (fs::exists(weights) && testing::FileSha256(weights.string()) == RecordedSha256()) return dir.string();
-  fs::create_directories(dir);
-  fs::copy_file(TestDataPath("real-dims-vision/config.json"), dir / "config.json", fs::copy_options::overwrite_existing);
-  auto json = ReadJsonFile((dir / "config.json").string());
-  EXPECT_TRUE(json.ok());
-  const nlohmann::json vision = (*json)["vision_config"];
-  auto spec_json = BuiltinVisionSpec(vision["architecture"].get<std::string>());
-  EXPECT_TRUE(spec_json.ok()) << spec_json.status();
-  auto spec = ParseVisionSpec(*spec_json);
-  auto vocab = ParseEmbedderVocab(vision);
-  EXPECT_TRUE(spec.ok() && vocab.ok());
-  std::vector<testing::DeterministicTensor> tensors;
-  for (const auto& t : VisionTowerTensorShapes(*spec, *vocab, (*json)["text_config"]["hidden_size"].get<int>())) {
-    tensors.push_back({t.name, t.shape});
-  }
-  const auto status = testing::WriteDeterministicSafetensors(
-      weights.string(), 1, tensors, testing::VisionTowerRole,
-      {{"format", "pt"}, {"generator", "make_weights.py (see README.md)"}, {"seed", "1"}});
-  EXPECT_TRUE(status.ok()) << status;
-  return dir.string();
+  return testing::EnsureRealDimsCheckpoint(
+      GEMMA3N_TEST_CACHE_DIR, "real-dims-vision",
+      [](const nlohmann::json& json) {
+        const nlohmann::json vision = json["vision_config"];
+        auto spec_json = BuiltinVisionSpec(vision["architecture"].get<std::string>());
+        EXPECT_TRUE(spec_json.ok()) << spec_json.status();
+        auto spec = ParseVisionSpec(*spec_json);
+        auto vocab = ParseEmbedderVocab(vision);
+        EXPECT_TRUE(spec.ok() && vocab.ok());
+        std::vector<testing::DeterministicTensor> tensors;
+        for (const auto& t : VisionTowerTensorShapes(*spec, *vocab, json["text_config"]["hidden_size"].get<int>())) {
+          tensors.push_back({t.name, t.shape});
+        }
+        return tensors;
+      },
+      testing::VisionTowerRole);
 }
 
 TEST(RealDimsVisionTest, WeightsReproduceTheRecordedFile) {
-  EXPECT_EQ(testing::FileSha256(RealDimsVisionDir() + "/model.safetensors"), RecordedSha256());
+  EXPECT_EQ(testing::FileSha256(RealDimsVisionDir() + "/model.safetensors"), testing::RecordedSha256("real-dims-vision"));
 }
 
 TEST(RealDimsVisionTest, BuiltInSpecGivesTheReferenceOutputs) {
