@@ -74,11 +74,12 @@ def main():
     vision.mkdir(parents=True, exist_ok=True)
     keys = [c + "." + t for c in ("image_chat", "image_audio")
             for t in ("pixel_values", "vision_out", "image_soft_tokens")]
-    keys += [c + "." + t for c in ("image_chat", "image_audio") for t in ("logits",)]
+    keys += [c + ".logits" for c in ("image_chat", "image_audio", "two_images")]
     write(vision / "tiny_vision.safetensors", {k: unified[k] for k in keys})
     uids = read(shared / "gemma3n-tiny/model/golden_ids.safetensors")
     write(vision / "tiny_vision_ids.safetensors",
-          {k: uids[k] for k in ("image_chat.input_ids", "image_audio.input_ids", "two_images.input_ids")})
+          {k: uids[k] for k in ("image_chat.input_ids", "image_audio.input_ids", "two_images.input_ids",
+                                "image_greedy.generated_ids")})
     old_vision = read(shared / "gemma3n-tiny/vision/golden.safetensors")
     write(vision / "tiny_resize.safetensors",
           {k: old_vision[k] for k in ("image_0.resized_u8", "image_1.resized_u8", "image_0.rgb_u8", "image_1.rgb_u8")})

@@ -222,6 +222,19 @@ TEST(InspectCliTest, ImagesAndAudioFromFilesEndToEnd) {
   ASSERT_TRUE(npy.ok());
   EXPECT_LE(MaxAbsDiff(npy->data, golden.F32("image_audio.logits")), 5e-3f);  // measured 9.9e-4
 
+  r = Inspect("logits" + model + " --ids " + absl::StrJoin(ids.Ids("two_images.input_ids"), ",") + " --image " +
+              image0 + " --image " + image1 + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  npy = ReadNpyAsF32(out);
+  ASSERT_TRUE(npy.ok());
+  EXPECT_LE(MaxAbsDiff(npy->data, golden.F32("two_images.logits")), 5e-3f);
+
+  // image_greedy: 16 greedy tokens after the image_chat prompt (reference min top-2 margin 0.048).
+  r = Inspect("generate" + model + " --ids " + absl::StrJoin(ids.Ids("image_chat.input_ids"), ",") + " --image " +
+              image0 + " --max-new 16 --no-stop");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.stdout_only.substr(0, r.stdout_only.find('\n')), absl::StrJoin(ids.Ids("image_greedy.generated_ids"), ","));
+
   // The chat template with an image and an audio part builds the golden ids.
   r = Inspect("generate" + model + " --prompt 'What do you see and hear?' --max-new 2 --image " + image1 + " --audio " +
               audio0);
