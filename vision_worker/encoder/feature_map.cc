@@ -4,6 +4,7 @@
 
 #include "common/kernels/matmul.h"
 #include "common/kernels/ops.h"
+#include "common/kernels/thread_pool.h"
 
 namespace gemma3n {
 namespace {
@@ -28,7 +29,9 @@ FeatureMap Conv2dSame(const FeatureMap& x, const std::vector<float>& kernel, int
     for (int i = 0; i < x.c; ++i)
       for (int a = 0; a < k; ++a)
         for (int b = 0; b < k; ++b) kk[((static_cast<size_t>(a) * k + b) * x.c + i) * cout + o] = kernel[((static_cast<size_t>(o) * x.c + i) * k + a) * k + b];
-  for (int oy = 0; oy < y.h; ++oy) {
+  // Output rows are independent: split them over the kernel threads.
+  ThreadPool::Default().ParallelFor(y.h, static_cast<int64_t>(y.w) * k * k * x.c * cout, 1 << 16, [&](int64_t y0, int64_t y1) {
+  for (int oy = static_cast<int>(y0); oy < y1; ++oy) {
     for (int ox = 0; ox < y.w; ++ox) {
       float* out = y.at(oy, ox);
       if (bias) std::copy(bias->begin(), bias->end(), out);
@@ -49,6 +52,7 @@ FeatureMap Conv2dSame(const FeatureMap& x, const std::vector<float>& kernel, int
       }
     }
   }
+  });
   return y;
 }
 
@@ -62,7 +66,8 @@ FeatureMap DepthwiseConv2dSame(const FeatureMap& x, const std::vector<float>& ke
   std::vector<float> kk(static_cast<size_t>(k) * k * x.c);  // [ky, kx, c]
   for (int c = 0; c < x.c; ++c)
     for (int t = 0; t < k * k; ++t) kk[static_cast<size_t>(t) * x.c + c] = kernel[static_cast<size_t>(c) * k * k + t];
-  for (int oy = 0; oy < y.h; ++oy) {
+  ThreadPool::Default().ParallelFor(y.h, static_cast<int64_t>(y.w) * k * k * x.c, 1 << 16, [&](int64_t y0, int64_t y1) {
+  for (int oy = static_cast<int>(y0); oy < y1; ++oy) {
     for (int ox = 0; ox < y.w; ++ox) {
       float* out = y.at(oy, ox);
       for (int a = 0; a < k; ++a) {
@@ -78,6 +83,7 @@ FeatureMap DepthwiseConv2dSame(const FeatureMap& x, const std::vector<float>& ke
       }
     }
   }
+  });
   return y;
 }
 

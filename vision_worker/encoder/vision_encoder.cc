@@ -1,9 +1,12 @@
 #include "vision_worker/encoder/vision_encoder.h"
 
+#include <cblas.h>
+
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "common/kernels/ops.h"
+#include "common/kernels/thread_pool.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "vision_worker/encoder/builtin_specs.h"
@@ -262,29 +265,25 @@ FeatureMap VisionEncoder::RunBlock(const Block& w, const FeatureMap& x) const {
       }
       const FeatureMap k = Pointwise(kv_in_k, w.key);    // [hw, kd], one head shared
       const FeatureMap v = Pointwise(kv_in_v, w.value);  // [hw, vd]
-      const int64_t hw = k.pixels(), kd = b.key_dim, vd = b.value_dim;
+      const int64_t hw = k.pixels(), kd = b.key_dim, vd = b.value_dim, rows = x.pixels();
       FeatureMap o;
       o.h = x.h;
       o.w = x.w;
       o.c = b.num_heads * b.value_dim;
       o.data.assign(static_cast<size_t>(o.pixels()) * o.c, 0.0f);
-      std::vector<float> scores(hw);
-      for (int64_t pix = 0; pix < x.pixels(); ++pix) {
-        for (int head = 0; head < b.num_heads; ++head) {
-          const float* qv = q.data.data() + pix * q.c + head * kd;
-          for (int64_t j = 0; j < hw; ++j) {
-            const float* kv = k.data.data() + j * kd;
-            float dot = 0.0f;
-            for (int64_t d = 0; d < kd; ++d) dot += qv[d] * b.attn_scale * kv[d];
-            scores[j] = dot;
-          }
-          SoftmaxRow(scores.data(), hw);
-          float* out = o.data.data() + pix * o.c + head * vd;
-          for (int64_t j = 0; j < hw; ++j) {
-            const float* vv = v.data.data() + j * vd;
-            for (int64_t d = 0; d < vd; ++d) out[d] += scores[j] * vv[d];
-          }
-        }
+      // Per head, as matrix products: P = softmax((q * scale) k^T) [rows, hw]; o_head = P v [rows, vd].
+      std::vector<float> scaled_q = q.data, probs(static_cast<size_t>(rows * hw));
+      for (float& v : scaled_q) v *= b.attn_scale;
+      for (int head = 0; head < b.num_heads; ++head) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(hw),
+                    static_cast<int>(kd), 1.0f, scaled_q.data() + head * kd, q.c, k.data.data(), static_cast<int>(kd),
+                    0.0f, probs.data(), static_cast<int>(hw));
+        ThreadPool::Default().ParallelFor(rows, hw, 1 << 16, [&](int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) SoftmaxRow(probs.data() + r * hw, hw);
+        });
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(vd),
+                    static_cast<int>(hw), 1.0f, probs.data(), static_cast<int>(hw), v.data.data(), static_cast<int>(vd),
+                    0.0f, o.data.data() + head * vd, o.c);
       }
       y = Pointwise(o, w.output);
       break;

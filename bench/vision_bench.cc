@@ -1,0 +1,51 @@
+// gemma3n-vision-bench: images per second of the vision path (decode, resize,
+// MobileNet-V5, embedder) for one image file, and the peak resident memory.
+//   build/bin/gemma3n-vision-bench --model DIR --image FILE [--threads N] [--repeat 2]
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include "bench/proc_status.h"
+#include "common/cli/args.h"
+#include "common/cli/exit_status.h"
+#include "common/kernels/thread_pool.h"
+#include "common/logging/log.h"
+#include "common/status/status_macros.h"
+#include "vision_worker/encoder/vision_encoder.h"
+#include "vision_worker/image/image_decoder.h"
+#include "vision_worker/image/preprocess.h"
+
+namespace gemma3n {
+namespace {
+
+absl::Status Run(const std::vector<std::string>& argv) {
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "image", "threads", "repeat"}, {}));
+  ASSIGN_OR_RETURN(std::string dir, args.Required("model"));
+  ASSIGN_OR_RETURN(std::string file, args.Required("image"));
+  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
+  ASSIGN_OR_RETURN(int64_t repeat, args.Int("repeat", 2));
+  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
+  ASSIGN_OR_RETURN(auto encoder, VisionEncoder::Load(dir));
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot read " + file);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  double best = 1e30;
+  for (int64_t i = 0; i < std::max<int64_t>(1, repeat); ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    ASSIGN_OR_RETURN(RgbImage image, DecodeImage(bytes));
+    ASSIGN_OR_RETURN(VisionEncoding e, encoder->Encode(PixelValues(image, encoder->spec().input_h)));
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::printf("%s at %dx%d: %.2f s per image (best of %lld), %.3f images/s with %lld threads, peak RSS %.2f GB\n",
+              file.c_str(), encoder->spec().input_h, encoder->spec().input_w, best, static_cast<long long>(repeat),
+              1.0 / best, static_cast<long long>(threads), ProcStatusGb("VmHWM"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace gemma3n
+
+int main(int argc, char** argv) {
+  gemma3n::InitLogging();
+  return gemma3n::ExitWithStatus("gemma3n-vision-bench", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
+}
