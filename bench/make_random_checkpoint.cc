@@ -75,7 +75,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   SafetensorsWriter writer(out, static_cast<int64_t>(shard_gb * 1e9));
   int64_t total = 0;
   uint64_t tensor_seed = static_cast<uint64_t>(seed) * 1000003ull;
-  for (const TensorShape& t : TextTensorShapes(config.text)) {
+  for (const NamedShape& t : TextTensorShapes(config.text)) {
     int64_t count = 1;
     for (int64_t d : t.shape) count *= d;
     total += count;

@@ -8,11 +8,11 @@
 
 namespace gemma3n {
 
-std::vector<AudioTensorShape> AudioTowerTensorShapes(const AudioEncoderConfig& c, const EmbedderVocab& vocab,
+std::vector<NamedShape> AudioTowerTensorShapes(const AudioEncoderConfig& c, const EmbedderVocab& vocab,
                                                      int text_hidden) {
   const int64_t h = c.hidden_size, hd = h / c.num_heads;
   const std::string s = "model.audio_tower.subsample_conv_projection.";
-  std::vector<AudioTensorShape> out;
+  std::vector<NamedShape> out;
   int64_t in = 1, f = c.input_feat_size;
   for (int i = 0; i < 2; ++i) {
     const int64_t o = c.conv_channels[i];

@@ -28,13 +28,9 @@ struct AudioEncoding {
   std::vector<std::vector<float>> block_outputs;  // per block [t_sub, audio hidden]
 };
 
-struct AudioTensorShape {
-  std::string name;
-  std::vector<int64_t> shape;
-};
 // Every tensor of model.audio_tower.* and model.embed_audio.* for this config
 // (the Hugging Face layout), for writing synthetic checkpoints.
-std::vector<AudioTensorShape> AudioTowerTensorShapes(const AudioEncoderConfig& c, const EmbedderVocab& vocab,
+std::vector<NamedShape> AudioTowerTensorShapes(const AudioEncoderConfig& c, const EmbedderVocab& vocab,
                                                      int text_hidden);
 
 class AudioEncoder {

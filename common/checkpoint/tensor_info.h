@@ -23,6 +23,13 @@ struct TensorInfo {
   std::string ShapeString() const;  // "[262400, 2048]"
 };
 
+// A tensor's name and shape: what a checkpoint of some config holds, for
+// writing synthetic checkpoints of the real sizes.
+struct NamedShape {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
 // Converts a floating-point tensor (f32, f16, bf16, f64) to f32 into `out`,
 // which must hold NumElements() floats. InvalidArgument for other dtypes.
 absl::Status CopyToF32(const TensorInfo& tensor, absl::Span<float> out);

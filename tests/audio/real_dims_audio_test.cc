@@ -33,11 +33,7 @@ std::string RealDimsAudioDir() {
         auto config = ParseAudioEncoderConfig(audio);
         auto vocab = ParseEmbedderVocab(audio);
         EXPECT_TRUE(config.ok() && vocab.ok());
-        std::vector<testing::DeterministicTensor> tensors;
-        for (const auto& t : AudioTowerTensorShapes(*config, *vocab, json["text_config"]["hidden_size"].get<int>())) {
-          tensors.push_back({t.name, t.shape});
-        }
-        return tensors;
+        return AudioTowerTensorShapes(*config, *vocab, json["text_config"]["hidden_size"].get<int>());
       },
       testing::AudioTowerRole);
 }

@@ -58,7 +58,7 @@ WeightRole VisionTowerRole(const std::string& name, const std::vector<int64_t>& 
 }
 
 absl::Status WriteDeterministicSafetensors(
-    const std::string& path, uint32_t seed, std::vector<DeterministicTensor> tensors,
+    const std::string& path, uint32_t seed, std::vector<NamedShape> tensors,
     const std::function<WeightRole(const std::string&, const std::vector<int64_t>&)>& role,
     const std::map<std::string, std::string>& metadata) {
   std::sort(tensors.begin(), tensors.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -129,7 +129,7 @@ std::string RecordedSha256(const std::string& name) {
 
 std::string EnsureRealDimsCheckpoint(
     const std::string& cache_dir, const std::string& name,
-    const std::function<std::vector<DeterministicTensor>(const nlohmann::json& config)>& tensors,
+    const std::function<std::vector<NamedShape>(const nlohmann::json& config)>& tensors,
     const std::function<WeightRole(const std::string&, const std::vector<int64_t>&)>& role) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::path(cache_dir) / name;

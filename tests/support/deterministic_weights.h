@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/checkpoint/tensor_info.h"
 #include "nlohmann/json.hpp"
 
 namespace gemma3n::testing {
@@ -24,10 +25,6 @@ struct WeightRole {
   float scale = 0.0f;
 };
 
-struct DeterministicTensor {
-  std::string name;
-  std::vector<int64_t> shape;
-};
 
 // The audio tower + embed_audio roles of real-dims/audio.
 WeightRole AudioTowerRole(const std::string& name, const std::vector<int64_t>& shape);
@@ -35,7 +32,7 @@ WeightRole AudioTowerRole(const std::string& name, const std::vector<int64_t>& s
 WeightRole VisionTowerRole(const std::string& name, const std::vector<int64_t>& shape);
 
 absl::Status WriteDeterministicSafetensors(const std::string& path, uint32_t seed,
-                                           std::vector<DeterministicTensor> tensors,
+                                           std::vector<NamedShape> tensors,
                                            const std::function<WeightRole(const std::string&, const std::vector<int64_t>&)>& role,
                                            const std::map<std::string, std::string>& metadata);
 
@@ -48,7 +45,7 @@ std::string FileSha256(const std::string& path);
 // the formula when absent or different). `tensors` lists them from the config.
 std::string EnsureRealDimsCheckpoint(
     const std::string& cache_dir, const std::string& name,
-    const std::function<std::vector<DeterministicTensor>(const nlohmann::json& config)>& tensors,
+    const std::function<std::vector<NamedShape>(const nlohmann::json& config)>& tensors,
     const std::function<WeightRole(const std::string&, const std::vector<int64_t>&)>& role);
 // The sha256 recorded in tests/data/`name`/model.safetensors.sha256.
 std::string RecordedSha256(const std::string& name);

@@ -98,7 +98,7 @@ TEST(TextTensorShapesTest, MatchTheBundledCheckpoint) {
   std::map<std::string, std::vector<int64_t>> expected;
   for (const auto& name : (*ckpt)->TensorNames()) expected[name] = (*ckpt)->Get(name)->shape;
   std::map<std::string, std::vector<int64_t>> listed;
-  for (const TensorShape& t : TextTensorShapes(config->text)) listed[t.name] = t.shape;
+  for (const NamedShape& t : TextTensorShapes(config->text)) listed[t.name] = t.shape;
   EXPECT_EQ(listed, expected);
 }
 

@@ -33,11 +33,7 @@ std::string RealDimsVisionDir() {
         auto spec = ParseVisionSpec(*spec_json);
         auto vocab = ParseEmbedderVocab(vision);
         EXPECT_TRUE(spec.ok() && vocab.ok());
-        std::vector<testing::DeterministicTensor> tensors;
-        for (const auto& t : VisionTowerTensorShapes(*spec, *vocab, json["text_config"]["hidden_size"].get<int>())) {
-          tensors.push_back({t.name, t.shape});
-        }
-        return tensors;
+        return VisionTowerTensorShapes(*spec, *vocab, json["text_config"]["hidden_size"].get<int>());
       },
       testing::VisionTowerRole);
 }

@@ -64,12 +64,12 @@ absl::Status LoadLayer(const Checkpoint& ckpt, const TextConfig& c, const LayerS
 
 }  // namespace
 
-std::vector<TensorShape> TextTensorShapes(const TextConfig& c) {
+std::vector<NamedShape> TextTensorShapes(const TextConfig& c) {
   const int64_t h = c.hidden_size, hd = c.head_dim, q = c.num_attention_heads * hd,
                 kv = c.num_key_value_heads * hd, n = c.altup_num_inputs, ple = c.hidden_size_per_layer_input,
                 layers = c.num_hidden_layers, r = c.laurel_rank;
   const std::string p = kTextPrefix;
-  std::vector<TensorShape> out = {
+  std::vector<NamedShape> out = {
       {p + "embed_tokens.weight", {c.vocab_size, h}},
       {p + "embed_tokens_per_layer.weight", {c.vocab_size_per_layer_input, layers * ple}},
       {p + "per_layer_model_projection.weight", {layers * ple, h}},
@@ -83,7 +83,7 @@ std::vector<TensorShape> TextTensorShapes(const TextConfig& c) {
   for (int i = 0; i < layers; ++i) {
     const std::string l = absl::StrCat(p, "layers.", i, ".");
     const int64_t f = c.intermediate_size[i];
-    const std::vector<TensorShape> layer = {
+    const std::vector<NamedShape> layer = {
         {l + "self_attn.q_proj.weight", {q, h}},     {l + "self_attn.k_proj.weight", {kv, h}},
         {l + "self_attn.v_proj.weight", {kv, h}},    {l + "self_attn.o_proj.weight", {h, q}},
         {l + "self_attn.q_norm.weight", {hd}},       {l + "self_attn.k_norm.weight", {hd}},

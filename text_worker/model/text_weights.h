@@ -67,14 +67,10 @@ struct TextWeights {
   std::vector<DecoderLayerWeights> layers;
 };
 
-struct TensorShape {
-  std::string name;
-  std::vector<int64_t> shape;
-};
 // Every tensor of model.language_model.* a checkpoint of this config holds
 // (as Hugging Face writes it: KV-shared layers keep their unused k/v), with
 // its shape. Used to write random-weight checkpoints of the real sizes.
-std::vector<TensorShape> TextTensorShapes(const TextConfig& config);
+std::vector<NamedShape> TextTensorShapes(const TextConfig& config);
 
 // Loads every text-core tensor except embed_tokens_per_layer (served by the
 // per-layer-embedding source). KV-shared layers' k/v projections are not

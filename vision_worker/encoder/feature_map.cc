@@ -13,15 +13,21 @@ namespace {
 int SameOut(int in, int s) { return (in + s - 1) / s; }
 int SamePadBefore(int in, int k, int s) { return std::max((SameOut(in, s) - 1) * s + k - in, 0) / 2; }
 
+// The zeroed output map of a "same" convolution.
+FeatureMap SameOutput(const FeatureMap& x, int stride, int channels) {
+  FeatureMap y;
+  y.h = SameOut(x.h, stride);
+  y.w = SameOut(x.w, stride);
+  y.c = channels;
+  y.data.assign(static_cast<size_t>(y.pixels()) * channels, 0.0f);
+  return y;
+}
+
 }  // namespace
 
 FeatureMap Conv2dSame(const FeatureMap& x, const std::vector<float>& kernel, int cout, int k, int stride,
                       const std::vector<float>* bias) {
-  FeatureMap y;
-  y.h = SameOut(x.h, stride);
-  y.w = SameOut(x.w, stride);
-  y.c = cout;
-  y.data.assign(static_cast<size_t>(y.pixels()) * cout, 0.0f);
+  FeatureMap y = SameOutput(x, stride, cout);
   const int pt = SamePadBefore(x.h, k, stride), pl = SamePadBefore(x.w, k, stride);
   // Reorder the kernel to [ky, kx, cin, cout] so the inner loop is contiguous.
   std::vector<float> kk(static_cast<size_t>(k) * k * x.c * cout);
@@ -57,11 +63,7 @@ FeatureMap Conv2dSame(const FeatureMap& x, const std::vector<float>& kernel, int
 }
 
 FeatureMap DepthwiseConv2dSame(const FeatureMap& x, const std::vector<float>& kernel, int k, int stride) {
-  FeatureMap y;
-  y.h = SameOut(x.h, stride);
-  y.w = SameOut(x.w, stride);
-  y.c = x.c;
-  y.data.assign(static_cast<size_t>(y.pixels()) * y.c, 0.0f);
+  FeatureMap y = SameOutput(x, stride, x.c);
   const int pt = SamePadBefore(x.h, k, stride), pl = SamePadBefore(x.w, k, stride);
   std::vector<float> kk(static_cast<size_t>(k) * k * x.c);  // [ky, kx, c]
   for (int c = 0; c < x.c; ++c)

@@ -70,9 +70,9 @@ void LayerScale(FeatureMap& x, const std::vector<float>& gamma) {
 
 }  // namespace
 
-std::vector<VisionTensorShape> VisionTowerTensorShapes(const VisionSpec& s, const EmbedderVocab& vocab,
+std::vector<NamedShape> VisionTowerTensorShapes(const VisionSpec& s, const EmbedderVocab& vocab,
                                                        int text_hidden) {
-  std::vector<VisionTensorShape> out;
+  std::vector<NamedShape> out;
   const std::string p = s.weights_prefix;
   const auto pw = [&](const std::string& name, int64_t o, int64_t i) { out.push_back({name, {o, i, 1, 1}}); };
   const auto vec = [&](const std::string& name, int64_t n) { out.push_back({name, {n}}); };

@@ -23,13 +23,9 @@ struct VisionEncoding {
   std::map<std::string, FeatureMap> stages;  // "conv_stem", "blocks.S.B" when asked for
 };
 
-struct VisionTensorShape {
-  std::string name;
-  std::vector<int64_t> shape;
-};
 // Every tensor of the vision tower and embedder for a spec (the timm / Hugging
 // Face names), for writing synthetic checkpoints.
-std::vector<VisionTensorShape> VisionTowerTensorShapes(const VisionSpec& spec, const EmbedderVocab& vocab,
+std::vector<NamedShape> VisionTowerTensorShapes(const VisionSpec& spec, const EmbedderVocab& vocab,
                                                        int text_hidden);
 
 class VisionEncoder {
