@@ -1,6 +1,7 @@
 #include "tests/audio/sound_files.h"
 
 #include <sndfile.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <fstream>
@@ -15,7 +16,8 @@ std::vector<uint8_t> ReadFileBytes(const std::string& path) {
 }
 
 std::vector<uint8_t> WriteSoundFile(const std::vector<float>& interleaved, int rate, int channels, int format) {
-  const std::string path = ::testing::TempDir() + "/written.snd";
+  // Tests run in parallel processes: one file per process.
+  const std::string path = ::testing::TempDir() + "/written." + std::to_string(getpid()) + ".snd";
   SF_INFO info{};
   info.samplerate = rate;
   info.channels = channels;

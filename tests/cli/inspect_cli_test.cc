@@ -1,6 +1,7 @@
 // gemma3n-inspect end to end: its outputs against the goldens, and clear
 // errors (never a crash) for bad flags, ids and model directories.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -29,7 +30,8 @@ struct CliRun {
 };
 
 CliRun Inspect(const std::string& args) {
-  const std::string err_file = ::testing::TempDir() + "/inspect_stderr.txt";
+  // CTest runs these tests in parallel processes: one stderr file per process.
+  const std::string err_file = ::testing::TempDir() + "/inspect_stderr." + std::to_string(getpid()) + ".txt";
   const std::string cmd = std::string(GEMMA3N_INSPECT_BIN) + " " + args + " 2>" + err_file;
   CliRun r;
   FILE* pipe = popen(cmd.c_str(), "r");
