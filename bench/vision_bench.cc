@@ -1,6 +1,6 @@
 // gemma3n-vision-bench: images per second of the vision path (decode, resize,
 // MobileNet-V5, embedder) for one image file, and the peak resident memory.
-//   build/bin/gemma3n-vision-bench --model DIR --image FILE [--threads N] [--repeat 2]
+//   build/bin/gemma3n-vision-bench --model DIR --image FILE [--size 768] [--threads N] [--repeat 2]
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -19,13 +19,14 @@ namespace gemma3n {
 namespace {
 
 absl::Status Run(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "image", "threads", "repeat"}, {}));
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "image", "threads", "repeat", "size"}, {}));
   ASSIGN_OR_RETURN(std::string dir, args.Required("model"));
   ASSIGN_OR_RETURN(std::string file, args.Required("image"));
   ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
   ASSIGN_OR_RETURN(int64_t repeat, args.Int("repeat", 2));
   if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
   ASSIGN_OR_RETURN(auto encoder, VisionEncoder::Load(dir));
+  ASSIGN_OR_RETURN(int64_t size, args.Int("size", encoder->spec().input_h));
   std::ifstream in(file, std::ios::binary);
   if (!in) return absl::NotFoundError("cannot read " + file);
   const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -33,11 +34,12 @@ absl::Status Run(const std::vector<std::string>& argv) {
   for (int64_t i = 0; i < std::max<int64_t>(1, repeat); ++i) {
     const auto start = std::chrono::steady_clock::now();
     ASSIGN_OR_RETURN(RgbImage image, DecodeImage(bytes));
-    ASSIGN_OR_RETURN(VisionEncoding e, encoder->Encode(PixelValues(image, encoder->spec().input_h)));
+    ASSIGN_OR_RETURN(VisionEncoding e,
+                     encoder->Encode(PixelValues(image, static_cast<int>(size)), false, static_cast<int>(size)));
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  std::printf("%s at %dx%d: %.2f s per image (best of %lld), %.3f images/s with %lld threads, peak RSS %.2f GB\n",
-              file.c_str(), encoder->spec().input_h, encoder->spec().input_w, best, static_cast<long long>(repeat),
+  std::printf("%s at %lldx%lld: %.2f s per image (best of %lld), %.3f images/s with %lld threads, peak RSS %.2f GB\n",
+              file.c_str(), static_cast<long long>(size), static_cast<long long>(size), best, static_cast<long long>(repeat),
               1.0 / best, static_cast<long long>(threads), ProcStatusGb("VmHWM"));
   return absl::OkStatus();
 }

@@ -1,5 +1,6 @@
 // The MobileNet-V5 vision tower (tiny block spec) and the vision embedder
 // against the reference (timm + HF), fed the reference pixel values.
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,23 @@ TEST(VisionEncoderTest, ImagesMatchTheReference) {
     EXPECT_LE(soft, kTol);
   }
   EXPECT_EQ((*encoder)->Encode(std::vector<float>(10)).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Other input sizes keep the output grid (the fusion adapter pools to it).
+TEST(VisionEncoderTest, OtherInputSizesGiveTheSameNumberOfTokens) {
+  auto encoder = VisionEncoder::Load(testing::TinyModelDir());
+  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  for (int size : {128, 256, 384}) {
+    std::vector<float> pixels(3 * size * size);
+    for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<float>((i * 37) % 255) / 255.0f;
+    auto out = (*encoder)->Encode(pixels, false, size);
+    ASSERT_TRUE(out.ok()) << size << ": " << out.status();
+    EXPECT_EQ(out->features.pixels(), 64) << size;
+    for (float v : out->soft_tokens) ASSERT_TRUE(std::isfinite(v)) << size;
+  }
+  auto bad = (*encoder)->Encode(std::vector<float>(3 * 300 * 300), false, 300);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("multiple of"), std::string::npos) << bad.status();
 }
 
 }  // namespace

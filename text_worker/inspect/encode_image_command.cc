@@ -11,7 +11,7 @@
 namespace gemma3n::inspect {
 
 absl::Status RunEncodeImage(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "image", "out"}, {}));
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "image", "out", "image-size"}, {}));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
   ASSIGN_OR_RETURN(std::string out, args.Required("out"));
   RETURN_IF_ERROR(args.Required("image").status());

@@ -44,7 +44,7 @@ absl::StatusOr<SamplingParams> SamplingFromArgs(const Args& args) {
 absl::Status RunGenerate(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "ids", "prompt", "max-new", "temperature", "top-k", "top-p",
-                                           "min-p", "repetition-penalty", "seed", "threads", "profile", "profiles", "audio", "image"},
+                                           "min-p", "repetition-penalty", "seed", "threads", "profile", "profiles", "audio", "image", "image-size"},
                                           {"raw", "no-stop"}));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
   if (args.Has("ids") == args.Has("prompt")) {

@@ -35,7 +35,8 @@ commands:
       text hidden]: encoder soft tokens, padded as the model pads them
 
 --image (repeatable) decodes JPEG/PNG/BMP/GIF, resizes to the vision tower's
-input and encodes it into soft tokens; with --prompt each image is an image
+input (--image-size N: another square size the tower takes, e.g. 256, 512 or
+768 for the real model; the same number of soft tokens) and encodes it; with --prompt each image is an image
 part of the user turn (images, then audio, then the text).
 --audio (repeatable) encodes WAV/FLAC/OGG/MP3 with the checkpoint's audio
 tower; a recording longer than 30 s becomes several spans of 30 s. With

@@ -15,7 +15,7 @@
 namespace gemma3n::inspect {
 
 absl::Status RunLogits(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "ids", "out", "threads", "profile", "profiles", "audio", "image"}, {"decode"}));
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "ids", "out", "threads", "profile", "profiles", "audio", "image", "image-size"}, {"decode"}));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
   ASSIGN_OR_RETURN(std::string id_text, args.Required("ids"));
   ASSIGN_OR_RETURN(std::string out_path, args.Required("out"));

@@ -51,14 +51,16 @@ absl::StatusOr<ImageRows> ImagesFromArgs(const Args& args, const std::string& mo
   if (files.empty()) return out;
   if (!config.has_vision) return absl::InvalidArgumentError("this checkpoint has no vision_config: --image cannot apply");
   ASSIGN_OR_RETURN(auto encoder, VisionEncoder::Load(model_dir));
+  ASSIGN_OR_RETURN(int64_t size, args.Int("image-size", encoder->spec().input_h));
+  if (size < 32 || size > 4096) return absl::InvalidArgumentError("--image-size must be in [32, 4096]");
   for (const std::string& file : files) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return absl::NotFoundError(absl::StrCat("cannot read image file ", file));
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto image = DecodeImage(bytes);
     if (!image.ok()) return absl::Status(image.status().code(), absl::StrCat(file, ": ", image.status().message()));
-    if (encoder->spec().input_h != encoder->spec().input_w) return absl::UnimplementedError("non-square vision input");
-    ASSIGN_OR_RETURN(VisionEncoding e, encoder->Encode(PixelValues(*image, encoder->spec().input_h)));
+    ASSIGN_OR_RETURN(VisionEncoding e,
+                     encoder->Encode(PixelValues(*image, static_cast<int>(size)), false, static_cast<int>(size)));
     spdlog::info("{}: {}x{} image -> {} soft tokens", file, image->width, image->height, e.features.pixels());
     out.rows_per_image = e.features.pixels();
     out.hidden = static_cast<int64_t>(e.soft_tokens.size()) / out.rows_per_image;

@@ -294,15 +294,24 @@ FeatureMap VisionEncoder::RunBlock(const Block& w, const FeatureMap& x) const {
   return y;
 }
 
-absl::StatusOr<VisionEncoding> VisionEncoder::Encode(const std::vector<float>& pixels, bool keep_stages) const {
+absl::StatusOr<VisionEncoding> VisionEncoder::Encode(const std::vector<float>& pixels, bool keep_stages,
+                                                     int size) const {
   const VisionSpec& s = spec_;
-  if (pixels.size() != static_cast<size_t>(s.in_chans) * s.input_h * s.input_w) {
-    return absl::InvalidArgumentError(absl::StrCat("vision input must be [", s.in_chans, ", ", s.input_h, ", ",
-                                                   s.input_w, "], got ", pixels.size(), " values"));
+  const int h = size > 0 ? size : s.input_h, w = size > 0 ? size : s.input_w;
+  // The fused high-resolution map is the input / (input_h / msfa_high_h); it
+  // must pool evenly to the output grid.
+  const int reduction = s.input_h / s.msfa_high_h;
+  if (h % reduction != 0 || w % reduction != 0 || (h / reduction) % s.out_h != 0 || (w / reduction) % s.out_w != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("vision input size ", h, "x", w, " is not supported: it must be a "
+                                                   "multiple of ", reduction * s.out_h, " (e.g. ", s.input_h, ")"));
+  }
+  if (pixels.size() != static_cast<size_t>(s.in_chans) * h * w) {
+    return absl::InvalidArgumentError(absl::StrCat("vision input must be [", s.in_chans, ", ", h, ", ", w, "], got ",
+                                                   pixels.size(), " values"));
   }
   FeatureMap x;
-  x.h = s.input_h;
-  x.w = s.input_w;
+  x.h = h;
+  x.w = w;
   x.c = s.in_chans;
   x.data.resize(pixels.size());
   for (int c = 0; c < x.c; ++c)
@@ -322,8 +331,8 @@ absl::StatusOr<VisionEncoding> VisionEncoder::Encode(const std::vector<float>& p
   }
   // Multi-scale fusion: bring the chosen stages to the high resolution, concat channels.
   FeatureMap fused;
-  fused.h = s.msfa_high_h;
-  fused.w = s.msfa_high_w;
+  fused.h = stage_out[s.msfa_stages[0]].h;  // the first fused stage has the highest resolution
+  fused.w = stage_out[s.msfa_stages[0]].w;
   fused.c = 0;
   std::vector<FeatureMap> parts;
   for (int stage : s.msfa_stages) {
@@ -340,7 +349,7 @@ absl::StatusOr<VisionEncoding> VisionEncoder::Encode(const std::vector<float>& p
   RmsNorm2d(y, msfa_exp_norm_, s.norm_eps, true);
   y = Pointwise(y, msfa_proj_);
   RmsNorm2d(y, msfa_proj_norm_, s.norm_eps, false);
-  if (y.h != s.out_h || y.w != s.out_w) y = AvgPool(y, s.pool_kernel, s.pool_stride);
+  if (y.h != s.out_h || y.w != s.out_w) y = AvgPool(y, y.h / s.out_h, y.h / s.out_h);  // sizes checked above
   RmsNorm2d(y, msfa_norm_, s.norm_eps, false);
   out.features = y;
   // Soft tokens: the map's pixels in row-major order, scaled by sqrt(C).

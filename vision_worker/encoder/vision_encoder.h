@@ -34,8 +34,12 @@ class VisionEncoder {
   const VisionSpec& spec() const { return spec_; }
   const Checkpoint& checkpoint() const { return *ckpt_; }
 
-  // pixels NCHW [3, input_h, input_w].
-  absl::StatusOr<VisionEncoding> Encode(const std::vector<float>& pixels, bool keep_stages = false) const;
+  // pixels NCHW [3, size, size]; size 0 = the spec's input size. Other sizes
+  // (the real tower takes 256, 512 and 768) keep the output grid: the fusion
+  // adapter pools its highest-resolution map down to it, as timm does.
+  // InvalidArgument for a size the network cannot take.
+  absl::StatusOr<VisionEncoding> Encode(const std::vector<float>& pixels, bool keep_stages = false,
+                                        int size = 0) const;
 
  private:
   struct Block;
