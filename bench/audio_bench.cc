@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "audio_worker/audio_pipeline.h"
-#include "bench/proc_status.h"
+#include "common/process/proc_status.h"
 #include "common/checkpoint/checkpoint.h"
 #include "common/cli/args.h"
 #include "common/cli/exit_status.h"

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "bench/proc_status.h"
+#include "common/process/proc_status.h"
 #include "common/cli/args.h"
 #include "common/cli/exit_status.h"
 #include "common/kernels/thread_pool.h"

@@ -21,44 +21,51 @@ AttentionShape ShapeOf(const LayerSpec& spec, const TextConfig& c) {
 }
 
 // Per-head RmsNorm (with scale, or without when scale is null) and RoPE
-// (when inv_freq is given) on rows [n, heads * head_dim].
+// (when inv_freq is given, at each row's position) on rows [n, heads * head_dim].
 void NormAndRotate(float* x, int64_t n, int heads, int64_t hd, const float* scale, float eps,
-                   const std::vector<float>* inv_freq, int64_t p0) {
+                   const std::vector<float>* inv_freq, const int64_t* positions) {
   RmsNorm(x, n * heads, hd, scale, eps, x);
   if (!inv_freq) return;
   for (int64_t t = 0; t < n; ++t) {
-    for (int h = 0; h < heads; ++h) ApplyRope(x + (t * heads + h) * hd, hd, inv_freq->data(), p0 + t);
+    for (int h = 0; h < heads; ++h) ApplyRope(x + (t * heads + h) * hd, hd, inv_freq->data(), positions[t]);
   }
 }
 
 // normed [n, hidden] -> attention output after o_proj [n, hidden].
+// The projections run over all rows of the batch; storing K/V and attending
+// run per sequence, against its own cache.
 void SelfAttention(const LayerSpec& spec, const AttentionWeights& w, const TextConfig& c, const LayerInputs& in,
-                   const float* normed, KvCache& cache, std::vector<AttentionContext>& contexts, float* out) {
+                   const float* normed, float* out) {
   const int64_t n = in.n, hd = c.head_dim;
   const AttentionShape shape = ShapeOf(spec, c);
-  std::vector<float> q(static_cast<size_t>(n * shape.heads * hd));
+  const int64_t q_row = shape.heads * hd, kv_row = shape.kv_heads * hd;
+  std::vector<float> q(static_cast<size_t>(n * q_row));
   MatMul(normed, n, w.q_proj, q.data());
-  NormAndRotate(q.data(), n, shape.heads, hd, w.q_norm.data(), c.rms_norm_eps, in.inv_freq, in.p0);
+  NormAndRotate(q.data(), n, shape.heads, hd, w.q_norm.data(), c.rms_norm_eps, in.inv_freq, in.positions.data());
 
   if (!spec.kv_shared) {
-    const int64_t kv_row = shape.kv_heads * hd;
     std::vector<float> k(static_cast<size_t>(n * kv_row)), v(static_cast<size_t>(n * kv_row));
     MatMul(normed, n, w.k_proj, k.data());
     MatMul(normed, n, w.v_proj, v.data());
-    NormAndRotate(k.data(), n, shape.kv_heads, hd, w.k_norm.data(), c.rms_norm_eps, in.inv_freq, in.p0);
-    NormAndRotate(v.data(), n, shape.kv_heads, hd, nullptr, c.rms_norm_eps, nullptr, in.p0);  // v_norm: no scale
-    contexts[spec.index] = StoreAndGather(cache, spec.index, shape, in.p0, n, k.data(), v.data());
+    NormAndRotate(k.data(), n, shape.kv_heads, hd, w.k_norm.data(), c.rms_norm_eps, in.inv_freq,
+                  in.positions.data());
+    NormAndRotate(v.data(), n, shape.kv_heads, hd, nullptr, c.rms_norm_eps, nullptr, nullptr);  // v_norm: no scale
+    for (const SequenceRows& s : in.seqs) {
+      (*s.contexts)[spec.index] = StoreAndGather(*s.cache, spec.index, shape, s.p0, s.n, k.data() + s.row0 * kv_row,
+                                                 v.data() + s.row0 * kv_row);
+    }
   }
   std::vector<float> attn(q.size());
-  Attend(q.data(), in.p0, n, contexts[spec.kv_source], shape, attn.data());
+  for (const SequenceRows& s : in.seqs) {
+    Attend(q.data() + s.row0 * q_row, s.p0, s.n, (*s.contexts)[spec.kv_source], shape, attn.data() + s.row0 * q_row);
+  }
   MatMul(attn.data(), n, w.o_proj, out);
 }
 
 }  // namespace
 
 void DecoderLayerForward(const LayerSpec& spec, const DecoderLayerWeights& w, const TextConfig& c,
-                         const LayerInputs& in, KvCache& cache, std::vector<AttentionContext>& contexts,
-                         std::vector<float>& streams) {
+                         const LayerInputs& in, std::vector<float>& streams) {
   const int64_t n = in.n, h = c.hidden_size, plane = n * h, N = c.altup_num_inputs;
   const float eps = c.rms_norm_eps;
 
@@ -76,7 +83,7 @@ void DecoderLayerForward(const LayerSpec& spec, const DecoderLayerWeights& w, co
   RmsNorm(laurel.data(), n, h, w.laurel.post_norm.data(), eps, laurel.data());
   for (int64_t i = 0; i < plane; ++i) laurel[i] += normed[i];
 
-  SelfAttention(spec, w.attn, c, in, normed.data(), cache, contexts, tmp.data());
+  SelfAttention(spec, w.attn, c, in, normed.data(), tmp.data());
   RmsNorm(tmp.data(), n, h, w.post_attention_layernorm.data(), eps, tmp.data());
   const float inv_sqrt2 = static_cast<float>(1.0 / std::sqrt(2.0));
   std::vector<float> hidden(plane);  // (a + attn + laurel) / sqrt(2)

@@ -179,42 +179,99 @@ void TextModel::FinalHidden(const std::vector<float>& streams, int64_t n, float*
   RmsNorm(out, n, h, weights_.final_norm.data(), c.rms_norm_eps, out);
 }
 
-absl::StatusOr<ForwardResult> TextModel::Forward(KvCache& cache, absl::Span<const int> ids,
-                                                 const SoftTokenRows* soft,
-                                                 const ForwardOptions& options) const {
-  const TextConfig& c = config_.text;
-  const int64_t n = ids.size(), h = c.hidden_size, p0 = cache.length();
-  if (n == 0) return absl::InvalidArgumentError("no tokens to run");
-  const std::vector<LayerSpec>& specs = options.plan ? options.plan->specs : specs_;
+absl::Status TextModel::CheckChunk(const SequenceChunk& chunk, const std::vector<LayerSpec>& specs) const {
+  if (!chunk.cache) return absl::InvalidArgumentError("no KV cache for the sequence");
+  if (chunk.ids.empty()) return absl::InvalidArgumentError("no tokens to run");
+  const KvCache& cache = *chunk.cache;
   for (const LayerSpec& spec : specs) {
     if (!spec.kv_shared && !cache.HasStore(spec.index)) {
       return absl::FailedPreconditionError("the KV cache was made for another MatFormer profile");
     }
   }
-  if (p0 + n > cache.max_tokens()) {
-    return absl::OutOfRangeError(absl::StrCat("sequence of ", p0 + n, " tokens exceeds the cache's limit of ",
-                                              cache.max_tokens(), " tokens"));
+  const int64_t n = chunk.ids.size();
+  if (cache.length() + n > cache.max_tokens()) {
+    return absl::OutOfRangeError(absl::StrCat("sequence of ", cache.length() + n,
+                                              " tokens exceeds the cache's limit of ", cache.max_tokens(), " tokens"));
   }
-  std::vector<float> embeds(static_cast<size_t>(n * h));
-  RETURN_IF_ERROR(EmbedTokens(ids, embeds.data()));
-  if (soft) {
+  if (const SoftTokenRows* soft = chunk.soft) {
+    const int64_t h = config_.text.hidden_size;
     if (soft->rows.size() != soft->positions.size() * h) {
       return absl::InvalidArgumentError(absl::StrCat("soft-token rows must be [", soft->positions.size(), ", ",
                                                      h, "], got ", soft->rows.size(), " values"));
     }
-    for (size_t i = 0; i < soft->positions.size(); ++i) {
-      const int64_t pos = soft->positions[i];
+    for (const int64_t pos : soft->positions) {
       if (pos < 0 || pos >= n) {
         return absl::InvalidArgumentError(absl::StrCat("soft-token position ", pos, " outside the chunk of ", n));
       }
-      std::copy_n(soft->rows.data() + i * h, h, embeds.data() + pos * h);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ForwardResult> TextModel::Forward(KvCache& cache, absl::Span<const int> ids,
+                                                 const SoftTokenRows* soft,
+                                                 const ForwardOptions& options) const {
+  SequenceChunk chunk;
+  chunk.cache = &cache;
+  chunk.ids = ids;
+  chunk.soft = soft;
+  chunk.logits = options.logits;
+  ASSIGN_OR_RETURN(std::vector<ForwardResult> results, Run({chunk}, options));
+  return std::move(results[0]);
+}
+
+absl::StatusOr<std::vector<ForwardResult>> TextModel::ForwardBatch(absl::Span<const SequenceChunk> chunks,
+                                                                   const ElasticPlan* plan) const {
+  ForwardOptions options;
+  options.plan = plan;
+  return Run(chunks, options);
+}
+
+absl::StatusOr<std::vector<ForwardResult>> TextModel::Run(absl::Span<const SequenceChunk> chunks,
+                                                          const ForwardOptions& options) const {
+  const TextConfig& c = config_.text;
+  const int64_t h = c.hidden_size;
+  if (chunks.empty()) return absl::InvalidArgumentError("no sequences to run");
+  const std::vector<LayerSpec>& specs = options.plan ? options.plan->specs : specs_;
+
+  // Rows of all chunks, one after the other: [n, hidden].
+  LayerInputs in;
+  std::vector<int> ids;
+  std::vector<std::vector<AttentionContext>> contexts(chunks.size());
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const SequenceChunk& chunk = chunks[i];
+    RETURN_IF_ERROR(CheckChunk(chunk, specs));
+    for (size_t j = 0; j < i; ++j) {
+      if (chunks[j].cache == chunk.cache) return absl::InvalidArgumentError("one KV cache twice in a batch");
+    }
+    SequenceRows rows;
+    rows.row0 = in.n;
+    rows.n = chunk.ids.size();
+    rows.p0 = chunk.cache->length();
+    rows.cache = chunk.cache;
+    contexts[i].resize(c.num_hidden_layers);
+    rows.contexts = &contexts[i];
+    for (int64_t t = 0; t < rows.n; ++t) in.positions.push_back(rows.p0 + t);
+    ids.insert(ids.end(), chunk.ids.begin(), chunk.ids.end());
+    in.seqs.push_back(rows);
+    in.n += rows.n;
+  }
+  const int64_t n = in.n;
+
+  std::vector<float> embeds(static_cast<size_t>(n * h));
+  RETURN_IF_ERROR(EmbedTokens(ids, embeds.data()));
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (const SoftTokenRows* soft = chunks[i].soft) {
+      for (size_t r = 0; r < soft->positions.size(); ++r) {
+        std::copy_n(soft->rows.data() + r * h, h, embeds.data() + (in.seqs[i].row0 + soft->positions[r]) * h);
+      }
     }
   }
   const int64_t ple_width = static_cast<int64_t>(c.num_hidden_layers) * c.hidden_size_per_layer_input;
   std::vector<float> per_layer(static_cast<size_t>(n * ple_width));
   RETURN_IF_ERROR(PerLayerInputs(ids, embeds.data(), per_layer.data()));
 
-  // From here nothing can fail: the cache is only written below.
+  // From here nothing can fail: the caches are only written below.
   std::vector<float> streams;
   InitialStreams(embeds.data(), n, streams);
   ForwardTrace* trace = options.trace;
@@ -223,33 +280,45 @@ absl::StatusOr<ForwardResult> TextModel::Forward(KvCache& cache, absl::Span<cons
     trace->initial_streams = streams;
     trace->streams_after.clear();
   }
-  std::vector<AttentionContext> contexts(c.num_hidden_layers);
+  in.per_layer_stride = ple_width;
   for (const LayerSpec& spec : specs) {
-    LayerInputs in;
-    in.p0 = p0;
-    in.n = n;
     in.per_layer_input = per_layer.data() + static_cast<int64_t>(spec.index) * c.hidden_size_per_layer_input;
-    in.per_layer_stride = ple_width;
     in.inv_freq = spec.attention == AttentionType::kFull ? &inv_freq_global_ : &inv_freq_local_;
-    DecoderLayerForward(spec, weights_.layers[spec.index], c, in, cache, contexts, streams);
+    DecoderLayerForward(spec, weights_.layers[spec.index], c, in, streams);
     if (trace) trace->streams_after.push_back(streams);
   }
-  cache.set_length(p0 + n);
+  for (const SequenceRows& s : in.seqs) s.cache->set_length(s.p0 + s.n);
 
-  ForwardResult result;
   std::vector<float> hidden(static_cast<size_t>(n * h));
   FinalHidden(streams, n, hidden.data());
-  if (options.logits != LogitsFor::kNone) {
-    const int64_t rows = options.logits == LogitsFor::kAll ? n : 1;
-    const float* src = hidden.data() + (n - rows) * h;
-    result.logits.resize(static_cast<size_t>(rows * c.vocab_size));
-    MatMul(src, rows, weights_.embed_tokens, result.logits.data());  // tied LM head
-    if (c.final_logit_softcapping > 0.0f) {
-      SoftCap(result.logits.data(), result.logits.size(), c.final_logit_softcapping);
+  // The tied LM head over the rows that want logits, gathered so the largest
+  // matrix of the model is read once for the whole batch.
+  std::vector<int64_t> logit_rows;
+  std::vector<ForwardResult> results(chunks.size());
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const SequenceRows& s = in.seqs[i];
+    if (chunks[i].logits == LogitsFor::kAll) {
+      for (int64_t t = 0; t < s.n; ++t) logit_rows.push_back(s.row0 + t);
+    } else if (chunks[i].logits == LogitsFor::kLast) {
+      logit_rows.push_back(s.row0 + s.n - 1);
     }
   }
-  if (options.want_hidden) result.last_hidden = std::move(hidden);
-  return result;
+  if (!logit_rows.empty()) {
+    const int64_t rows = logit_rows.size(), vocab = c.vocab_size;
+    std::vector<float> gathered(static_cast<size_t>(rows * h)), logits(static_cast<size_t>(rows * vocab));
+    for (int64_t r = 0; r < rows; ++r) std::copy_n(hidden.data() + logit_rows[r] * h, h, gathered.data() + r * h);
+    MatMul(gathered.data(), rows, weights_.embed_tokens, logits.data());
+    if (c.final_logit_softcapping > 0.0f) SoftCap(logits.data(), logits.size(), c.final_logit_softcapping);
+    int64_t next = 0;
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      const int64_t count = chunks[i].logits == LogitsFor::kAll ? in.seqs[i].n
+                            : chunks[i].logits == LogitsFor::kLast ? 1 : 0;
+      results[i].logits.assign(logits.begin() + next * vocab, logits.begin() + (next + count) * vocab);
+      next += count;
+    }
+  }
+  if (options.want_hidden && chunks.size() == 1) results[0].last_hidden = std::move(hidden);
+  return results;
 }
 
 }  // namespace gemma3n

@@ -17,7 +17,7 @@
 #include "text_worker/matformer/elastic_plan.h"
 #include "text_worker/model/kv_cache.h"
 #include "text_worker/model/layer_spec.h"
-#include "text_worker/model/per_layer_embeddings.h"
+#include "common/embedder/per_layer_embeddings.h"
 #include "text_worker/model/text_weights.h"
 
 namespace gemma3n {
@@ -46,6 +46,15 @@ struct ForwardOptions {
   // Run a MatFormer sub-model of the loaded weights (null: the full model).
   // The cache must come from NewCache with the same plan.
   const ElasticPlan* plan = nullptr;
+};
+
+// One sequence's part of a batched forward: its next tokens (a prefill chunk
+// or the one token of a decode step) and its own cache.
+struct SequenceChunk {
+  KvCache* cache = nullptr;
+  absl::Span<const int> ids;
+  const SoftTokenRows* soft = nullptr;  // positions index into `ids`
+  LogitsFor logits = LogitsFor::kLast;
 };
 
 struct ForwardResult {
@@ -85,6 +94,12 @@ class TextModel {
   // input, ids outside the vocabulary, too long for the cache, bad soft rows.
   absl::StatusOr<ForwardResult> Forward(KvCache& cache, absl::Span<const int> ids, const SoftTokenRows* soft,
                                         const ForwardOptions& options) const;
+  // Several sequences in one pass: every weight matrix is read once for all
+  // their rows (batched decoding). Each chunk extends its own cache; caches
+  // must be distinct and, like the plan, made by NewCache with that plan.
+  // All-or-nothing: on error no cache changes. Results are in chunk order.
+  absl::StatusOr<std::vector<ForwardResult>> ForwardBatch(absl::Span<const SequenceChunk> chunks,
+                                                          const ElasticPlan* plan) const;
   absl::StatusOr<ForwardResult> Forward(KvCache& cache, absl::Span<const int> ids, LogitsFor logits) const {
     ForwardOptions options;
     options.logits = logits;
@@ -105,6 +120,9 @@ class TextModel {
   absl::StatusOr<const MultimodalEmbedder*> HardEmbedderFor(int id) const;
   void InitialStreams(const float* embeds, int64_t n, std::vector<float>& streams) const;
   void FinalHidden(const std::vector<float>& streams, int64_t n, float* out) const;
+  absl::Status CheckChunk(const SequenceChunk& chunk, const std::vector<LayerSpec>& specs) const;
+  absl::StatusOr<std::vector<ForwardResult>> Run(absl::Span<const SequenceChunk> chunks,
+                                                 const ForwardOptions& options) const;
 
   std::string dir_;
   ModelConfig config_;

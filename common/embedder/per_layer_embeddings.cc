@@ -1,4 +1,4 @@
-#include "text_worker/model/per_layer_embeddings.h"
+#include "common/embedder/per_layer_embeddings.h"
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
