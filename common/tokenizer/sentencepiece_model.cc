@@ -1,39 +1,55 @@
 #include "common/tokenizer/sentencepiece_model.h"
 
-#include <sentencepiece_processor.h>
+#include <dlfcn.h>
+
+#include <filesystem>
+#include <mutex>
 
 namespace gemma3n {
 namespace {
 
-class Impl : public SentencePieceModel {
- public:
-  sentencepiece::SentencePieceProcessor sp;
-  std::vector<int> Encode(const std::string& text) const override {
-    std::vector<int> ids;
-    sp.Encode(text, &ids).IgnoreError();  // fails only without a loaded model
-    return ids;
+using LoadFn = SentencePieceModel* (*)(const std::string&, std::string*);
+constexpr char kModuleName[] = "libgemma3n_sentencepiece.so";
+
+// Next to the running binary first (an installed or copied tree), then where
+// the build put it.
+LoadFn LoadModule(std::string* error) {
+  std::vector<std::string> candidates;
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) candidates.push_back((self.parent_path() / kModuleName).string());
+  candidates.push_back(GEMMA3N_SENTENCEPIECE_MODULE);
+  std::string tried;
+  for (const std::string& path : candidates) {
+    // RTLD_LOCAL + RTLD_DEEPBIND: the module and libsentencepiece resolve
+    // their own symbols first and add none to the process's global scope.
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    if (!handle) {
+      tried += std::string(tried.empty() ? "" : "; ") + dlerror();
+      continue;
+    }
+    if (auto fn = reinterpret_cast<LoadFn>(dlsym(handle, "gemma3n_sentencepiece_load"))) return fn;
+    tried += "; " + path + " lacks gemma3n_sentencepiece_load";
   }
-  std::string Decode(const std::vector<int>& ids) const override {
-    std::string text;
-    sp.Decode(ids, &text).IgnoreError();  // callers range-check the ids
-    return text;
-  }
-  int Size() const override { return sp.GetPieceSize(); }
-  int PieceToId(const std::string& piece) const override { return sp.PieceToId(piece); }
-  std::string IdToPiece(int id) const override { return sp.IdToPiece(id); }
-  int UnkId() const override { return sp.unk_id(); }
-};
+  *error = "cannot load the SentencePiece module (" + tried + ")";
+  return nullptr;
+}
 
 }  // namespace
 
 std::unique_ptr<SentencePieceModel> SentencePieceModel::Load(const std::string& path, std::string* error) {
-  auto impl = std::make_unique<Impl>();
-  const auto status = impl->sp.Load(path);
-  if (!status.ok()) {
-    *error = status.ToString();
+  static std::mutex mu;
+  static LoadFn load = nullptr;
+  static std::string module_error;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!load && module_error.empty()) load = LoadModule(&module_error);
+  }
+  if (!load) {
+    *error = module_error;
     return nullptr;
   }
-  return impl;
+  return std::unique_ptr<SentencePieceModel>(load(path, error));
 }
 
 }  // namespace gemma3n

@@ -5,24 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "text_worker/model/soft_tokens.h"
 
 namespace gemma3n {
 namespace {
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// Soft rows whose positions fall in [begin, end), re-based to the chunk.
-SoftTokenRows SliceSoftRows(const SoftTokenRows& soft, int64_t begin, int64_t end, int64_t hidden) {
-  SoftTokenRows out;
-  for (size_t i = 0; i < soft.positions.size(); ++i) {
-    const int64_t pos = soft.positions[i];
-    if (pos < begin || pos >= end) continue;
-    out.positions.push_back(pos - begin);
-    out.rows.insert(out.rows.end(), soft.rows.begin() + i * hidden, soft.rows.begin() + (i + 1) * hidden);
-  }
-  return out;
 }
 
 }  // namespace

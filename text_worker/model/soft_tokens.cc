@@ -22,4 +22,15 @@ absl::Status PlaceSoftTokens(absl::Span<const int> ids, int placeholder_id, cons
   return absl::OkStatus();
 }
 
+SoftTokenRows SliceSoftRows(const SoftTokenRows& soft, int64_t begin, int64_t end, int64_t hidden) {
+  SoftTokenRows out;
+  for (size_t i = 0; i < soft.positions.size(); ++i) {
+    const int64_t pos = soft.positions[i];
+    if (pos < begin || pos >= end) continue;
+    out.positions.push_back(pos - begin);
+    out.rows.insert(out.rows.end(), soft.rows.begin() + i * hidden, soft.rows.begin() + (i + 1) * hidden);
+  }
+  return out;
+}
+
 }  // namespace gemma3n

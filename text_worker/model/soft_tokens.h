@@ -16,4 +16,8 @@ namespace gemma3n {
 absl::Status PlaceSoftTokens(absl::Span<const int> ids, int placeholder_id, const float* rows, int64_t n_rows,
                              int64_t hidden, SoftTokenRows& soft);
 
+// The rows of `soft` whose positions fall in [begin, end), re-based to a
+// chunk that starts at `begin` (chunked prefill).
+SoftTokenRows SliceSoftRows(const SoftTokenRows& soft, int64_t begin, int64_t end, int64_t hidden);
+
 }  // namespace gemma3n

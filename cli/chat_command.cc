@@ -1,0 +1,170 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "cli/commands.h"
+#include "common/cli/args.h"
+#include "common/rpc/server.h"
+#include "common/rpc/status.h"
+#include "common/status/status_macros.h"
+#include "gemma3n/v1/gemma.grpc.pb.h"
+
+namespace gemma3n::cli {
+namespace {
+
+namespace pb = gemma3n::v1;
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+absl::StatusOr<pb::GenerationConfig> ConfigFromArgs(const Args& args) {
+  pb::GenerationConfig c;
+  ASSIGN_OR_RETURN(int64_t max_new, args.Int("max-new", 0));
+  ASSIGN_OR_RETURN(double temperature, args.Double("temperature", 0));
+  ASSIGN_OR_RETURN(int64_t top_k, args.Int("top-k", 0));
+  ASSIGN_OR_RETURN(double top_p, args.Double("top-p", 0));
+  ASSIGN_OR_RETURN(double min_p, args.Double("min-p", 0));
+  ASSIGN_OR_RETURN(double rep, args.Double("repetition-penalty", 0));
+  ASSIGN_OR_RETURN(int64_t seed, args.Int("seed", 0));
+  c.set_max_new_tokens(static_cast<int>(max_new));
+  c.set_temperature(static_cast<float>(temperature));
+  c.set_top_k(static_cast<int>(top_k));
+  c.set_top_p(static_cast<float>(top_p));
+  c.set_min_p(static_cast<float>(min_p));
+  c.set_repetition_penalty(static_cast<float>(rep));
+  c.set_seed(static_cast<uint64_t>(seed));
+  for (const std::string& s : args.GetAll("stop")) c.add_stop(s);
+  c.set_profile(args.Get("profile").value_or(""));
+  return c;
+}
+
+// Streams one request's text to stdout; returns the full reply.
+absl::StatusOr<std::string> StreamOnce(pb::Gemma::Stub& stub, const pb::GenerateRequest& request, bool verbose) {
+  grpc::ClientContext ctx;
+  auto reader = stub.Generate(&ctx, request);
+  pb::GenerateResponse r;
+  std::string reply;
+  pb::Usage usage;
+  pb::FinishReason finish = pb::FINISH_REASON_UNSPECIFIED;
+  while (reader->Read(&r)) {
+    std::fputs(r.text().c_str(), stdout);
+    std::fflush(stdout);
+    reply += r.text();
+    if (r.has_usage()) usage = r.usage();
+    if (r.finish_reason() != pb::FINISH_REASON_UNSPECIFIED) finish = r.finish_reason();
+  }
+  std::fputs("\n", stdout);
+  RETURN_IF_ERROR(FromGrpcStatus(reader->Finish()));
+  if (verbose) {
+    std::fprintf(stderr, "[%s: prompt %d tokens, generated %d, first token %.3f s, %.1f tokens/s]\n",
+                 pb::FinishReason_Name(finish).c_str(), usage.prompt_tokens(), usage.generated_tokens(),
+                 usage.time_to_first_token_seconds(), usage.decode_tokens_per_second());
+  }
+  return reply;
+}
+
+}  // namespace
+
+absl::Status RunChat(const std::vector<std::string>& argv) {
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
+                                          {"addr", "prompt", "system", "image", "audio", "max-new", "temperature",
+                                           "top-k", "top-p", "min-p", "repetition-penalty", "seed", "stop",
+                                           "profile", "timeout"},
+                                          {"raw", "quiet", "info", "count"}));
+  const std::string addr = args.Get("addr").value_or("127.0.0.1:50051");
+  auto stub = pb::Gemma::NewStub(MakeChannel(addr));
+  ASSIGN_OR_RETURN(pb::GenerationConfig config, ConfigFromArgs(args));
+  const bool verbose = !args.Has("quiet");
+
+  if (args.Has("info")) {
+    grpc::ClientContext ctx;
+    pb::ModelInfo info;
+    RETURN_IF_ERROR(FromGrpcStatus(stub->GetModelInfo(&ctx, pb::GetModelInfoRequest(), &info)));
+    std::printf("%s", info.DebugString().c_str());
+    return absl::OkStatus();
+  }
+
+  std::vector<pb::Message> history;
+  if (auto system = args.Get("system")) {
+    pb::Message m;
+    m.set_role("system");
+    m.add_parts()->set_text(*system);
+    history.push_back(m);
+  }
+  // Media go into the first user turn, before its text.
+  std::vector<pb::Part> media;
+  for (const char* kind : {"image", "audio"}) {
+    for (const std::string& file : args.GetAll(kind)) {
+      ASSIGN_OR_RETURN(std::string bytes, ReadFile(file));
+      pb::Part p;
+      (std::string(kind) == "image" ? p.mutable_image() : p.mutable_audio())->set_data(std::move(bytes));
+      media.push_back(std::move(p));
+    }
+  }
+  auto request_for = [&](const std::string& text) {
+    pb::GenerateRequest req;
+    *req.mutable_config() = config;
+    if (args.Has("raw")) {
+      req.set_prompt(text);
+      return req;
+    }
+    pb::Message user;
+    user.set_role("user");
+    for (pb::Part& p : media) *user.add_parts() = std::move(p);
+    media.clear();
+    user.add_parts()->set_text(text);
+    history.push_back(user);
+    for (const pb::Message& m : history) *req.add_messages() = m;
+    return req;
+  };
+
+  if (auto prompt = args.Get("prompt")) {
+    const pb::GenerateRequest req = request_for(*prompt);
+    if (args.Has("count")) {
+      grpc::ClientContext ctx;
+      pb::CountTokensRequest count;
+      *count.mutable_messages() = req.messages();
+      count.set_prompt(req.prompt());
+      pb::CountTokensResponse out;
+      RETURN_IF_ERROR(FromGrpcStatus(stub->CountTokens(&ctx, count, &out)));
+      std::printf("%d tokens (context %d)\n", out.token_count(), out.context_limit());
+      return absl::OkStatus();
+    }
+    return StreamOnce(*stub, req, verbose).status();
+  }
+  // Interactive: one user turn per line; /reset forgets the conversation.
+  const bool tty = isatty(STDIN_FILENO);
+  if (tty) std::fprintf(stderr, "gemma3n chat with %s: a line per turn, /reset, /quit or Ctrl-D\n", addr.c_str());
+  std::string line;
+  for (;;) {
+    if (tty) std::fputs("> ", stderr);
+    if (!std::getline(std::cin, line) || line == "/quit") break;
+    if (line.empty()) continue;
+    if (line == "/reset") {
+      history.erase(std::remove_if(history.begin(), history.end(),
+                                   [](const pb::Message& m) { return m.role() != "system"; }),
+                    history.end());
+      continue;
+    }
+    absl::StatusOr<std::string> reply = StreamOnce(*stub, request_for(line), verbose);
+    if (!reply.ok()) {
+      std::fprintf(stderr, "error: %s\n", reply.status().ToString().c_str());
+      history.pop_back();  // the turn that failed
+      continue;
+    }
+    pb::Message model;
+    model.set_role("model");
+    model.add_parts()->set_text(*reply);
+    history.push_back(model);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace gemma3n::cli

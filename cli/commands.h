@@ -1,0 +1,16 @@
+// The subcommands of the `gemma3n` tool.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace gemma3n::cli {
+
+// gemma3n serve: the whole system as supervised child processes.
+absl::Status RunServe(const std::vector<std::string>& args);
+// gemma3n chat: a streaming client of the public API.
+absl::Status RunChat(const std::vector<std::string>& args);
+
+}  // namespace gemma3n::cli

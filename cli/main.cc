@@ -1,0 +1,51 @@
+// gemma3n: run the whole service (`serve`) or talk to it (`chat`).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "common/cli/exit_status.h"
+#include "common/logging/log.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
+
+  serve --model DIR [--listen 127.0.0.1:50051] [--text-workers N] [--threads N]
+        [--max-sequences N] [--context N] [--ple-cache-mb N] [--image-size N]
+        [--no-vision] [--no-audio] [--preload] [--run-dir DIR] [--log-level L]
+      start the PLE service, the text worker(s), the encoders the model has
+      and the gateway as supervised child processes (unix sockets between
+      them in a private directory; the gateway on --listen). A crashed
+      process is restarted with back-off; SIGINT/SIGTERM stops them all.
+
+  chat [--addr HOST:PORT] [--prompt TEXT] [--system TEXT] [--image FILE]...
+       [--audio FILE]... [--max-new N] [--temperature T] [--top-k K]
+       [--top-p P] [--min-p P] [--repetition-penalty R] [--seed S]
+       [--stop STR]... [--profile NAME] [--raw] [--count] [--info] [--quiet]
+      stream a reply: one-shot with --prompt, else interactive (a line per
+      user turn; /reset, /quit). --count prints the prompt's token count,
+      --info the model and worker status. Usage figures go to stderr.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gemma3n::InitLogging("serve");
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  absl::Status status;
+  if (command == "serve") {
+    status = gemma3n::cli::RunServe(args);
+  } else if (command == "chat") {
+    status = gemma3n::cli::RunChat(args);
+  } else {
+    std::fprintf(stderr, "gemma3n: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    return 2;
+  }
+  return gemma3n::ExitWithStatus("gemma3n " + command, status);
+}

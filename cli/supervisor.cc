@@ -1,0 +1,134 @@
+#include "cli/supervisor.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace gemma3n {
+namespace {
+
+sigset_t SupervisedSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGCHLD);
+  return set;
+}
+
+}  // namespace
+
+Supervisor::Supervisor() {
+  const sigset_t set = SupervisedSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+absl::Status Supervisor::Spawn(Child& c) {
+  std::vector<char*> argv;
+  for (std::string& a : c.spec.argv) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) return absl::InternalError(absl::StrCat("fork for ", c.spec.name, ": ", std::strerror(errno)));
+  if (pid == 0) {
+    // The child: default signal mask, and die with the supervisor even if it
+    // is killed with SIGKILL (no orphaned workers holding sockets).
+    const sigset_t set = SupervisedSignals();
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
+    execv(argv[0], argv.data());
+    std::fprintf(stderr, "gemma3n serve: cannot run %s: %s\n", argv[0], std::strerror(errno));
+    _exit(127);
+  }
+  c.pid = pid;
+  c.started = std::chrono::steady_clock::now();
+  spdlog::info("started {} (pid {})", c.spec.name, pid);
+  return absl::OkStatus();
+}
+
+absl::Status Supervisor::Start(const ChildSpec& spec) {
+  if (access(spec.argv.at(0).c_str(), X_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat("cannot run ", spec.argv[0], " (build it first)"));
+  }
+  children_.push_back(Child{spec});
+  return Spawn(children_.back());
+}
+
+void Supervisor::Reap() {
+  for (;;) {
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    for (Child& c : children_) {
+      if (c.pid != pid) continue;
+      const auto now = std::chrono::steady_clock::now();
+      // A child that ran a while gets a fresh back-off; one that keeps
+      // crashing at start waits longer each time (up to 10 s).
+      if (now - c.started > std::chrono::seconds(30)) c.backoff = std::chrono::milliseconds(500);
+      const std::string how = WIFSIGNALED(status) ? absl::StrCat("killed by signal ", WTERMSIG(status))
+                                                  : absl::StrCat("exited with code ", WEXITSTATUS(status));
+      spdlog::warn("{} (pid {}) {}; restarting in {} ms", c.spec.name, pid, how, c.backoff.count());
+      c.pid = -1;
+      c.restart_at = now + c.backoff;
+      c.backoff = std::min(c.backoff * 2, std::chrono::milliseconds(10000));
+    }
+  }
+}
+
+void Supervisor::Run(const std::function<void()>& on_tick) {
+  const sigset_t set = SupervisedSignals();
+  for (;;) {
+    timespec timeout{0, 200 * 1000 * 1000};
+    const int sig = sigtimedwait(&set, nullptr, &timeout);
+    if (sig == SIGINT || sig == SIGTERM) {
+      spdlog::info("signal {}: stopping all services", sig);
+      return;
+    }
+    Reap();
+    const auto now = std::chrono::steady_clock::now();
+    for (Child& c : children_) {
+      if (c.pid < 0 && now >= c.restart_at) {
+        ++c.restarts;
+        if (absl::Status s = Spawn(c); !s.ok()) spdlog::error("{}", s.ToString());
+      }
+    }
+    if (on_tick) on_tick();
+  }
+}
+
+void Supervisor::StopAll(std::chrono::milliseconds grace) {
+  for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
+    if (it->pid > 0) kill(it->pid, SIGTERM);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  for (Child& c : children_) {
+    while (c.pid > 0) {
+      int status = 0;
+      const pid_t r = waitpid(c.pid, &status, WNOHANG);
+      if (r == c.pid || (r < 0 && errno == ECHILD)) {
+        c.pid = -1;
+        break;
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        spdlog::warn("{} did not stop in time: killing it", c.spec.name);
+        kill(c.pid, SIGKILL);
+        waitpid(c.pid, &status, 0);
+        c.pid = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+}
+
+}  // namespace gemma3n

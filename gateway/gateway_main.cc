@@ -1,0 +1,105 @@
+// gemma3n-gateway: the public gemma3n.v1.Gemma API. Reads only config.json and
+// the tokenizer of the model directory (no weights); the work is done by the
+// text workers, vision and audio encoders it is pointed at.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/cli/args.h"
+#include "common/checkpoint/checkpoint.h"
+#include "common/cli/exit_status.h"
+#include "common/logging/log.h"
+#include "common/rpc/server.h"
+#include "common/status/status_macros.h"
+#include "gateway/admission.h"
+#include "gateway/gemma_service.h"
+#include "gateway/worker_pool.h"
+#include "spdlog/spdlog.h"
+
+namespace gemma3n {
+namespace {
+
+constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
+
+  --listen ADDR           public address (default 127.0.0.1:50051; unix:PATH works too)
+  --text-worker ADDR      a text worker (repeatable; default unix:/tmp/gemma3n-text.sock)
+  --vision-worker ADDR    a vision encoder (repeatable; none: image parts are refused)
+  --audio-worker ADDR     an audio encoder (repeatable; none: audio parts are refused)
+  --ple ADDR              the PLE service, for GetModelInfo only
+  --context N             prompt + generated tokens per request (default: the
+                          model's context, at most 32768)
+  --max-new-tokens N      default when a request sets none (512)
+  --max-concurrent N      requests running at once (16)
+  --max-queued N          requests waiting for a slot before RESOURCE_EXHAUSTED (64)
+  --max-request-mb N      largest request accepted, images and audio included (64)
+  --image-size N          input size asked of the vision encoders (default: theirs)
+  --log-level LEVEL       trace, debug, info, warn, error (info)
+The model directory gives config.json and tokenizer.json / tokenizer.model.
+)";
+
+absl::Status Run(const std::vector<std::string>& argv) {
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
+                                          {"model", "listen", "text-worker", "vision-worker", "audio-worker", "ple",
+                                           "context", "max-new-tokens", "max-concurrent", "max-queued",
+                                           "max-request-mb", "image-size", "log-level"},
+                                          {}));
+  if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
+  ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
+  ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(model_dir + "/config.json"));
+  ASSIGN_OR_RETURN(ModelConfig config, ParseModelConfig(json));
+  ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, LoadModelTokenizer(model_dir, json));
+
+  GatewayOptions options;
+  const int64_t model_context = std::min<int64_t>(config.text.max_position_embeddings, 32768);
+  ASSIGN_OR_RETURN(options.context_limit, args.Int("context", model_context));
+  ASSIGN_OR_RETURN(int64_t max_new, args.Int("max-new-tokens", options.default_max_new_tokens));
+  ASSIGN_OR_RETURN(int64_t max_concurrent, args.Int("max-concurrent", 16));
+  ASSIGN_OR_RETURN(int64_t max_queued, args.Int("max-queued", 64));
+  ASSIGN_OR_RETURN(int64_t max_request_mb, args.Int("max-request-mb", 64));
+  ASSIGN_OR_RETURN(int64_t image_size, args.Int("image-size", 0));
+  if (options.context_limit < 2 || options.context_limit > config.text.max_position_embeddings) {
+    return absl::InvalidArgumentError(absl::StrCat("--context must be in [2, ", config.text.max_position_embeddings, "]"));
+  }
+  if (max_new < 1 || max_concurrent < 1 || max_queued < 0 || max_request_mb < 1 || max_request_mb > 2000 ||
+      image_size < 0) {
+    return absl::InvalidArgumentError(
+        "--max-new-tokens, --max-concurrent >= 1; --max-queued >= 0; --max-request-mb in [1, 2000]; --image-size >= 0");
+  }
+  options.default_max_new_tokens = static_cast<int>(max_new);
+  options.image_size = static_cast<int>(image_size);
+  options.ple_address = args.Get("ple").value_or("");
+
+  std::vector<std::string> text_addrs = args.GetAll("text-worker");
+  if (text_addrs.empty()) text_addrs.push_back("unix:/tmp/gemma3n-text.sock");
+  const WorkerPool text("text", text_addrs);
+  const WorkerPool vision("vision", args.GetAll("vision-worker"));
+  const WorkerPool audio("audio", args.GetAll("audio-worker"));
+  Admission admission(static_cast<int>(max_concurrent), static_cast<int>(max_queued));
+  GemmaService service(config, *tokenizer, text, vision, audio, admission, options);
+
+  ServerOptions server_options;
+  server_options.listen = args.Get("listen").value_or("127.0.0.1:50051");
+  server_options.max_message_bytes = max_request_mb << 20;
+  server_options.services = {&service};
+  ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server, StartServer(server_options));
+  spdlog::info("gateway ready: {} text, {} vision, {} audio worker(s); context {}; {} concurrent, {} queued",
+               text.instances().size(), vision.instances().size(), audio.instances().size(), options.context_limit,
+               max_concurrent, max_queued);
+  WaitForShutdownSignal();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace gemma3n
+
+int main(int argc, char** argv) {
+  gemma3n::BlockShutdownSignals();
+  gemma3n::InitLogging("gateway");
+  if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::fputs(gemma3n::kUsage, stdout);
+    return 0;
+  }
+  return gemma3n::ExitWithStatus("gemma3n-gateway", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
+}

@@ -1,0 +1,55 @@
+// gemma3n.v1.Gemma, the public API: tokenizes with the chat template, has the
+// encoders turn media into soft tokens, streams the text worker's tokens back
+// as UTF-8-safe text with stop strings, usage and one log line per request.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "common/config/model_config.h"
+#include "common/tokenizer/tokenizer.h"
+#include "gateway/admission.h"
+#include "gateway/media_encoder.h"
+#include "gateway/worker_pool.h"
+#include "gemma3n/v1/gemma.grpc.pb.h"
+
+namespace gemma3n {
+
+struct GatewayOptions {
+  int64_t context_limit = 32768;   // prompt + generated tokens
+  int default_max_new_tokens = 512;
+  int image_size = 0;              // passed to the vision workers; 0 = theirs
+  std::string ple_address;         // shown in GetModelInfo only
+};
+
+class GemmaService final : public gemma3n::v1::Gemma::Service {
+ public:
+  GemmaService(const ModelConfig& config, const Tokenizer& tokenizer, const WorkerPool& text,
+               const WorkerPool& vision, const WorkerPool& audio, Admission& admission, GatewayOptions options);
+
+  grpc::Status Generate(grpc::ServerContext* context, const gemma3n::v1::GenerateRequest* request,
+                        grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer) override;
+  grpc::Status CountTokens(grpc::ServerContext* context, const gemma3n::v1::CountTokensRequest* request,
+                           gemma3n::v1::CountTokensResponse* response) override;
+  grpc::Status GetModelInfo(grpc::ServerContext* context, const gemma3n::v1::GetModelInfoRequest* request,
+                            gemma3n::v1::ModelInfo* info) override;
+
+ private:
+  absl::StatusOr<BuiltPrompt> Prepare(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages,
+                                      const std::string& prompt, const grpc::ServerContext& context) const;
+  absl::Status Stream(grpc::ServerContext* context, const gemma3n::v1::GenerateRequest& request,
+                      const BuiltPrompt& prompt, grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer,
+                      const std::string& id);
+
+  const ModelConfig& config_;
+  const Tokenizer& tokenizer_;
+  const WorkerPool& text_;
+  const WorkerPool& vision_;
+  const WorkerPool& audio_;
+  Admission& admission_;
+  const GatewayOptions options_;
+  std::atomic<uint64_t> next_id_{1};
+};
+
+}  // namespace gemma3n

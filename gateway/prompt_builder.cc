@@ -1,0 +1,120 @@
+#include "gateway/prompt_builder.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "common/tokenizer/chat_template.h"
+
+namespace gemma3n {
+
+namespace pb = gemma3n::v1;
+namespace ipb = gemma3n::internal::v1;
+
+absl::StatusOr<std::vector<MediaPart>> CollectMedia(const google::protobuf::RepeatedPtrField<pb::Message>& messages) {
+  std::vector<MediaPart> out;
+  for (int m = 0; m < messages.size(); ++m) {
+    for (int p = 0; p < messages[m].parts_size(); ++p) {
+      const pb::Part& part = messages[m].parts(p);
+      if (part.kind_case() == pb::Part::KIND_NOT_SET) {
+        return absl::InvalidArgumentError(absl::StrCat("messages[", m, "].parts[", p, "] is empty"));
+      }
+      if (part.has_text()) continue;
+      const pb::Media& media = part.has_image() ? part.image() : part.audio();
+      if (media.data().empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("messages[", m, "].parts[", p, "]: the ",
+                                                       part.has_image() ? "image" : "audio", " has no data"));
+      }
+      out.push_back({part.has_image() ? EncodedMedia::Kind::kImage : EncodedMedia::Kind::kAudio, &media});
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Starts of the runs of `id` in `ids`, with their lengths.
+std::vector<std::pair<int, int>> Runs(const std::vector<int>& ids, int id) {
+  std::vector<std::pair<int, int>> runs;
+  for (size_t i = 0; i < ids.size();) {
+    if (ids[i] != id) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < ids.size() && ids[j] == id) ++j;
+    runs.push_back({static_cast<int>(i), static_cast<int>(j - i)});
+    i = j;
+  }
+  return runs;
+}
+
+// Attaches spans to the placeholder runs of `placeholder`, in order.
+absl::Status Attach(const std::vector<int>& ids, int placeholder, const std::vector<const ipb::SoftTokens*>& spans,
+                    const char* what, std::vector<ipb::SoftTokenSpan>& out) {
+  const auto runs = Runs(ids, placeholder);
+  if (runs.size() != spans.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("the prompt has ", runs.size(), " ", what,
+                                                   " placeholder runs but ", spans.size(), " ", what,
+                                                   " encodings (do not write ", what, " tokens in text parts)"));
+  }
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (runs[i].second != spans[i]->rows()) {
+      return absl::InternalError(absl::StrCat(what, " ", i, ": the encoder gave ", spans[i]->rows(),
+                                              " soft tokens, the prompt holds ", runs[i].second));
+    }
+    ipb::SoftTokenSpan s;
+    s.set_position(runs[i].first);
+    *s.mutable_tokens() = *spans[i];
+    out.push_back(std::move(s));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<BuiltPrompt> BuildPrompt(const google::protobuf::RepeatedPtrField<pb::Message>& messages,
+                                        const std::string& raw_prompt, const std::vector<EncodedMedia>& media,
+                                        const Tokenizer& tokenizer, const ModelConfig& config) {
+  BuiltPrompt out;
+  if (messages.empty() == raw_prompt.empty()) {
+    return absl::InvalidArgumentError("give either messages (chat) or prompt (raw text), not both or neither");
+  }
+  if (!raw_prompt.empty()) {
+    out.ids = tokenizer.Encode(raw_prompt, /*add_bos=*/true);
+    return out;
+  }
+  std::vector<ChatMessage> chat;
+  size_t next_media = 0;
+  for (const pb::Message& m : messages) {
+    ChatMessage cm;
+    cm.role = m.role();
+    for (const pb::Part& part : m.parts()) {
+      if (part.has_text()) {
+        cm.parts.push_back(ChatPart::Text(part.text()));
+        continue;
+      }
+      if (next_media >= media.size()) return absl::InternalError("a media part has no encoding");
+      const EncodedMedia& e = media[next_media++];
+      for (size_t s = 0; s < e.spans.size(); ++s) {
+        cm.parts.push_back(e.kind == EncodedMedia::Kind::kImage ? ChatPart::Image() : ChatPart::Audio());
+      }
+    }
+    chat.push_back(std::move(cm));
+  }
+  ChatTemplateOptions options = ChatTemplateOptions::ForModel(config);
+  ASSIGN_OR_RETURN(out.ids, EncodeChat(tokenizer, chat, options));
+  std::vector<const ipb::SoftTokens*> images, audio;
+  for (const EncodedMedia& e : media) {
+    for (const ipb::SoftTokens& s : e.spans) (e.kind == EncodedMedia::Kind::kImage ? images : audio).push_back(&s);
+  }
+  out.images = static_cast<int>(images.size());
+  out.audio_spans = static_cast<int>(audio.size());
+  RETURN_IF_ERROR(Attach(out.ids, config.image_token_id, images, "image", out.soft));
+  RETURN_IF_ERROR(Attach(out.ids, config.audio_token_id, audio, "audio", out.soft));
+  std::sort(out.soft.begin(), out.soft.end(),
+            [](const ipb::SoftTokenSpan& a, const ipb::SoftTokenSpan& b) { return a.position() < b.position(); });
+  return out;
+}
+
+}  // namespace gemma3n

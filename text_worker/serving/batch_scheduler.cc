@@ -1,0 +1,230 @@
+#include "text_worker/serving/batch_scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "spdlog/spdlog.h"
+#include "text_worker/model/soft_tokens.h"
+
+namespace gemma3n {
+
+struct BatchScheduler::Sequence {
+  SequenceRequest req;
+  std::shared_ptr<SequenceStream> stream;
+  std::unique_ptr<KvCache> cache;
+  std::optional<Sampler> sampler;
+  std::vector<int> history;      // prompt + generated, for the repetition penalty
+  int64_t prefilled = 0;         // prompt tokens already in the cache
+  int generated = 0;
+  int next_input = -1;           // the token the next decode step feeds
+  std::chrono::steady_clock::time_point submitted;
+};
+
+BatchScheduler::BatchScheduler(const TextModel& model, SchedulerOptions options)
+    : model_(model),
+      options_(options),
+      context_limit_(options.context_limit > 0
+                         ? std::min<int64_t>(options.context_limit, model.text_config().max_position_embeddings)
+                         : model.text_config().max_position_embeddings) {
+  loop_ = std::thread([this] { Loop(); });
+}
+
+BatchScheduler::~BatchScheduler() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  loop_.join();
+  const absl::Status gone = absl::UnavailableError("the text worker is shutting down");
+  for (auto& s : active_) s->stream->Finish(gone, SequenceFinish::kNone);
+  for (auto& s : queued_) s->stream->Finish(gone, SequenceFinish::kNone);
+}
+
+absl::Status BatchScheduler::Validate(const SequenceRequest& r) const {
+  const TextConfig& c = model_.text_config();
+  if (r.prompt.empty()) return absl::InvalidArgumentError("the prompt is empty");
+  if (static_cast<int64_t>(r.prompt.size()) >= context_limit_) {
+    return absl::InvalidArgumentError(absl::StrCat("the prompt has ", r.prompt.size(),
+                                                   " tokens; the context holds ", context_limit_,
+                                                   " (prompt + generated tokens)"));
+  }
+  if (r.max_new_tokens < 1) return absl::InvalidArgumentError("max_new_tokens must be at least 1");
+  for (size_t i = 0; i < r.prompt.size(); ++i) {
+    if (r.prompt[i] < 0 || r.prompt[i] >= c.vocab_size) {
+      return absl::InvalidArgumentError(absl::StrCat("token id ", r.prompt[i], " at position ", i,
+                                                     " is outside the vocabulary [0, ", c.vocab_size, ")"));
+    }
+  }
+  if (r.soft.rows.size() != r.soft.positions.size() * c.hidden_size) {
+    return absl::InvalidArgumentError(absl::StrCat("soft tokens must be rows of width ", c.hidden_size));
+  }
+  for (int64_t p : r.soft.positions) {
+    if (p < 0 || p >= static_cast<int64_t>(r.prompt.size())) {
+      return absl::InvalidArgumentError(absl::StrCat("soft token position ", p, " is outside the prompt"));
+    }
+  }
+  return ValidateSamplingParams(r.sampling);
+}
+
+absl::StatusOr<std::shared_ptr<SequenceStream>> BatchScheduler::Submit(SequenceRequest request) {
+  RETURN_IF_ERROR(Validate(request));
+  auto s = std::make_unique<Sequence>();
+  s->stream = std::make_shared<SequenceStream>();
+  s->stream->prompt_tokens = static_cast<int>(request.prompt.size());
+  s->req = std::move(request);
+  s->submitted = std::chrono::steady_clock::now();
+  std::shared_ptr<SequenceStream> stream = s->stream;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return absl::UnavailableError("the text worker is shutting down");
+    if (static_cast<int>(queued_.size()) >= options_.max_queued) {
+      return absl::ResourceExhaustedError(absl::StrCat("the text worker is full: ", options_.max_sequences,
+                                                       " sequences running and ", queued_.size(),
+                                                       " waiting; retry later"));
+    }
+    queued_.push_back(std::move(s));
+  }
+  cv_.notify_all();
+  return stream;
+}
+
+SchedulerStats BatchScheduler::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+void BatchScheduler::Loop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queued_.empty() || !active_.empty(); });
+      if (stopping_) return;
+    }
+    AdmitAndReap();
+    if (!active_.empty()) Step();
+  }
+}
+
+// Drops cancelled sequences (freeing their caches now) and admits queued
+// ones into free slots.
+void BatchScheduler::AdmitAndReap() {
+  auto cancelled = [](const std::unique_ptr<Sequence>& s) {
+    if (!s->stream->cancelled()) return false;
+    spdlog::debug("sequence {} cancelled after {} tokens; KV cache freed", s->req.id, s->generated);
+    s->stream->Finish(absl::CancelledError("cancelled by the client"), SequenceFinish::kNone);
+    return true;
+  };
+  active_.erase(std::remove_if(active_.begin(), active_.end(), cancelled), active_.end());
+  std::lock_guard<std::mutex> lock(mu_);
+  queued_.erase(std::remove_if(queued_.begin(), queued_.end(), cancelled), queued_.end());
+  while (!queued_.empty() && static_cast<int>(active_.size()) < options_.max_sequences) {
+    std::unique_ptr<Sequence> s = std::move(queued_.front());
+    queued_.pop_front();
+    const int64_t tokens = std::min<int64_t>(s->req.prompt.size() + s->req.max_new_tokens, context_limit_);
+    s->cache = model_.NewCache(tokens, s->req.plan);
+    s->sampler.emplace(s->req.sampling);
+    s->history = s->req.prompt;
+    active_.push_back(std::move(s));
+  }
+  PublishStatsLocked();
+}
+
+void BatchScheduler::PublishStatsLocked() {
+  stats_.active = static_cast<int>(active_.size());
+  stats_.queued = static_cast<int>(queued_.size());
+  int64_t bytes = 0;
+  for (const auto& s : active_) bytes += s->cache->bytes();
+  stats_.kv_cache_bytes = bytes;
+}
+
+void BatchScheduler::Step() {
+  // One plan per forward; plans take turns.
+  const ElasticPlan* plan = active_[round_robin_++ % active_.size()]->req.plan;
+  std::vector<Sequence*> batch;
+  std::vector<SequenceChunk> chunks;
+  std::vector<SoftTokenRows> soft_parts;
+  soft_parts.reserve(active_.size());
+  int64_t budget = options_.prefill_tokens_per_step;
+  for (auto& owned : active_) {
+    Sequence& s = *owned;
+    if (s.req.plan != plan) continue;
+    SequenceChunk chunk;
+    chunk.cache = s.cache.get();
+    const int64_t prompt = s.req.prompt.size();
+    if (s.prefilled < prompt) {
+      if (budget <= 0) continue;  // next step
+      const int64_t n = std::min(prompt - s.prefilled, budget);
+      budget -= n;
+      chunk.ids = absl::MakeConstSpan(s.req.prompt).subspan(s.prefilled, n);
+      if (!s.req.soft.positions.empty()) {
+        soft_parts.push_back(SliceSoftRows(s.req.soft, s.prefilled, s.prefilled + n, model_.text_config().hidden_size));
+        chunk.soft = &soft_parts.back();
+      }
+      chunk.logits = s.prefilled + n == prompt ? LogitsFor::kLast : LogitsFor::kNone;
+      s.prefilled += n;
+    } else {
+      chunk.ids = absl::MakeConstSpan(&s.next_input, 1);
+    }
+    batch.push_back(&s);
+    chunks.push_back(chunk);
+  }
+  if (batch.empty()) return;
+
+  absl::StatusOr<std::vector<ForwardResult>> results = model_.ForwardBatch(chunks, plan);
+  std::vector<Sequence*> finished;
+  if (!results.ok()) {
+    // Requests were validated on submit, so this is the system (e.g. the
+    // PLE service is down): every sequence of the batch fails with it.
+    spdlog::warn("forward of {} sequences failed: {}", batch.size(), results.status().ToString());
+    for (Sequence* s : batch) {
+      s->stream->Finish(results.status(), SequenceFinish::kNone);
+      finished.push_back(s);
+    }
+  } else {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (chunks[i].logits == LogitsFor::kNone) continue;
+      if (!Advance(*batch[i], (*results)[i].logits)) finished.push_back(batch[i]);
+    }
+  }
+  active_.erase(std::remove_if(active_.begin(), active_.end(),
+                               [&](const std::unique_ptr<Sequence>& s) {
+                                 return std::find(finished.begin(), finished.end(), s.get()) != finished.end();
+                               }),
+                active_.end());
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.steps += 1;
+  stats_.rows += static_cast<int64_t>(batch.size());
+  stats_.max_batch = std::max(stats_.max_batch, static_cast<int>(batch.size()));
+  PublishStatsLocked();
+}
+
+bool BatchScheduler::Advance(Sequence& s, const std::vector<float>& logits) {
+  const int id = s.sampler->Sample(logits, s.history);
+  if (s.generated == 0) {
+    s.stream->SetPrefillSeconds(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - s.submitted).count());
+  }
+  if (std::find(s.req.stop_ids.begin(), s.req.stop_ids.end(), id) != s.req.stop_ids.end()) {
+    s.stream->Finish(absl::OkStatus(), SequenceFinish::kStopToken);
+    return false;
+  }
+  s.history.push_back(id);
+  s.generated += 1;
+  s.next_input = id;
+  s.stream->PushToken(id);
+  if (s.generated >= s.req.max_new_tokens) {
+    s.stream->Finish(absl::OkStatus(), SequenceFinish::kMaxTokens);
+    return false;
+  }
+  if (s.cache->length() + 1 > s.cache->max_tokens()) {
+    s.stream->Finish(absl::OkStatus(), s.cache->max_tokens() >= context_limit_ ? SequenceFinish::kContextFull
+                                                                               : SequenceFinish::kMaxTokens);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace gemma3n

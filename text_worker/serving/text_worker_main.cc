@@ -1,0 +1,129 @@
+// gemma3n-text-worker: the Gemma 3n decoder as a gRPC service
+// (gemma3n.internal.v1.TextWorker). Maps only the text core of the
+// checkpoint; per-layer embedding rows come from the PLE service over shared
+// memory (or, with --ple none, from the checkpoint in-process).
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/cli/args.h"
+#include "common/checkpoint/checkpoint.h"
+#include "common/cli/exit_status.h"
+#include "common/kernels/thread_pool.h"
+#include "common/logging/log.h"
+#include "common/rpc/server.h"
+#include "common/status/status_macros.h"
+#include "ple_service/client/shm_per_layer_embeddings.h"
+#include "spdlog/spdlog.h"
+#include "text_worker/serving/batch_scheduler.h"
+#include "text_worker/serving/plan_registry.h"
+#include "text_worker/serving/text_worker_service.h"
+
+namespace gemma3n {
+namespace {
+
+constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR [flags]
+
+  --listen ADDR          where to serve (default unix:/tmp/gemma3n-text.sock;
+                         host:port for TCP)
+  --ple ADDR             the PLE service (default unix:/tmp/gemma3n-ple.sock);
+                         "none" reads the per-layer table from the checkpoint
+                         in this process instead (maps its billions of
+                         parameters here: development only)
+  --ple-wait SECONDS     how long to wait for the PLE service at start (60)
+  --max-sequences N      sequences decoded together, each with a KV cache (8)
+  --max-queued N         requests waiting for a slot before RESOURCE_EXHAUSTED (64)
+  --context N            tokens per sequence (default: the model's, 32768)
+  --prefill-chunk N      prompt tokens per batched step (256)
+  --threads N            compute threads (default: all cores)
+  --preload              copy the weights into RAM at start
+  --profiles FILE.csv    more MatFormer profiles (published CSV format)
+  --log-level LEVEL      trace, debug, info, warn, error (info)
+)";
+
+absl::StatusOr<std::shared_ptr<const PerLayerEmbeddings>> ConnectPle(const std::string& address, int64_t width,
+                                                                     int max_tokens, double wait_seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
+  for (int attempt = 0;; ++attempt) {
+    auto client = ShmPerLayerEmbeddings::Connect(address, absl::StrCat("text-worker-", getpid()), max_tokens, width);
+    if (client.ok()) return std::shared_ptr<const PerLayerEmbeddings>(*std::move(client));
+    if (client.status().code() != absl::StatusCode::kUnavailable || std::chrono::steady_clock::now() > deadline) {
+      return client.status();
+    }
+    if (attempt == 0) spdlog::info("waiting for the PLE service at {}", address);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+absl::Status Run(const std::vector<std::string>& argv) {
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
+                                          {"model", "listen", "ple", "ple-wait", "max-sequences", "max-queued",
+                                           "context", "prefill-chunk", "threads", "profiles", "log-level"},
+                                          {"preload"}));
+  if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
+  ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
+  const std::string listen = args.Get("listen").value_or("unix:/tmp/gemma3n-text.sock");
+  const std::string ple = args.Get("ple").value_or("unix:/tmp/gemma3n-ple.sock");
+  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
+  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
+  SchedulerOptions sched;
+  ASSIGN_OR_RETURN(int64_t max_sequences, args.Int("max-sequences", sched.max_sequences));
+  ASSIGN_OR_RETURN(int64_t max_queued, args.Int("max-queued", sched.max_queued));
+  ASSIGN_OR_RETURN(int64_t context, args.Int("context", 0));
+  ASSIGN_OR_RETURN(int64_t prefill, args.Int("prefill-chunk", sched.prefill_tokens_per_step));
+  ASSIGN_OR_RETURN(double ple_wait, args.Double("ple-wait", 60.0));
+  if (max_sequences < 1 || max_queued < 0 || context < 0 || prefill < 1) {
+    return absl::InvalidArgumentError("--max-sequences and --prefill-chunk must be >= 1, --max-queued and --context >= 0");
+  }
+  sched.max_sequences = static_cast<int>(max_sequences);
+  sched.max_queued = static_cast<int>(max_queued);
+  sched.context_limit = context;
+  sched.prefill_tokens_per_step = static_cast<int>(prefill);
+
+  // The PLE row width comes from the config; read it before the weights.
+  TextModel::Options options;
+  options.preload_weights = args.Has("preload");
+  std::shared_ptr<const ShmPerLayerEmbeddings> shm;
+  if (ple != "none") {
+    ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(model_dir + "/config.json"));
+    ASSIGN_OR_RETURN(ModelConfig config, ParseModelConfig(json));
+    const int64_t width = static_cast<int64_t>(config.text.num_hidden_layers) * config.text.hidden_size_per_layer_input;
+    ASSIGN_OR_RETURN(options.per_layer, ConnectPle(ple, width, sched.prefill_tokens_per_step + sched.max_sequences,
+                                                   ple_wait));
+    shm = std::static_pointer_cast<const ShmPerLayerEmbeddings>(options.per_layer);
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<TextModel> model, TextModel::Load(model_dir, options));
+  std::vector<SlicingProfile> extra;
+  if (auto file = args.Get("profiles")) {
+    ASSIGN_OR_RETURN(extra, LoadSlicingProfiles(*file));
+  }
+  PlanRegistry plans(*model, std::move(extra));
+  BatchScheduler scheduler(*model, sched);
+  TextWorkerService service(*model, model_dir, scheduler, plans,
+                            [shm] { return shm ? shm->attached() : true; });
+  ServerOptions server_options;
+  server_options.listen = listen;
+  server_options.services = {&service};
+  ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server, StartServer(server_options));
+  spdlog::info("text worker ready: {} sequences at once, context {}, PLE {}", sched.max_sequences,
+               scheduler.context_limit(), ple);
+  WaitForShutdownSignal();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace gemma3n
+
+int main(int argc, char** argv) {
+  gemma3n::BlockShutdownSignals();
+  gemma3n::InitLogging("text-worker");
+  if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::fputs(gemma3n::kUsage, stdout);
+    return 0;
+  }
+  return gemma3n::ExitWithStatus("gemma3n-text-worker", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
+}
