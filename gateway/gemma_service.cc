@@ -205,6 +205,7 @@ grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::C
   if (!prompt.ok()) return ToGrpcStatus(prompt.status());
   response->set_token_count(static_cast<int>(prompt->ids.size()));
   response->set_context_limit(static_cast<int>(options_.context_limit));
+  if (request->return_token_ids()) response->mutable_token_ids()->Add(prompt->ids.begin(), prompt->ids.end());
   return grpc::Status::OK;
 }
 

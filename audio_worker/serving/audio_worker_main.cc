@@ -1,0 +1,55 @@
+// gemma3n-audio-worker: audio file bytes in, one soft-token span per 30 s
+// window out ([audio_soft_tokens_per_image, text hidden] each, padded as the
+// model pads them), through gemma3n.internal.v1.AudioEncoder. Maps only
+// model.audio_tower.* and model.embed_audio.*.
+#include "audio_worker/audio_pipeline.h"
+#include "common/checkpoint/checkpoint.h"
+#include "common/config/model_config.h"
+#include "common/serving/encoder_worker.h"
+#include "common/status/status_macros.h"
+
+namespace gemma3n {
+namespace {
+
+class AudioBackend final : public MediaEncoderBackend {
+ public:
+  AudioBackend(std::unique_ptr<AudioEncoder> encoder, const LogMelConfig& mel, int soft_tokens)
+      : encoder_(std::move(encoder)), features_(mel), pipeline_(*encoder_, features_, soft_tokens) {}
+
+  // The mime type is not needed: libsndfile reads the container's header.
+  absl::StatusOr<std::vector<EncodedSpan>> Encode(const std::string& bytes, const std::string&,
+                                                  int) const override {
+    ASSIGN_OR_RETURN(AudioSpans a,
+                     pipeline_.Encode(absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
+    std::vector<EncodedSpan> out(a.spans);
+    const int64_t per_span = a.rows_per_span * a.hidden;
+    for (int s = 0; s < a.spans; ++s) {
+      out[s].rows = static_cast<int>(a.rows_per_span);
+      out[s].width = static_cast<int>(a.hidden);
+      out[s].values.assign(a.rows.begin() + s * per_span, a.rows.begin() + (s + 1) * per_span);
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<AudioEncoder> encoder_;
+  LogMelExtractor features_;
+  AudioPipeline pipeline_;
+};
+
+absl::StatusOr<std::unique_ptr<MediaEncoderBackend>> LoadAudio(const EncoderWorkerFlags& f) {
+  ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(f.model_dir + "/config.json"));
+  ASSIGN_OR_RETURN(ModelConfig config, ParseModelConfig(json));
+  if (!config.has_audio) return absl::InvalidArgumentError(f.model_dir + " has no audio_config");
+  ASSIGN_OR_RETURN(auto encoder, AudioEncoder::Load(f.model_dir));
+  LogMelConfig mel;
+  if (auto pre = ReadJsonFile(f.model_dir + "/preprocessor_config.json"); pre.ok()) {
+    ASSIGN_OR_RETURN(mel, LogMelConfigFromJson(*pre));
+  }
+  return std::make_unique<AudioBackend>(std::move(encoder), mel, config.audio_soft_tokens_per_image);
+}
+
+}  // namespace
+}  // namespace gemma3n
+
+int main(int argc, char** argv) { return gemma3n::RunEncoderWorker(argc, argv, "audio", gemma3n::LoadAudio); }

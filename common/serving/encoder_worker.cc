@@ -1,0 +1,113 @@
+#include "common/serving/encoder_worker.h"
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/cli/args.h"
+#include "common/cli/exit_status.h"
+#include "common/kernels/thread_pool.h"
+#include "common/logging/log.h"
+#include "common/rpc/server.h"
+#include "common/rpc/status.h"
+#include "common/status/status_macros.h"
+#include "spdlog/spdlog.h"
+
+namespace gemma3n {
+
+namespace ipb = gemma3n::internal::v1;
+
+absl::Status EncodeToProto(const MediaEncoderBackend& backend, std::mutex& mu, const std::string& kind,
+                           const ipb::EncodeRequest& request, ipb::EncodeResponse* response) {
+  if (request.data().empty()) return absl::InvalidArgumentError(absl::StrCat("the ", kind, " has no data"));
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::vector<EncodedSpan>> spans;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    spans = backend.Encode(request.data(), request.mime_type(), request.image_size());
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!spans.ok()) {
+    spdlog::info("{} of {} bytes refused: {}", kind, request.data().size(), spans.status().ToString());
+    return spans.status();
+  }
+  int rows = 0;
+  for (const EncodedSpan& s : *spans) {
+    ipb::SoftTokens* t = response->add_spans();
+    t->set_rows(s.rows);
+    t->set_width(s.width);
+    t->set_f32(reinterpret_cast<const char*>(s.values.data()), s.values.size() * sizeof(float));
+    rows += s.rows;
+  }
+  spdlog::info("{} of {} bytes: {} span(s), {} soft tokens in {:.3f} s", kind, request.data().size(),
+               spans->size(), rows, seconds);
+  return absl::OkStatus();
+}
+
+namespace {
+
+template <typename Base>
+class EncoderService final : public Base {
+ public:
+  EncoderService(const MediaEncoderBackend& backend, std::string kind) : backend_(backend), kind_(std::move(kind)) {}
+  grpc::Status Encode(grpc::ServerContext*, const ipb::EncodeRequest* request,
+                      ipb::EncodeResponse* response) override {
+    return ToGrpcStatus(EncodeToProto(backend_, mu_, kind_, *request, response));
+  }
+
+ private:
+  const MediaEncoderBackend& backend_;
+  const std::string kind_;
+  std::mutex mu_;
+};
+
+absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind,
+                   const std::function<absl::StatusOr<std::unique_ptr<MediaEncoderBackend>>(
+                       const EncoderWorkerFlags&)>& load) {
+  std::set<std::string> flags = {"model", "listen", "threads", "log-level"};
+  if (kind == "vision") flags.insert("image-size");
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, flags, {}));
+  if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
+  EncoderWorkerFlags f;
+  ASSIGN_OR_RETURN(f.model_dir, args.Required("model"));
+  ASSIGN_OR_RETURN(int64_t size, args.Int("image-size", 0));
+  if (size < 0 || size > 4096) return absl::InvalidArgumentError("--image-size must be in [0, 4096]");
+  f.image_size = static_cast<int>(size);
+  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
+  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
+  ASSIGN_OR_RETURN(std::unique_ptr<MediaEncoderBackend> backend, load(f));
+  std::unique_ptr<grpc::Service> service;
+  if (kind == "vision") {
+    service = std::make_unique<EncoderService<ipb::VisionEncoder::Service>>(*backend, kind);
+  } else {
+    service = std::make_unique<EncoderService<ipb::AudioEncoder::Service>>(*backend, kind);
+  }
+  ServerOptions options;
+  options.listen = args.Get("listen").value_or(absl::StrCat("unix:/tmp/gemma3n-", kind, ".sock"));
+  options.services = {service.get()};
+  ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server, StartServer(options));
+  spdlog::info("{} encoder ready", kind);
+  WaitForShutdownSignal();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int RunEncoderWorker(int argc, char** argv, const std::string& kind,
+                     const std::function<absl::StatusOr<std::unique_ptr<MediaEncoderBackend>>(
+                         const EncoderWorkerFlags&)>& load) {
+  BlockShutdownSignals();
+  InitLogging(kind + "-worker");
+  const std::string tool = "gemma3n-" + kind + "-worker";
+  if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::printf("usage: %s --model DIR [--listen ADDR (default unix:/tmp/gemma3n-%s.sock)] [--threads N]%s "
+                "[--log-level L]\n",
+                tool.c_str(), kind.c_str(), kind == "vision" ? " [--image-size N]" : "");
+    return 0;
+  }
+  return ExitWithStatus(tool, Serve(std::vector<std::string>(argv + 1, argv + argc), kind, load));
+}
+
+}  // namespace gemma3n
