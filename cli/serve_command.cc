@@ -55,7 +55,7 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
   const std::string ple = absl::StrCat("unix:", run_dir, "/ple.sock");
 
   Supervisor supervisor;
-  std::vector<std::shared_ptr<grpc::Channel>> internal_channels;  // must be up before "ready"
+  std::vector<std::string> worker_addresses;  // must be up before "ready"
   std::vector<std::string> ple_argv = {bin + "/gemma3n-ple-service", "--model", model, "--listen", ple,
                                        "--log-level", level};
   if (auto mb = args.Get("ple-cache-mb")) ple_argv.insert(ple_argv.end(), {"--cache-mb", *mb});
@@ -72,7 +72,7 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
     }
     if (args.Has("preload")) a.push_back("--preload");
     RETURN_IF_ERROR(supervisor.Start({absl::StrCat("text-worker-", i), a}));
-    internal_channels.push_back(MakeChannel(addr));
+    worker_addresses.push_back(addr);
     gateway_argv.insert(gateway_argv.end(), {"--text-worker", addr});
   }
   // Encoders: for the towers the checkpoint has, unless turned off.
@@ -87,19 +87,22 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
       a.insert(a.end(), {"--image-size", *size});
     }
     RETURN_IF_ERROR(supervisor.Start({absl::StrCat(e.kind, "-worker"), a}));
-    internal_channels.push_back(MakeChannel(addr));
+    worker_addresses.push_back(addr);
     gateway_argv.insert(gateway_argv.end(), {absl::StrCat("--", e.kind, "-worker"), addr});
   }
   if (auto ctx = args.Get("context")) gateway_argv.insert(gateway_argv.end(), {"--context", *ctx});
   RETURN_IF_ERROR(supervisor.Start({"gateway", gateway_argv}));
 
   // Announce readiness once the gateway and every worker accept connections.
-  internal_channels.push_back(MakeChannel(listen));
+  // Channels only now: gRPC's threads should not exist while we fork.
+  worker_addresses.push_back(listen);
+  std::vector<std::shared_ptr<grpc::Channel>> internal_channels;
+  for (const std::string& a : worker_addresses) internal_channels.push_back(MakeChannel(a));
   bool announced = false;
   supervisor.Run([&] {
     if (announced) return;
     for (const auto& c : internal_channels) {
-      if (c->GetState(true) != GRPC_CHANNEL_READY) return;
+      if (!c->WaitForConnected(std::chrono::system_clock::now() + std::chrono::milliseconds(20))) return;
     }
     announced = true;
     std::printf("gemma3n serve: ready on %s (model %s; internal sockets in %s)\n", listen.c_str(), model.c_str(),

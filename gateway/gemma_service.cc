@@ -115,12 +115,15 @@ absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::Genera
   s->set_min_p(cfg.min_p());
   s->set_repetition_penalty(cfg.repetition_penalty());
   s->set_seed(cfg.seed());
-  req.mutable_stop_ids()->Add(config_.eos_token_ids.begin(), config_.eos_token_ids.end());
+  if (!cfg.ignore_eos()) req.mutable_stop_ids()->Add(config_.eos_token_ids.begin(), config_.eos_token_ids.end());
   req.set_profile(cfg.profile());
 
   std::vector<const WorkerInstance*> failed;
+  absl::Status worker_error;  // why the last instance tried failed
   for (;;) {
-    ASSIGN_OR_RETURN(const WorkerInstance* worker, text_.Pick(failed));
+    absl::StatusOr<const WorkerInstance*> picked = text_.Pick(failed);
+    if (!picked.ok()) return worker_error.ok() ? picked.status() : worker_error;
+    const WorkerInstance* worker = *picked;
     std::unique_ptr<grpc::ClientContext> call = grpc::ClientContext::FromServerContext(*context);
     auto stub = ipb::TextWorker::NewStub(worker->channel);
     std::unique_ptr<grpc::ClientReader<ipb::TextGenerateResponse>> reader = stub->Generate(call.get(), req);
@@ -167,6 +170,7 @@ absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::Genera
       if (!any && st.error_code() == grpc::StatusCode::UNAVAILABLE) {
         spdlog::warn("{}: text worker {} unavailable ({}); trying another", id, worker->address, st.error_message());
         failed.push_back(worker);
+        worker_error = absl::UnavailableError(absl::StrCat("text worker ", worker->address, ": ", st.error_message()));
         continue;
       }
       if (!st.ok()) {

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""A streaming Python client of gemma3n-grpc's public API (gemma3n.v1.Gemma).
+
+The Python stubs are generated from proto/gemma3n/v1/gemma.proto at start with
+grpc_tools (Debian: python3-grpcio python3-grpc-tools), into a temporary
+directory, so nothing generated is kept in the source tree.
+
+  python3 examples/python/gemma3n_client.py --addr 127.0.0.1:50051 --prompt "Hello"
+  python3 examples/python/gemma3n_client.py --prompt "Describe it." --image cat.jpg
+"""
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+
+import grpc
+from grpc_tools import protoc
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROTO_ROOT = os.path.join(HERE, "..", "..", "proto")
+
+
+def load_stubs():
+    """Compiles gemma.proto and returns the (messages, services) modules."""
+    out = tempfile.mkdtemp(prefix="gemma3n-py-")
+    grpc_include = os.path.join(os.path.dirname(protoc.__file__), "_proto")
+    args = ["protoc", f"-I{PROTO_ROOT}", f"-I{grpc_include}", f"--python_out={out}",
+            f"--grpc_python_out={out}", "gemma3n/v1/gemma.proto"]
+    if protoc.main(args) != 0:
+        sys.exit("gemma3n_client: cannot compile gemma.proto")
+    sys.path.insert(0, out)
+    return (importlib.import_module("gemma3n.v1.gemma_pb2"),
+            importlib.import_module("gemma3n.v1.gemma_pb2_grpc"))
+
+
+def build_request(pb, args):
+    config = pb.GenerationConfig(
+        max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
+        top_p=args.top_p, seed=args.seed, stop=args.stop, ignore_eos=args.ignore_eos)
+    if args.raw:
+        return pb.GenerateRequest(prompt=args.prompt, config=config)
+    parts = []
+    for path in args.image:
+        with open(path, "rb") as f:
+            parts.append(pb.Part(image=pb.Media(data=f.read())))
+    for path in args.audio:
+        with open(path, "rb") as f:
+            parts.append(pb.Part(audio=pb.Media(data=f.read())))
+    parts.append(pb.Part(text=args.prompt))
+    return pb.GenerateRequest(messages=[pb.Message(role="user", parts=parts)], config=config)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--addr", default="127.0.0.1:50051")
+    p.add_argument("--prompt", required=True)
+    p.add_argument("--raw", action="store_true", help="send as a raw prompt, no chat template")
+    p.add_argument("--image", action="append", default=[])
+    p.add_argument("--audio", action="append", default=[])
+    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--top-k", type=int, default=0)
+    p.add_argument("--top-p", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--stop", action="append", default=[])
+    p.add_argument("--ignore-eos", action="store_true")
+    p.add_argument("--timeout", type=float, default=300.0)
+    args = p.parse_args()
+
+    pb, services = load_stubs()
+    options = [("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20)]
+    with grpc.insecure_channel(args.addr, options=options) as channel:
+        stub = services.GemmaStub(channel)
+        try:
+            for response in stub.Generate(build_request(pb, args), timeout=args.timeout):
+                sys.stdout.write(response.text)
+                sys.stdout.flush()
+                if response.finish_reason:
+                    u = response.usage
+                    sys.stdout.write("\n")
+                    print(f"[{pb.FinishReason.Name(response.finish_reason)}: prompt {u.prompt_tokens} tokens, "
+                          f"generated {u.generated_tokens}, first token {u.time_to_first_token_seconds:.3f} s, "
+                          f"{u.decode_tokens_per_second:.1f} tokens/s]", file=sys.stderr)
+        except grpc.RpcError as e:
+            sys.exit(f"gemma3n_client: {e.code().name}: {e.details()}")
+
+
+if __name__ == "__main__":
+    main()
