@@ -1,0 +1,72 @@
+// gemma3n-ple-service: owns Gemma 3n's per-layer embedding table (mapped from
+// the checkpoint) and serves its rows to text workers over POSIX shared
+// memory; gRPC (gemma3n.internal.v1.PleService) is only the control plane.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/cli/args.h"
+#include "common/cli/exit_status.h"
+#include "common/logging/log.h"
+#include "common/rpc/server.h"
+#include "common/status/status_macros.h"
+#include "ple_service/ple_server.h"
+#include "ple_service/ple_table.h"
+#include "spdlog/spdlog.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: gemma3n-ple-service --model DIR [--listen ADDR] [--cache-mb N] [--log-level L]
+
+Serves the per-layer embedding rows of the checkpoint in DIR to text workers
+over shared memory (/dev/shm/gemma3n-ple-<pid>-<n>, one segment per attached
+worker); control calls (Attach, Detach, GetStats) over gRPC on ADDR.
+
+  --listen ADDR    unix:PATH or host:port (default unix:/tmp/gemma3n-ple.sock)
+  --cache-mb N     keep up to N MB of hot rows in RAM as f32 (default 0 = off;
+                   rows are then read through the checkpoint's mapping)
+  --log-level L    trace, debug, info, warn, error, off (default info)
+
+Stops on SIGINT/SIGTERM, removing its segments. At start it removes segments
+left by a PLE service that is no longer running.
+)";
+
+absl::Status Run(const std::vector<std::string>& argv) {
+  ASSIGN_OR_RETURN(gemma3n::Args args, gemma3n::Args::Parse(argv, {"model", "listen", "cache-mb", "log-level"}, {}));
+  if (auto level = args.Get("log-level")) RETURN_IF_ERROR(gemma3n::SetLogLevel(*level));
+  ASSIGN_OR_RETURN(std::string model, args.Required("model"));
+  const std::string listen = args.Get("listen").value_or("unix:/tmp/gemma3n-ple.sock");
+  ASSIGN_OR_RETURN(int64_t cache_mb, args.Int("cache-mb", 0));
+  if (cache_mb < 0) return absl::InvalidArgumentError("--cache-mb must be >= 0");
+
+  absl::StatusOr<std::unique_ptr<gemma3n::ple::PleTable>> table =
+      gemma3n::ple::PleTable::Open(model, cache_mb << 20);
+  if (!table.ok()) {
+    // A bad model directory is bad input (exit code 2), whatever the cause.
+    return absl::InvalidArgumentError(absl::StrCat("cannot open the per-layer embeddings of --model ", model, ": ",
+                                                   table.status().message()));
+  }
+  const gemma3n::ple::PleTableStats stats = (*table)->Stats();
+  spdlog::info("per-layer embeddings of {}: {} rows x {} floats, {:.1f} MB mapped, cache {} MB", model, (*table)->vocab(),
+               (*table)->row_width(), stats.table_bytes / 1048576.0, cache_mb);
+  ASSIGN_OR_RETURN(auto server, gemma3n::ple::PleServer::Start(std::move(*table), listen));
+  gemma3n::WaitForShutdownSignal();
+  server->Stop();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // First: every thread started later (gRPC, segment threads) inherits the
+  // blocked mask, so SIGINT/SIGTERM reach only WaitForShutdownSignal.
+  gemma3n::BlockShutdownSignals();
+  gemma3n::InitLogging("ple-service");
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  return gemma3n::ExitWithStatus("gemma3n-ple-service", Run(args));
+}
