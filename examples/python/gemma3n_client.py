@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A streaming Python client of gemma3n-grpc's public API (gemma3n.v1.Gemma).
 
 The Python stubs are generated from proto/gemma3n/v1/gemma.proto at start with
@@ -34,6 +34,22 @@ def load_stubs():
             importlib.import_module("gemma3n.v1.gemma_pb2_grpc"))
 
 
+def check_server(channel, timeout):
+    """The standard health check and server reflection, with raw protobuf
+    bytes, so no generated code of those services is needed: the proof that
+    any gRPC tool (grpcurl, grpc_health_probe) can talk to the gateway."""
+    check = channel.unary_unary("/grpc.health.v1.Health/Check")
+    status = check(b"", timeout=timeout)  # HealthCheckRequest{service: ""}
+    if status != b"\x08\x01":  # HealthCheckResponse{status: SERVING}
+        sys.exit(f"gemma3n_client: health check answered {status!r}, not SERVING")
+    info = channel.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
+    replies = b"".join(info(iter([b"\x3a\x00"]), timeout=timeout))  # list_services: ""
+    services = [s for s in (b"gemma3n.v1.Gemma", b"grpc.health.v1.Health") if s in replies]
+    print("health: SERVING; reflection lists " + ", ".join(s.decode() for s in services))
+    if len(services) != 2:
+        sys.exit("gemma3n_client: reflection does not list gemma3n.v1.Gemma")
+
+
 def build_request(pb, args):
     config = pb.GenerationConfig(
         max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
@@ -54,7 +70,8 @@ def build_request(pb, args):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--addr", default="127.0.0.1:50051")
-    p.add_argument("--prompt", required=True)
+    p.add_argument("--prompt")
+    p.add_argument("--check", action="store_true", help="check health and reflection, then exit")
     p.add_argument("--raw", action="store_true", help="send as a raw prompt, no chat template")
     p.add_argument("--image", action="append", default=[])
     p.add_argument("--audio", action="append", default=[])
@@ -68,8 +85,14 @@ def main():
     p.add_argument("--timeout", type=float, default=300.0)
     args = p.parse_args()
 
-    pb, services = load_stubs()
     options = [("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20)]
+    if args.check:
+        with grpc.insecure_channel(args.addr, options=options) as channel:
+            check_server(channel, args.timeout)
+        return
+    if args.prompt is None:
+        p.error("--prompt is required")
+    pb, services = load_stubs()
     with grpc.insecure_channel(args.addr, options=options) as channel:
         stub = services.GemmaStub(channel)
         try:

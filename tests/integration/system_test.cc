@@ -312,7 +312,7 @@ TEST_F(SystemTest, GetModelInfoShowsTheWorkers) {
   }
 }
 
-TEST_F(SystemTest, PythonClientStreamsTheSameText) {
+TEST_F(SystemTest, PythonClientStreamsTheSameTextAndSeesHealthAndReflection) {
   pb::GenerateRequest req = RawPrompt("Once upon a time", 12);
   req.mutable_config()->set_ignore_eos(true);
   const Outcome o = Call(*stub_, req);
@@ -326,6 +326,14 @@ TEST_F(SystemTest, PythonClientStreamsTheSameText) {
   const std::string log = py.Log();
   EXPECT_NE(log.find(o.text), std::string::npos) << log;
   EXPECT_NE(log.find("generated 12"), std::string::npos) << log;
+  // The standard health service and server reflection answer a client that
+  // has none of our generated code.
+  ChildProcess check({"/usr/bin/python3", GEMMA3N_SOURCE_DIR "/examples/python/gemma3n_client.py", "--addr", addr_,
+                      "--check"},
+                     run_dir_ + "/check.out");
+  const int check_status = check.Wait(60s);
+  EXPECT_TRUE(WIFEXITED(check_status) && WEXITSTATUS(check_status) == 0) << check.Log();
+  EXPECT_NE(check.Log().find("reflection lists gemma3n.v1.Gemma"), std::string::npos) << check.Log();
 }
 
 }  // namespace
