@@ -10,7 +10,7 @@
 #include "common/checkpoint/checkpoint.h"
 #include "common/cli/exit_status.h"
 #include "common/logging/log.h"
-#include "common/rpc/server.h"
+#include "common/rpc/service_main.h"
 #include "common/status/status_macros.h"
 #include "gateway/admission.h"
 #include "gateway/gemma_service.h"
@@ -82,24 +82,16 @@ absl::Status Run(const std::vector<std::string>& argv) {
   server_options.listen = args.Get("listen").value_or("127.0.0.1:50051");
   server_options.max_message_bytes = max_request_mb << 20;
   server_options.services = {&service};
-  ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server, StartServer(server_options));
-  spdlog::info("gateway ready: {} text, {} vision, {} audio worker(s); context {}; {} concurrent, {} queued",
-               text.instances().size(), vision.instances().size(), audio.instances().size(), options.context_limit,
-               max_concurrent, max_queued);
-  WaitForShutdownSignal();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  return absl::OkStatus();
+  return ServeUntilSignal(server_options,
+                          absl::StrCat("gateway ready: ", text.instances().size(), " text, ",
+                                       vision.instances().size(), " vision, ", audio.instances().size(),
+                                       " audio worker(s); context ", options.context_limit, "; ", max_concurrent,
+                                       " concurrent, ", max_queued, " queued"));
 }
 
 }  // namespace
 }  // namespace gemma3n
 
 int main(int argc, char** argv) {
-  gemma3n::BlockShutdownSignals();
-  gemma3n::InitLogging("gateway");
-  if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
-    std::fputs(gemma3n::kUsage, stdout);
-    return 0;
-  }
-  return gemma3n::ExitWithStatus("gemma3n-gateway", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
+  return gemma3n::RunServiceMain(argc, argv, "gateway", gemma3n::kUsage, gemma3n::Run);
 }

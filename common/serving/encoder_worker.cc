@@ -9,7 +9,7 @@
 #include "common/cli/exit_status.h"
 #include "common/kernels/thread_pool.h"
 #include "common/logging/log.h"
-#include "common/rpc/server.h"
+#include "common/rpc/service_main.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -86,11 +86,7 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
   ServerOptions options;
   options.listen = args.Get("listen").value_or(absl::StrCat("unix:/tmp/gemma3n-", kind, ".sock"));
   options.services = {service.get()};
-  ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server, StartServer(options));
-  spdlog::info("{} encoder ready", kind);
-  WaitForShutdownSignal();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  return absl::OkStatus();
+  return ServeUntilSignal(options, kind + " encoder ready");
 }
 
 }  // namespace
@@ -98,16 +94,11 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
 int RunEncoderWorker(int argc, char** argv, const std::string& kind,
                      const std::function<absl::StatusOr<std::unique_ptr<MediaEncoderBackend>>(
                          const EncoderWorkerFlags&)>& load) {
-  BlockShutdownSignals();
-  InitLogging(kind + "-worker");
-  const std::string tool = "gemma3n-" + kind + "-worker";
-  if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
-    std::printf("usage: %s --model DIR [--listen ADDR (default unix:/tmp/gemma3n-%s.sock)] [--threads N]%s "
-                "[--log-level L]\n",
-                tool.c_str(), kind.c_str(), kind == "vision" ? " [--image-size N]" : "");
-    return 0;
-  }
-  return ExitWithStatus(tool, Serve(std::vector<std::string>(argv + 1, argv + argc), kind, load));
+  const std::string usage = absl::StrCat("usage: gemma3n-", kind, "-worker --model DIR [--listen ADDR (default unix:/tmp/gemma3n-",
+                                         kind, ".sock)] [--threads N]", kind == "vision" ? " [--image-size N]" : "",
+                                         " [--log-level L]\n");
+  return RunServiceMain(argc, argv, kind + "-worker", usage,
+                        [&](const std::vector<std::string>& args) { return Serve(args, kind, load); });
 }
 
 }  // namespace gemma3n

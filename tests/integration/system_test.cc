@@ -58,6 +58,20 @@ std::string DecodeTiny(const std::vector<int>& ids) {
   return text.ok() ? *text : "";
 }
 
+// The ids the gateway builds for a request's prompt (CountTokens).
+std::vector<int> PromptIds(pb::Gemma::Stub& stub, const pb::GenerateRequest& req) {
+  pb::CountTokensRequest count;
+  *count.mutable_messages() = req.messages();
+  count.set_prompt(req.prompt());
+  count.set_return_token_ids(true);
+  pb::CountTokensResponse counted;
+  grpc::ClientContext ctx;
+  const grpc::Status status = stub.CountTokens(&ctx, count, &counted);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(counted.token_count(), counted.token_ids_size());
+  return {counted.token_ids().begin(), counted.token_ids().end()};
+}
+
 std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -106,15 +120,8 @@ TEST_F(SystemTest, GreedyTextMatchesTheReferenceContinuation) {
   const std::vector<int> expected = ids.Ids("greedy.generated_ids");
   // The raw prompt is the text of the golden ids (after <bos>); the gateway
   // must tokenize it back to exactly those ids.
-  pb::CountTokensRequest count;
-  count.set_prompt(DecodeTiny({prompt.begin() + 1, prompt.end()}));
-  count.set_return_token_ids(true);
-  pb::CountTokensResponse counted;
-  grpc::ClientContext ctx;
-  ASSERT_TRUE(stub_->CountTokens(&ctx, count, &counted).ok());
-  ASSERT_EQ(std::vector<int>(counted.token_ids().begin(), counted.token_ids().end()), prompt);
-
-  pb::GenerateRequest req = RawPrompt(count.prompt(), 16);
+  pb::GenerateRequest req = RawPrompt(DecodeTiny({prompt.begin() + 1, prompt.end()}), 16);
+  ASSERT_EQ(PromptIds(*stub_, req), prompt);
   req.mutable_config()->set_ignore_eos(true);
   const Outcome o = Call(*stub_, req);
   ASSERT_TRUE(o.status.ok()) << o.status.error_message();
@@ -135,13 +142,7 @@ TEST_F(SystemTest, ImageChatGivesTheReferenceGreedyTokens) {
   req.mutable_config()->set_max_new_tokens(16);
   req.mutable_config()->set_ignore_eos(true);
 
-  pb::CountTokensRequest count;
-  *count.mutable_messages() = req.messages();
-  count.set_return_token_ids(true);
-  pb::CountTokensResponse counted;
-  grpc::ClientContext ctx;
-  ASSERT_TRUE(stub_->CountTokens(&ctx, count, &counted).ok());
-  EXPECT_EQ(std::vector<int>(counted.token_ids().begin(), counted.token_ids().end()), ids.Ids("image_chat.input_ids"));
+  EXPECT_EQ(PromptIds(*stub_, req), ids.Ids("image_chat.input_ids"));
 
   const Outcome o = Call(*stub_, req);
   ASSERT_TRUE(o.status.ok()) << o.status.error_message();
@@ -159,14 +160,8 @@ TEST_F(SystemTest, AudioChatBuildsTheReferencePromptAndFirstToken) {
   req.mutable_config()->set_max_new_tokens(1);
   req.mutable_config()->set_ignore_eos(true);
 
-  pb::CountTokensRequest count;
-  *count.mutable_messages() = req.messages();
-  count.set_return_token_ids(true);
-  pb::CountTokensResponse counted;
-  grpc::ClientContext ctx;
-  ASSERT_TRUE(stub_->CountTokens(&ctx, count, &counted).ok());
   const std::vector<int> expected_ids = ids.Ids("text_audio_0.input_ids");
-  EXPECT_EQ(std::vector<int>(counted.token_ids().begin(), counted.token_ids().end()), expected_ids);
+  EXPECT_EQ(PromptIds(*stub_, req), expected_ids);
 
   const std::vector<float> logits = golden.F32("text_audio_0.logits");
   const size_t vocab = logits.size() / expected_ids.size();

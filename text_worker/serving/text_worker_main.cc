@@ -14,7 +14,7 @@
 #include "common/cli/exit_status.h"
 #include "common/kernels/thread_pool.h"
 #include "common/logging/log.h"
-#include "common/rpc/server.h"
+#include "common/rpc/service_main.h"
 #include "common/status/status_macros.h"
 #include "ple_service/client/shm_per_layer_embeddings.h"
 #include "spdlog/spdlog.h"
@@ -107,23 +107,14 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ServerOptions server_options;
   server_options.listen = listen;
   server_options.services = {&service};
-  ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server, StartServer(server_options));
-  spdlog::info("text worker ready: {} sequences at once, context {}, PLE {}", sched.max_sequences,
-               scheduler.context_limit(), ple);
-  WaitForShutdownSignal();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  return absl::OkStatus();
+  return ServeUntilSignal(server_options, absl::StrCat("text worker ready: ", sched.max_sequences,
+                                                       " sequences at once, context ", scheduler.context_limit(),
+                                                       ", PLE ", ple));
 }
 
 }  // namespace
 }  // namespace gemma3n
 
 int main(int argc, char** argv) {
-  gemma3n::BlockShutdownSignals();
-  gemma3n::InitLogging("text-worker");
-  if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
-    std::fputs(gemma3n::kUsage, stdout);
-    return 0;
-  }
-  return gemma3n::ExitWithStatus("gemma3n-text-worker", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
+  return gemma3n::RunServiceMain(argc, argv, "text-worker", gemma3n::kUsage, gemma3n::Run);
 }

@@ -1,0 +1,32 @@
+#include "common/rpc/service_main.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "common/cli/exit_status.h"
+#include "common/logging/log.h"
+#include "common/status/status_macros.h"
+#include "spdlog/spdlog.h"
+
+namespace gemma3n {
+
+int RunServiceMain(int argc, char** argv, const std::string& component, const std::string& usage,
+                   const std::function<absl::Status(const std::vector<std::string>&)>& run) {
+  BlockShutdownSignals();
+  InitLogging(component);
+  if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::fputs(usage.c_str(), stdout);
+    return 0;
+  }
+  return ExitWithStatus("gemma3n-" + component, run(std::vector<std::string>(argv + 1, argv + argc)));
+}
+
+absl::Status ServeUntilSignal(const ServerOptions& options, const std::string& ready) {
+  ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server, StartServer(options));
+  spdlog::info("{}", ready);
+  WaitForShutdownSignal();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  return absl::OkStatus();
+}
+
+}  // namespace gemma3n
