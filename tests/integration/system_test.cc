@@ -4,6 +4,7 @@
 // cancellation frees the sequence, and failures of processes are survived.
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -329,6 +330,34 @@ TEST_F(SystemTest, PythonClientStreamsTheSameTextAndSeesHealthAndReflection) {
   const int check_status = check.Wait(60s);
   EXPECT_TRUE(WIFEXITED(check_status) && WEXITSTATUS(check_status) == 0) << check.Log();
   EXPECT_NE(check.Log().find("reflection lists gemma3n.v1.Gemma"), std::string::npos) << check.Log();
+}
+
+}  // namespace
+}  // namespace gemma3n
+
+namespace gemma3n {
+namespace {
+
+TEST_F(SystemTest, SigtermStopsEveryProcessAndRemovesTheSegments) {
+  const std::vector<pid_t> children = testing::ChildrenMatching(serve_.pid(), "gemma3n-");
+  ASSERT_EQ(children.size(), 5u);  // PLE, text, vision, audio, gateway
+  const std::vector<pid_t> ple = testing::ChildrenMatching(serve_.pid(), "gemma3n-ple-service");
+  ASSERT_EQ(ple.size(), 1u);
+  const std::string segment_prefix = "/dev/shm/gemma3n-ple-" + std::to_string(ple[0]) + "-";
+  auto segments = [&] {
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/dev/shm")) {
+      n += e.path().string().rfind(segment_prefix, 0) == 0;
+    }
+    return n;
+  };
+  EXPECT_EQ(segments(), 1);  // the text worker's
+  serve_.Signal(SIGTERM);
+  const int status = serve_.Wait(15s);
+  ASSERT_NE(status, -1) << "serve did not stop";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  for (pid_t pid : children) EXPECT_NE(kill(pid, 0), 0) << "pid " << pid << " still alive";
+  EXPECT_EQ(segments(), 0);
 }
 
 }  // namespace
