@@ -92,6 +92,33 @@ TEST_F(BatchedForwardTest, LastLogitsOnlyWhereAsked) {
   EXPECT_LE(MaxAbsDiff(out->at(1).logits, std::vector<float>(alone.end() - vocab, alone.end())), 1e-3f);
 }
 
+// Past the first KV-shared layer only the rows that want logits go on (the
+// KV-shared prefill shortcut): the last-position logits and the cache the
+// next decode step reads must be those of the full computation.
+TEST_F(BatchedForwardTest, PrefillShortcutKeepsTheReferenceLogitsAndCache) {
+  testing::GoldenFile golden("golden/text/golden.safetensors");
+  testing::GoldenFile ids("golden/text/golden_ids.safetensors");
+  const std::vector<int> prompt = ids.Ids("text_long.input_ids");
+  const std::vector<float> all = golden.F32("text_long.logits");
+  const int64_t vocab = model_->text_config().vocab_size;
+  ASSERT_GT(model_->text_config().num_kv_shared_layers, 0);
+  // Prefill all but the last token with no logits (every row stops at the
+  // shared layers), then the last token with its logits.
+  auto cache = model_->NewCache(prompt.size());
+  const absl::Span<const int> span(prompt);
+  auto head = model_->ForwardBatch({{cache.get(), span.subspan(0, prompt.size() - 1), nullptr, LogitsFor::kNone}},
+                                   nullptr);
+  ASSERT_TRUE(head.ok()) << head.status();
+  auto last = model_->Forward(*cache, span.subspan(prompt.size() - 1), LogitsFor::kLast);
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_LE(MaxAbsDiff(last->logits, std::vector<float>(all.end() - vocab, all.end())), 1e-3f);
+  // And in one chunk with only the last logits.
+  auto one = model_->NewCache(prompt.size());
+  auto out = model_->Forward(*one, prompt, LogitsFor::kLast);
+  ASSERT_TRUE(out.ok());
+  EXPECT_LE(MaxAbsDiff(out->logits, std::vector<float>(all.end() - vocab, all.end())), 1e-3f);
+}
+
 TEST_F(BatchedForwardTest, ABadChunkLeavesEveryCacheUnchanged) {
   const std::vector<int> good = RandomIds(4, 6);
   const std::vector<int> bad = {2, 1 << 30};

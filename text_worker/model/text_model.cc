@@ -34,6 +34,42 @@ void MatchMagnitude(float* rows, const float* reference, int64_t n, int64_t dim)
   }
 }
 
+// Keeps only `rows` (ascending batch indices, each sequence's kept rows at
+// its end) of a batch in flight: streams [N, n, hidden] -> [N, kept, hidden],
+// per_layer [n, width] -> [kept, width], positions and sequences to match; a
+// sequence left with no row drops out.
+void KeepRows(const std::vector<int64_t>& rows, const TextConfig& c, LayerInputs& in, std::vector<float>& streams,
+              std::vector<float>& per_layer) {
+  const int64_t h = c.hidden_size, kept = rows.size(), n = in.n, N = c.altup_num_inputs;
+  const int64_t width = static_cast<int64_t>(c.num_hidden_layers) * c.hidden_size_per_layer_input;
+  std::vector<float> s(static_cast<size_t>(N * kept * h)), p(static_cast<size_t>(kept * width));
+  std::vector<int64_t> positions(kept);
+  for (int64_t r = 0; r < kept; ++r) {
+    for (int64_t k = 0; k < N; ++k) {
+      std::copy_n(streams.data() + (k * n + rows[r]) * h, h, s.data() + (k * kept + r) * h);
+    }
+    std::copy_n(per_layer.data() + rows[r] * width, width, p.data() + r * width);
+    positions[r] = in.positions[rows[r]];
+  }
+  std::vector<SequenceRows> seqs;
+  int64_t next = 0;
+  for (SequenceRows q : in.seqs) {
+    const int64_t count = std::count_if(rows.begin(), rows.end(),
+                                        [&](int64_t r) { return r >= q.row0 && r < q.row0 + q.n; });
+    if (count == 0) continue;
+    q.p0 += q.n - count;
+    q.n = count;
+    q.row0 = next;
+    next += count;
+    seqs.push_back(q);
+  }
+  streams.swap(s);
+  per_layer.swap(p);
+  in.positions.swap(positions);
+  in.seqs.swap(seqs);
+  in.n = kept;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& model_dir, Options options) {
@@ -280,41 +316,54 @@ absl::StatusOr<std::vector<ForwardResult>> TextModel::Run(absl::Span<const Seque
     trace->initial_streams = streams;
     trace->streams_after.clear();
   }
+  // The rows whose logits are wanted (batch indices, ascending).
+  std::vector<int64_t> logit_rows, logit_count(chunks.size(), 0);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const SequenceRows& s = in.seqs[i];
+    logit_count[i] = chunks[i].logits == LogitsFor::kAll ? s.n : chunks[i].logits == LogitsFor::kLast ? 1 : 0;
+    for (int64_t t = s.n - logit_count[i]; t < s.n; ++t) logit_rows.push_back(s.row0 + t);
+  }
+  const std::vector<SequenceRows> all_rows = in.seqs;
+  // KV-shared layers write no cache, so past the first of them only the rows
+  // whose logits are wanted matter (the last prompt token of a prefill):
+  // the other rows stop there. Not when every row's hidden state is asked for.
+  const bool shortcut = !trace && !options.want_hidden && static_cast<int64_t>(logit_rows.size()) < n;
+  bool compacted = false;
   in.per_layer_stride = ple_width;
   for (const LayerSpec& spec : specs) {
+    if (shortcut && spec.kv_shared && !compacted) {
+      KeepRows(logit_rows, c, in, streams, per_layer);
+      compacted = true;
+      if (in.n == 0) break;
+    }
     in.per_layer_input = per_layer.data() + static_cast<int64_t>(spec.index) * c.hidden_size_per_layer_input;
     in.inv_freq = spec.attention == AttentionType::kFull ? &inv_freq_global_ : &inv_freq_local_;
     DecoderLayerForward(spec, weights_.layers[spec.index], c, in, streams);
     if (trace) trace->streams_after.push_back(streams);
   }
-  for (const SequenceRows& s : in.seqs) s.cache->set_length(s.p0 + s.n);
+  for (const SequenceRows& s : all_rows) s.cache->set_length(s.p0 + s.n);
 
-  std::vector<float> hidden(static_cast<size_t>(n * h));
-  FinalHidden(streams, n, hidden.data());
+  std::vector<ForwardResult> results(chunks.size());
+  if (logit_rows.empty() && !options.want_hidden) return results;
+  std::vector<float> hidden(static_cast<size_t>(in.n * h));
+  FinalHidden(streams, in.n, hidden.data());
   // The tied LM head over the rows that want logits, gathered so the largest
   // matrix of the model is read once for the whole batch.
-  std::vector<int64_t> logit_rows;
-  std::vector<ForwardResult> results(chunks.size());
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    const SequenceRows& s = in.seqs[i];
-    if (chunks[i].logits == LogitsFor::kAll) {
-      for (int64_t t = 0; t < s.n; ++t) logit_rows.push_back(s.row0 + t);
-    } else if (chunks[i].logits == LogitsFor::kLast) {
-      logit_rows.push_back(s.row0 + s.n - 1);
-    }
-  }
   if (!logit_rows.empty()) {
     const int64_t rows = logit_rows.size(), vocab = c.vocab_size;
-    std::vector<float> gathered(static_cast<size_t>(rows * h)), logits(static_cast<size_t>(rows * vocab));
-    for (int64_t r = 0; r < rows; ++r) std::copy_n(hidden.data() + logit_rows[r] * h, h, gathered.data() + r * h);
+    std::vector<float> gathered, logits(static_cast<size_t>(rows * vocab));
+    if (compacted) {
+      gathered = hidden;  // exactly those rows already
+    } else {
+      gathered.resize(static_cast<size_t>(rows * h));
+      for (int64_t r = 0; r < rows; ++r) std::copy_n(hidden.data() + logit_rows[r] * h, h, gathered.data() + r * h);
+    }
     MatMul(gathered.data(), rows, weights_.embed_tokens, logits.data());
     if (c.final_logit_softcapping > 0.0f) SoftCap(logits.data(), logits.size(), c.final_logit_softcapping);
     int64_t next = 0;
     for (size_t i = 0; i < chunks.size(); ++i) {
-      const int64_t count = chunks[i].logits == LogitsFor::kAll ? in.seqs[i].n
-                            : chunks[i].logits == LogitsFor::kLast ? 1 : 0;
-      results[i].logits.assign(logits.begin() + next * vocab, logits.begin() + (next + count) * vocab);
-      next += count;
+      results[i].logits.assign(logits.begin() + next * vocab, logits.begin() + (next + logit_count[i]) * vocab);
+      next += logit_count[i];
     }
   }
   if (options.want_hidden && chunks.size() == 1) results[0].last_hidden = std::move(hidden);
