@@ -21,12 +21,6 @@ constexpr int64_t kGemmBlockRows = 256;
 // Multiply-adds below which a kernel runs on the calling thread alone.
 constexpr int64_t kMinParallelWork = 1 << 16;
 
-float DotF32(const float* x, const float* w, int64_t n) {
-  float acc = 0.0f;
-  for (int64_t i = 0; i < n; ++i) acc += x[i] * w[i];
-  return acc;
-}
-
 void MatVecRows(const float* x, int64_t n, const WeightMatrix& w, float* y) {
   ThreadPool::Default().ParallelFor(w.rows, n * w.cols, kMinParallelWork, [&](int64_t r0, int64_t r1) {
     for (int64_t t = 0; t < n; ++t) {
@@ -49,18 +43,45 @@ void GemmF32(const float* x, int64_t n, const float* w, int64_t rows, int64_t co
 
 }  // namespace
 
+float DotF32(const float* x, const float* w, int64_t n) {
+  int64_t i = 0;
+  float acc = 0.0f;
+#if defined(__AVX512F__)
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(w + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(w + i + 16), s1);
+  }
+  acc = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+#endif
+  for (; i < n; ++i) acc += x[i] * w[i];
+  return acc;
+}
+
 float DotBf16(const float* x, const uint16_t* w, int64_t n) {
   int64_t i = 0;
   float acc = 0.0f;
 #if defined(__AVX512F__)
-  __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
-  for (; i + 32 <= n; i += 32) {
-    __m512i w0 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(w + i))), 16);
-    __m512i w1 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(w + i + 16))), 16);
-    sum0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_castsi512_ps(w0), sum0);
-    sum1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), _mm512_castsi512_ps(w1), sum1);
+  // Four independent accumulators hide the FMA latency; the weights are
+  // widened bf16 -> f32 by a 16-bit shift (exact).
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+  for (; i + 64 <= n; i += 64) {
+    //PF1
+    //PF2
+    const __m512i w0 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(w + i))), 16);
+    const __m512i w1 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(w + i + 16))), 16);
+    const __m512i w2 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(w + i + 32))), 16);
+    const __m512i w3 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(w + i + 48))), 16);
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_castsi512_ps(w0), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), _mm512_castsi512_ps(w1), s1);
+    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), _mm512_castsi512_ps(w2), s2);
+    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), _mm512_castsi512_ps(w3), s3);
   }
-  acc = _mm512_reduce_add_ps(_mm512_add_ps(sum0, sum1));
+  for (; i + 16 <= n; i += 16) {
+    const __m512i w0 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(w + i))), 16);
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_castsi512_ps(w0), s0);
+  }
+  acc = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
 #endif
   for (; i < n; ++i) acc += x[i] * Bf16ToF32(w[i]);
   return acc;
@@ -72,22 +93,38 @@ void MatMul(const float* x, int64_t n, const WeightMatrix& w, float* y) {
     MatVecRows(x, n, w, y);
     return;
   }
-  if (w.format == WeightMatrix::Format::kF32) {
-    GemmF32(x, n, w.f32_row(0), w.rows, w.cols, w.stride, y, w.rows);
-    return;
-  }
-  std::vector<float> block(static_cast<size_t>(std::min(kGemmBlockRows, w.rows) * w.cols));
-  for (int64_t r0 = 0; r0 < w.rows; r0 += kGemmBlockRows) {
-    const int64_t rows = std::min(kGemmBlockRows, w.rows - r0);
-    ThreadPool::Default().ParallelFor(rows, w.cols, kMinParallelWork, [&](int64_t a, int64_t b) {
-      for (int64_t r = a; r < b; ++r) {
+  // Blocks of W's rows (y's columns), spread over the pool; each thread
+  // widens a bf16 block into its own buffer, then one sgemm per block.
+  const int64_t blocks = (w.rows + kGemmBlockRows - 1) / kGemmBlockRows;
+  ThreadPool::Default().ParallelFor(blocks, n * kGemmBlockRows * w.cols, kMinParallelWork, [&](int64_t b0, int64_t b1) {
+    thread_local std::vector<float> block;
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r0 = b * kGemmBlockRows, rows = std::min(kGemmBlockRows, w.rows - r0);
+      if (w.format == WeightMatrix::Format::kF32) {
+        GemmF32(x, n, w.f32_row(r0), rows, w.cols, w.stride, y + r0, w.rows);
+        continue;
+      }
+      block.resize(static_cast<size_t>(rows * w.cols));
+      for (int64_t r = 0; r < rows; ++r) {
         const uint16_t* src = w.bf16_row(r0 + r);
         float* dst = block.data() + r * w.cols;
         for (int64_t c = 0; c < w.cols; ++c) dst[c] = Bf16ToF32(src[c]);
       }
-    });
-    GemmF32(x, n, block.data(), rows, w.cols, w.cols, y + r0, w.rows);
-  }
+      GemmF32(x, n, block.data(), rows, w.cols, w.cols, y + r0, w.rows);
+    }
+  });
+}
+
+void ParallelSgemm(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                   int64_t ldb, float* c, int64_t ldc) {
+  constexpr int64_t kRowsPerTask = 64;
+  const int64_t tasks = (m + kRowsPerTask - 1) / kRowsPerTask;
+  ThreadPool::Default().ParallelFor(tasks, kRowsPerTask * n * k, kMinParallelWork, [&](int64_t t0, int64_t t1) {
+    const int64_t r0 = t0 * kRowsPerTask, r1 = std::min(m, t1 * kRowsPerTask);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(r1 - r0),
+                static_cast<int>(n), static_cast<int>(k), 1.0f, a + r0 * lda, static_cast<int>(lda), b,
+                static_cast<int>(ldb), 0.0f, c + r0 * ldc, static_cast<int>(ldc));
+  });
 }
 
 }  // namespace gemma3n

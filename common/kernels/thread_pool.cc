@@ -89,6 +89,10 @@ ThreadPool& ThreadPool::Default() {
     int n = g_default_threads > 0 ? g_default_threads
                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     g_default = std::make_unique<ThreadPool>(n);
+    // This pool is the only source of parallelism: OpenBLAS runs single-
+    // threaded inside its tasks. Its own threads would spin between calls
+    // and take the cores from ours (see matmul.cc).
+    openblas_set_num_threads(1);
   }
   return *g_default;
 }
@@ -97,8 +101,6 @@ void ThreadPool::SetDefaultThreads(int num_threads) {
   std::lock_guard<std::mutex> lock(g_default_mu);
   g_default_threads = num_threads;
   g_default.reset();
-  // One knob for all compute threads: OpenBLAS (prompt GEMMs) too.
-  if (num_threads > 0) openblas_set_num_threads(num_threads);
 }
 
 }  // namespace gemma3n

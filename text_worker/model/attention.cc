@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 
+#include "common/kernels/matmul.h"
 #include "common/kernels/ops.h"
 #include "common/kernels/thread_pool.h"
 
@@ -61,9 +62,7 @@ void Attend(const float* q, int64_t p0, int64_t n, const AttentionContext& ctx, 
       scores.resize(static_cast<size_t>(count));
       for (int64_t j = 0; j < count; ++j) {
         const float* kv = ctx.k + (lo - ctx.first_pos + j) * kv_row + kvh * hd;
-        float dot = 0.0f;
-        for (int64_t d = 0; d < hd; ++d) dot += qv[d] * kv[d];
-        scores[j] = dot;
+        scores[j] = DotF32(qv, kv, hd);
       }
       SoftmaxRow(scores.data(), count);
       float* o = out + t * q_row + h * hd;

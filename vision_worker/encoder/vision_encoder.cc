@@ -1,10 +1,10 @@
 #include "vision_worker/encoder/vision_encoder.h"
 
-#include <cblas.h>
 
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/kernels/matmul.h"
 #include "common/kernels/ops.h"
 #include "common/kernels/thread_pool.h"
 #include "common/status/status_macros.h"
@@ -275,15 +275,13 @@ FeatureMap VisionEncoder::RunBlock(const Block& w, const FeatureMap& x) const {
       std::vector<float> scaled_q = q.data, probs(static_cast<size_t>(rows * hw));
       for (float& v : scaled_q) v *= b.attn_scale;
       for (int head = 0; head < b.num_heads; ++head) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(hw),
-                    static_cast<int>(kd), 1.0f, scaled_q.data() + head * kd, q.c, k.data.data(), static_cast<int>(kd),
-                    0.0f, probs.data(), static_cast<int>(hw));
+        ParallelSgemm(/*trans_b=*/true, rows, hw, kd, scaled_q.data() + head * kd, q.c, k.data.data(), kd,
+                      probs.data(), hw);
         ThreadPool::Default().ParallelFor(rows, hw, 1 << 16, [&](int64_t r0, int64_t r1) {
           for (int64_t r = r0; r < r1; ++r) SoftmaxRow(probs.data() + r * hw, hw);
         });
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(vd),
-                    static_cast<int>(hw), 1.0f, probs.data(), static_cast<int>(hw), v.data.data(), static_cast<int>(vd),
-                    0.0f, o.data.data() + head * vd, o.c);
+        ParallelSgemm(/*trans_b=*/false, rows, vd, hw, probs.data(), hw, v.data.data(), vd, o.data.data() + head * vd,
+                      o.c);
       }
       y = Pointwise(o, w.output);
       break;
