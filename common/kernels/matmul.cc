@@ -14,15 +14,50 @@
 namespace gemma3n {
 namespace {
 
-// Below this many rows of x the weight is streamed once per row of x with the
-// dot kernel; above it, widening blocks of W for sgemm pays off.
-constexpr int64_t kGemmMinRows = 4;
+// Below this many rows of x (decoding, batched decoding) the bf16 weights are
+// streamed once with the dot kernels; above it (prompts), widening blocks of W
+// for sgemm pays off.
+constexpr int64_t kGemmMinRows = 24;
 constexpr int64_t kGemmBlockRows = 256;
 // Multiply-adds below which a kernel runs on the calling thread alone.
 constexpr int64_t kMinParallelWork = 1 << 16;
 
+// y[t, r] for up to kGroup rows t of x at once: each 16 weights are widened
+// once and multiplied into every row's accumulator, so a batch of decoding
+// sequences reads each weight row once. w_row: bf16 [cols].
+constexpr int kGroup = 8;
+void DotBf16Group(const float* x, int64_t ldx, int group, const uint16_t* w_row, int64_t cols, float* y,
+                  int64_t ldy) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  __m512 acc[kGroup];
+  for (int t = 0; t < group; ++t) acc[t] = _mm512_setzero_ps();
+  for (; i + 16 <= cols; i += 16) {
+    const __m512 w16 = _mm512_castsi512_ps(
+        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(w_row + i))), 16));
+    for (int t = 0; t < group; ++t) acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(x + t * ldx + i), w16, acc[t]);
+  }
+  for (int t = 0; t < group; ++t) y[t * ldy] = _mm512_reduce_add_ps(acc[t]);
+#else
+  for (int t = 0; t < group; ++t) y[t * ldy] = 0.0f;
+#endif
+  for (; i < cols; ++i) {
+    const float wv = Bf16ToF32(w_row[i]);
+    for (int t = 0; t < group; ++t) y[t * ldy] += x[t * ldx + i] * wv;
+  }
+}
+
 void MatVecRows(const float* x, int64_t n, const WeightMatrix& w, float* y) {
   ThreadPool::Default().ParallelFor(w.rows, n * w.cols, kMinParallelWork, [&](int64_t r0, int64_t r1) {
+    if (w.format == WeightMatrix::Format::kBF16 && n > 1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        for (int64_t t0 = 0; t0 < n; t0 += kGroup) {
+          const int group = static_cast<int>(std::min<int64_t>(kGroup, n - t0));
+          DotBf16Group(x + t0 * w.cols, w.cols, group, w.bf16_row(r), w.cols, y + t0 * w.rows + r, w.rows);
+        }
+      }
+      return;
+    }
     for (int64_t t = 0; t < n; ++t) {
       const float* xt = x + t * w.cols;
       float* yt = y + t * w.rows;
