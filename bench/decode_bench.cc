@@ -5,6 +5,7 @@
 //
 //   build/bin/gemma3n-decode-bench --model DIR [--profile E2B] [--prompt 128] [--generate 32] [--threads 2]
 //       [--preload]   (copy the weights into memory instead of reading them through the mapping)
+//       [--weights bf16|int8] [--streams N]  (N sequences decoded together)
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -28,7 +29,7 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 }
 
 absl::Status Run(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "profile", "prompt", "generate", "threads", "streams"}, {"preload"}));
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "profile", "prompt", "generate", "threads", "streams", "weights"}, {"preload"}));
   ASSIGN_OR_RETURN(std::string dir, args.Required("model"));
   ASSIGN_OR_RETURN(int64_t prompt_len, args.Int("prompt", 128));
   ASSIGN_OR_RETURN(int64_t gen_len, args.Int("generate", 32));
@@ -41,14 +42,15 @@ absl::Status Run(const std::vector<std::string>& argv) {
   const auto load_start = std::chrono::steady_clock::now();
   TextModel::Options model_options;
   model_options.preload_weights = args.Has("preload");
+  ASSIGN_OR_RETURN(model_options.weights, ParseWeightFormat(args.Get("weights").value_or("bf16")));
   ASSIGN_OR_RETURN(auto model, TextModel::Load(dir, model_options));
   const double load_s = Seconds(load_start);
   std::optional<ElasticPlan> plan;
-  std::string label = "full";
+  std::string label = std::string("full ") + WeightFormatName(model_options.weights);
   if (auto name = args.Get("profile")) {
     ASSIGN_OR_RETURN(SlicingProfile profile, FindProfile(PublishedProfiles(), *name));
     ASSIGN_OR_RETURN(plan, model->Plan(profile));
-    label = profile.alias;
+    label = profile.alias + " " + WeightFormatName(model_options.weights);
   }
   ForwardOptions options;
   options.plan = plan ? &*plan : nullptr;

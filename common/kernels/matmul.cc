@@ -47,13 +47,67 @@ void DotBf16Group(const float* x, int64_t ldx, int group, const uint16_t* w_row,
   }
 }
 
+// The 8-bit counterparts: per 32-weight block, widen int8 -> f32, dot with x,
+// then scale the block's partial sum. q, scale: one row of W.
+float DotInt8(const float* x, const int8_t* q, const float* scale, int64_t cols) {
+  int64_t i = 0;
+  float acc = 0.0f;
+#if defined(__AVX512F__)
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  for (; i + 2 * kInt8Block <= cols; i += 2 * kInt8Block) {
+    const __m512 w0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(q + i))));
+    const __m512 w1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(q + i + 16))));
+    const __m512 w2 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(q + i + 32))));
+    const __m512 w3 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(q + i + 48))));
+    const __m512 b0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), w1, _mm512_mul_ps(_mm512_loadu_ps(x + i), w0));
+    const __m512 b1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), w3, _mm512_mul_ps(_mm512_loadu_ps(x + i + 32), w2));
+    a0 = _mm512_fmadd_ps(b0, _mm512_set1_ps(scale[i / kInt8Block]), a0);
+    a1 = _mm512_fmadd_ps(b1, _mm512_set1_ps(scale[i / kInt8Block + 1]), a1);
+  }
+  acc = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+#endif
+  for (; i < cols; ++i) acc += x[i] * scale[i / kInt8Block] * static_cast<float>(q[i]);
+  return acc;
+}
+
+void DotInt8Group(const float* x, int64_t ldx, int group, const int8_t* q, const float* scale, int64_t cols,
+                  float* y, int64_t ldy) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  __m512 acc[kGroup];
+  for (int t = 0; t < group; ++t) acc[t] = _mm512_setzero_ps();
+  for (; i + kInt8Block <= cols; i += kInt8Block) {
+    const __m512 s = _mm512_set1_ps(scale[i / kInt8Block]);
+    const __m512 w0 = _mm512_mul_ps(s, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(q + i)))));
+    const __m512 w1 =
+        _mm512_mul_ps(s, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(q + i + 16)))));
+    for (int t = 0; t < group; ++t) {
+      acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(x + t * ldx + i), w0, acc[t]);
+      acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(x + t * ldx + i + 16), w1, acc[t]);
+    }
+  }
+  for (int t = 0; t < group; ++t) y[t * ldy] = _mm512_reduce_add_ps(acc[t]);
+#else
+  for (int t = 0; t < group; ++t) y[t * ldy] = 0.0f;
+#endif
+  for (; i < cols; ++i) {
+    const float wv = scale[i / kInt8Block] * static_cast<float>(q[i]);
+    for (int t = 0; t < group; ++t) y[t * ldy] += x[t * ldx + i] * wv;
+  }
+}
+
 void MatVecRows(const float* x, int64_t n, const WeightMatrix& w, float* y) {
   ThreadPool::Default().ParallelFor(w.rows, n * w.cols, kMinParallelWork, [&](int64_t r0, int64_t r1) {
-    if (w.format == WeightMatrix::Format::kBF16 && n > 1) {
+    if (w.format != WeightMatrix::Format::kF32 && n > 1) {
       for (int64_t r = r0; r < r1; ++r) {
         for (int64_t t0 = 0; t0 < n; t0 += kGroup) {
           const int group = static_cast<int>(std::min<int64_t>(kGroup, n - t0));
-          DotBf16Group(x + t0 * w.cols, w.cols, group, w.bf16_row(r), w.cols, y + t0 * w.rows + r, w.rows);
+          if (w.format == WeightMatrix::Format::kBF16) {
+            DotBf16Group(x + t0 * w.cols, w.cols, group, w.bf16_row(r), w.cols, y + t0 * w.rows + r, w.rows);
+          } else {
+            DotInt8Group(x + t0 * w.cols, w.cols, group, w.int8_row(r), w.scale_row(r), w.cols, y + t0 * w.rows + r,
+                         w.rows);
+          }
         }
       }
       return;
@@ -62,8 +116,11 @@ void MatVecRows(const float* x, int64_t n, const WeightMatrix& w, float* y) {
       const float* xt = x + t * w.cols;
       float* yt = y + t * w.rows;
       for (int64_t r = r0; r < r1; ++r) {
-        yt[r] = w.format == WeightMatrix::Format::kBF16 ? DotBf16(xt, w.bf16_row(r), w.cols)
-                                                        : DotF32(xt, w.f32_row(r), w.cols);
+        switch (w.format) {
+          case WeightMatrix::Format::kBF16: yt[r] = DotBf16(xt, w.bf16_row(r), w.cols); break;
+          case WeightMatrix::Format::kInt8: yt[r] = DotInt8(xt, w.int8_row(r), w.scale_row(r), w.cols); break;
+          case WeightMatrix::Format::kF32: yt[r] = DotF32(xt, w.f32_row(r), w.cols); break;
+        }
       }
     }
   });
@@ -140,11 +197,7 @@ void MatMul(const float* x, int64_t n, const WeightMatrix& w, float* y) {
         continue;
       }
       block.resize(static_cast<size_t>(rows * w.cols));
-      for (int64_t r = 0; r < rows; ++r) {
-        const uint16_t* src = w.bf16_row(r0 + r);
-        float* dst = block.data() + r * w.cols;
-        for (int64_t c = 0; c < w.cols; ++c) dst[c] = Bf16ToF32(src[c]);
-      }
+      for (int64_t r = 0; r < rows; ++r) w.RowToF32(r0 + r, block.data() + r * w.cols);
       GemmF32(x, n, block.data(), rows, w.cols, w.cols, y + r0, w.rows);
     }
   });

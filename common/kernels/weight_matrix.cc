@@ -24,6 +24,12 @@ void WeightMatrix::RowToF32(int64_t r, float* out) const {
     std::memcpy(out, f32_row(r), sizeof(float) * cols);
     return;
   }
+  if (format == Format::kInt8) {
+    const int8_t* q = int8_row(r);
+    const float* scale = scale_row(r);
+    for (int64_t c = 0; c < cols; ++c) out[c] = scale[c / kInt8Block] * static_cast<float>(q[c]);
+    return;
+  }
   const uint16_t* src = bf16_row(r);
   for (int64_t c = 0; c < cols; ++c) out[c] = Bf16ToF32(src[c]);
 }

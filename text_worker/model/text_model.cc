@@ -1,6 +1,7 @@
 #include "text_worker/model/text_model.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -90,6 +91,12 @@ absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& mo
     }
   }
   ASSIGN_OR_RETURN(m->weights_, LoadTextWeights(*m->ckpt_, c, m->specs_));
+  if (options.weights != WeightFormat::kBf16) {
+    const auto start = std::chrono::steady_clock::now();
+    ASSIGN_OR_RETURN(int64_t bytes, ConvertTextWeights(m->weights_, options.weights, !options.preload_weights));
+    spdlog::info("weights converted to {} in {:.1f} s: {:.2f} GB", WeightFormatName(options.weights),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), bytes / 1e9);
+  }
   const int64_t ple_width = static_cast<int64_t>(c.num_hidden_layers) * c.hidden_size_per_layer_input;
   if (options.per_layer) {
     if (options.per_layer->row_width() != ple_width) {

@@ -69,6 +69,8 @@ class TextModel {
     std::shared_ptr<const PerLayerEmbeddings> per_layer;
     // Copy the text core's weights into memory at load (see CheckpointOptions).
     bool preload_weights = false;
+    // The format the matrices are multiplied in (int8: quantized at load).
+    WeightFormat weights = WeightFormat::kBf16;
   };
   static absl::StatusOr<std::unique_ptr<TextModel>> Load(const std::string& model_dir, Options options);
   static absl::StatusOr<std::unique_ptr<TextModel>> Load(const std::string& model_dir) {

@@ -124,4 +124,28 @@ absl::StatusOr<TextWeights> LoadTextWeights(const Checkpoint& ckpt, const TextCo
   return w;
 }
 
+absl::StatusOr<int64_t> ConvertTextWeights(TextWeights& w, WeightFormat format, bool release_source) {
+  std::vector<WeightMatrix*> big = {&w.embed_tokens, &w.per_layer_model_projection};
+  for (WeightMatrix& m : w.altup_projections) big.push_back(&m);
+  for (WeightMatrix& m : w.altup_unembed_projections) big.push_back(&m);
+  for (DecoderLayerWeights& l : w.layers) {
+    for (WeightMatrix* m : {&l.attn.q_proj, &l.attn.k_proj, &l.attn.v_proj, &l.attn.o_proj, &l.mlp.gate_proj,
+                            &l.mlp.up_proj, &l.mlp.down_proj, &l.laurel.linear_left, &l.laurel.linear_right,
+                            &l.per_layer_input_gate, &l.per_layer_projection}) {
+      big.push_back(m);
+    }
+  }
+  int64_t bytes = 0;
+  for (WeightMatrix* m : big) {
+    if (m->rows == 0) continue;  // k/v of KV-shared layers
+    if (format == WeightFormat::kInt8 && m->cols % kInt8Block == 0) {  // else it stays as it is
+      ASSIGN_OR_RETURN(*m, QuantizeInt8(*m, release_source));
+    }
+    bytes += m->format == WeightMatrix::Format::kInt8 ? m->rows * (m->cols + 4 * m->cols / kInt8Block)
+             : m->format == WeightMatrix::Format::kBF16 ? 2 * m->rows * m->cols
+                                                         : 4 * m->rows * m->cols;
+  }
+  return bytes;
+}
+
 }  // namespace gemma3n

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "common/checkpoint/checkpoint.h"
 #include "common/config/model_config.h"
+#include "common/kernels/quantize.h"
 #include "common/kernels/weight_matrix.h"
 #include "text_worker/model/layer_spec.h"
 
@@ -77,5 +78,11 @@ std::vector<NamedShape> TextTensorShapes(const TextConfig& config);
 // loaded: they are never used.
 absl::StatusOr<TextWeights> LoadTextWeights(const Checkpoint& ckpt, const TextConfig& config,
                                             const std::vector<LayerSpec>& specs);
+
+// Converts the large matrices (projections, FFN, LAuReL, per-layer gates,
+// the embedding / tied LM head) to `format`; tiny ones (the AltUp router)
+// stay bf16. release_source: drop the mapped bf16 pages afterwards.
+// Returns the bytes of weights after conversion.
+absl::StatusOr<int64_t> ConvertTextWeights(TextWeights& w, WeightFormat format, bool release_source);
 
 }  // namespace gemma3n

@@ -40,6 +40,8 @@ constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR [flags]
   --prefill-chunk N      prompt tokens per batched step (256)
   --threads N            compute threads (default: all cores)
   --preload              copy the weights into RAM at start
+  --weights FORMAT       bf16 (the checkpoint's, default) or int8 (quantized
+                         at load, 32-weight blocks: half the bytes per token)
   --profiles FILE.csv    more MatFormer profiles (published CSV format)
   --log-level LEVEL      trace, debug, info, warn, error (info)
 )";
@@ -61,7 +63,7 @@ absl::StatusOr<std::shared_ptr<const PerLayerEmbeddings>> ConnectPle(const std::
 absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "listen", "ple", "ple-wait", "max-sequences", "max-queued",
-                                           "context", "prefill-chunk", "threads", "profiles", "log-level"},
+                                           "context", "prefill-chunk", "threads", "profiles", "weights", "log-level"},
                                           {"preload"}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
@@ -86,6 +88,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   // The PLE row width comes from the config; read it before the weights.
   TextModel::Options options;
   options.preload_weights = args.Has("preload");
+  ASSIGN_OR_RETURN(options.weights, ParseWeightFormat(args.Get("weights").value_or("bf16")));
   std::shared_ptr<const ShmPerLayerEmbeddings> shm;
   if (ple != "none") {
     ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(model_dir + "/config.json"));

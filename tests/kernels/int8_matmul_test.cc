@@ -1,0 +1,101 @@
+// The 8-bit weight format: quantization error within half a step per weight,
+// and every MatMul path (decode dot, batched group, prompt sgemm; views of
+// the first rows / columns) equal to the product with the dequantized weights.
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "common/kernels/matmul.h"
+#include "common/kernels/quantize.h"
+#include "gtest/gtest.h"
+
+namespace gemma3n {
+namespace {
+
+struct Bf16Matrix {
+  std::vector<uint16_t> data;
+  WeightMatrix view;
+};
+
+Bf16Matrix RandomBf16(int64_t rows, int64_t cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 0.05f);
+  Bf16Matrix m;
+  m.data.resize(static_cast<size_t>(rows * cols));
+  for (uint16_t& v : m.data) {
+    const float f = dist(rng);
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    v = static_cast<uint16_t>(bits >> 16);
+  }
+  m.view.format = WeightMatrix::Format::kBF16;
+  m.view.rows = rows;
+  m.view.cols = cols;
+  m.view.stride = cols;
+  m.view.data = m.data.data();
+  return m;
+}
+
+// y = x W^T in double, from W's own RowToF32 (dequantized for int8).
+std::vector<float> Reference(const std::vector<float>& x, int64_t n, const WeightMatrix& w) {
+  std::vector<float> row(static_cast<size_t>(w.cols)), y(static_cast<size_t>(n * w.rows));
+  for (int64_t r = 0; r < w.rows; ++r) {
+    w.RowToF32(r, row.data());
+    for (int64_t t = 0; t < n; ++t) {
+      double acc = 0.0;
+      for (int64_t c = 0; c < w.cols; ++c) acc += static_cast<double>(x[t * w.cols + c]) * row[c];
+      y[t * w.rows + r] = static_cast<float>(acc);
+    }
+  }
+  return y;
+}
+
+TEST(Int8Test, QuantizationErrorIsAtMostHalfAStep) {
+  const Bf16Matrix m = RandomBf16(40, 256, 1);
+  auto q = QuantizeInt8(m.view, /*release_source=*/false);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->format, WeightMatrix::Format::kInt8);
+  std::vector<float> orig(256), deq(256);
+  for (int64_t r = 0; r < 40; ++r) {
+    m.view.RowToF32(r, orig.data());
+    q->RowToF32(r, deq.data());
+    for (int64_t c = 0; c < 256; ++c) {
+      const float step = q->scale_row(r)[c / kInt8Block];
+      EXPECT_LE(std::fabs(orig[c] - deq[c]), 0.5f * step + 1e-7f) << r << "," << c;
+    }
+  }
+}
+
+TEST(Int8Test, EveryMatMulPathEqualsTheDequantizedProduct) {
+  const Bf16Matrix m = RandomBf16(300, 512, 2);
+  auto q = QuantizeInt8(m.view, false);
+  ASSERT_TRUE(q.ok());
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (const WeightMatrix& w : {*q, q->TopRows(100), q->LeftCols(224)}) {
+    for (int64_t n : {1, 3, 8, 13, 40}) {  // dot, group (8 + 5), sgemm
+      std::vector<float> x(static_cast<size_t>(n * w.cols));
+      for (float& v : x) v = dist(rng);
+      std::vector<float> y(static_cast<size_t>(n * w.rows));
+      MatMul(x.data(), n, w, y.data());
+      const std::vector<float> ref = Reference(x, n, w);
+      float max_err = 0.0f, max_ref = 0.0f;
+      for (size_t i = 0; i < y.size(); ++i) {
+        max_err = std::max(max_err, std::fabs(y[i] - ref[i]));
+        max_ref = std::max(max_ref, std::fabs(ref[i]));
+      }
+      EXPECT_LE(max_err, 1e-5f * max_ref + 1e-6f) << "n " << n << " rows " << w.rows << " cols " << w.cols;
+    }
+  }
+}
+
+TEST(Int8Test, BadInputIsRefused) {
+  const Bf16Matrix m = RandomBf16(4, 48, 4);  // 48 is not a multiple of 32
+  EXPECT_EQ(QuantizeInt8(m.view, false).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseWeightFormat("int3").ok());
+  EXPECT_EQ(*ParseWeightFormat("int8"), WeightFormat::kInt8);
+}
+
+}  // namespace
+}  // namespace gemma3n
