@@ -14,6 +14,7 @@ AttentionContext StoreAndGather(KvCache& cache, int layer, const AttentionShape&
                                 const float* k_new, const float* v_new) {
   const int64_t row = static_cast<int64_t>(shape.kv_heads) * shape.head_dim;
   AttentionContext ctx;
+  ctx.row = row;
   if (!cache.IsRing(layer)) {
     cache.Write(layer, p0, k_new, v_new, n);
     ctx.first_pos = 0;
@@ -26,6 +27,14 @@ AttentionContext StoreAndGather(KvCache& cache, int layer, const AttentionShape&
   const int64_t first = std::max<int64_t>(0, p0 - (shape.window - 1));
   ctx.first_pos = first;
   ctx.count = p0 + n - first;
+  if (n == 1) {
+    // Decoding: the new row replaces position p0 - window, which the query
+    // at p0 does not see; read the ring in place, no copy of the window.
+    cache.Write(layer, p0, k_new, v_new, 1);
+    ctx.ring = &cache;
+    ctx.ring_layer = layer;
+    return ctx;
+  }
   ctx.owned_k.resize(static_cast<size_t>(ctx.count * row));
   ctx.owned_v.resize(static_cast<size_t>(ctx.count * row));
   for (int64_t pos = first; pos < p0; ++pos) {
@@ -44,7 +53,6 @@ void Attend(const float* q, int64_t p0, int64_t n, const AttentionContext& ctx, 
             float* out) {
   const int64_t hd = shape.head_dim;
   const int64_t q_row = static_cast<int64_t>(shape.heads) * hd;
-  const int64_t kv_row = static_cast<int64_t>(shape.kv_heads) * hd;
   const int group = shape.heads / shape.kv_heads;
   // Work per (token, head): about two passes over the visible keys.
   const int64_t per_task = 2 * hd * std::min<int64_t>(ctx.count, shape.sliding ? shape.window : ctx.count);
@@ -61,14 +69,14 @@ void Attend(const float* q, int64_t p0, int64_t n, const AttentionContext& ctx, 
       const float* qv = q + t * q_row + h * hd;
       scores.resize(static_cast<size_t>(count));
       for (int64_t j = 0; j < count; ++j) {
-        const float* kv = ctx.k + (lo - ctx.first_pos + j) * kv_row + kvh * hd;
+        const float* kv = ctx.KeyAt(lo + j) + kvh * hd;
         scores[j] = DotF32(qv, kv, hd);
       }
       SoftmaxRow(scores.data(), count);
       float* o = out + t * q_row + h * hd;
       std::fill(o, o + hd, 0.0f);
       for (int64_t j = 0; j < count; ++j) {
-        const float* vv = ctx.v + (lo - ctx.first_pos + j) * kv_row + kvh * hd;
+        const float* vv = ctx.ValueAt(lo + j) + kvh * hd;
         const float p = scores[j];
         for (int64_t d = 0; d < hd; ++d) o[d] += p * vv[d];
       }

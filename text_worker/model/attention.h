@@ -25,7 +25,17 @@ struct AttentionContext {
   int64_t count = 0;
   const float* k = nullptr;  // [count, kv_heads * head_dim]
   const float* v = nullptr;
+  int64_t row = 0;           // kv_heads * head_dim
   std::vector<float> owned_k, owned_v;  // backing store when gathered from a ring
+  // Read straight from a ring store instead (a one-token chunk: the row it
+  // overwrites is one its query no longer sees).
+  const KvCache* ring = nullptr;
+  int ring_layer = -1;
+
+  const float* KeyAt(int64_t pos) const { return ring ? ring->Key(ring_layer, pos) : k + (pos - first_pos) * row; }
+  const float* ValueAt(int64_t pos) const {
+    return ring ? ring->Value(ring_layer, pos) : v + (pos - first_pos) * row;
+  }
 
   AttentionContext() = default;
   AttentionContext(const AttentionContext&) = delete;
