@@ -96,6 +96,68 @@ void DotInt8Group(const float* x, int64_t ldx, int group, const int8_t* q, const
   }
 }
 
+#if defined(__AVX512F__)
+// One int4 block (16 bytes) -> its 32 weights as two f32 vectors (q - 8),
+// weights 0-15 from the low nibbles and 16-31 from the high ones.
+inline void UnpackInt4(const uint8_t* block, __m512* lo, __m512* hi) {
+  const __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block)));
+  const __m512i eight = _mm512_set1_epi32(8);
+  *lo = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512(bytes, _mm512_set1_epi32(0xF)), eight));
+  *hi = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(bytes, 4), eight));
+}
+#endif
+
+float DotInt4(const float* x, const uint8_t* q, const float* scale, int64_t cols) {
+  float acc = 0.0f;
+  int64_t b = 0;
+  const int64_t blocks = cols / kInt8Block;
+#if defined(__AVX512F__)
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  for (; b + 2 <= blocks; b += 2) {
+    __m512 l0, h0, l1, h1;
+    UnpackInt4(q + b * 16, &l0, &h0);
+    UnpackInt4(q + b * 16 + 16, &l1, &h1);
+    const float* xb = x + b * kInt8Block;
+    const __m512 s0 = _mm512_fmadd_ps(_mm512_loadu_ps(xb + 16), h0, _mm512_mul_ps(_mm512_loadu_ps(xb), l0));
+    const __m512 s1 = _mm512_fmadd_ps(_mm512_loadu_ps(xb + 48), h1, _mm512_mul_ps(_mm512_loadu_ps(xb + 32), l1));
+    a0 = _mm512_fmadd_ps(s0, _mm512_set1_ps(scale[b]), a0);
+    a1 = _mm512_fmadd_ps(s1, _mm512_set1_ps(scale[b + 1]), a1);
+  }
+  acc = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+#endif
+  for (; b < blocks; ++b) {
+    for (int64_t i = 0; i < 16; ++i) {
+      const uint8_t byte = q[b * 16 + i];
+      acc += scale[b] * (x[b * kInt8Block + i] * ((byte & 0xF) - 8) + x[b * kInt8Block + i + 16] * ((byte >> 4) - 8));
+    }
+  }
+  return acc;
+}
+
+void DotInt4Group(const float* x, int64_t ldx, int group, const uint8_t* q, const float* scale, int64_t cols,
+                  float* y, int64_t ldy) {
+  const int64_t blocks = cols / kInt8Block;
+#if defined(__AVX512F__)
+  __m512 acc[kGroup];
+  for (int t = 0; t < group; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    __m512 lo, hi;
+    UnpackInt4(q + b * 16, &lo, &hi);
+    const __m512 s = _mm512_set1_ps(scale[b]);
+    lo = _mm512_mul_ps(lo, s);
+    hi = _mm512_mul_ps(hi, s);
+    for (int t = 0; t < group; ++t) {
+      const float* xb = x + t * ldx + b * kInt8Block;
+      acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(xb), lo, acc[t]);
+      acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(xb + 16), hi, acc[t]);
+    }
+  }
+  for (int t = 0; t < group; ++t) y[t * ldy] = _mm512_reduce_add_ps(acc[t]);
+#else
+  for (int t = 0; t < group; ++t) y[t * ldy] = DotInt4(x + t * ldx, q, scale, cols);
+#endif
+}
+
 void MatVecRows(const float* x, int64_t n, const WeightMatrix& w, float* y) {
   ThreadPool::Default().ParallelFor(w.rows, n * w.cols, kMinParallelWork, [&](int64_t r0, int64_t r1) {
     if (w.format != WeightMatrix::Format::kF32 && n > 1) {
@@ -104,6 +166,9 @@ void MatVecRows(const float* x, int64_t n, const WeightMatrix& w, float* y) {
           const int group = static_cast<int>(std::min<int64_t>(kGroup, n - t0));
           if (w.format == WeightMatrix::Format::kBF16) {
             DotBf16Group(x + t0 * w.cols, w.cols, group, w.bf16_row(r), w.cols, y + t0 * w.rows + r, w.rows);
+          } else if (w.format == WeightMatrix::Format::kInt4) {
+            DotInt4Group(x + t0 * w.cols, w.cols, group, w.int4_row(r), w.scale_row(r), w.cols, y + t0 * w.rows + r,
+                         w.rows);
           } else {
             DotInt8Group(x + t0 * w.cols, w.cols, group, w.int8_row(r), w.scale_row(r), w.cols, y + t0 * w.rows + r,
                          w.rows);
@@ -119,6 +184,7 @@ void MatVecRows(const float* x, int64_t n, const WeightMatrix& w, float* y) {
         switch (w.format) {
           case WeightMatrix::Format::kBF16: yt[r] = DotBf16(xt, w.bf16_row(r), w.cols); break;
           case WeightMatrix::Format::kInt8: yt[r] = DotInt8(xt, w.int8_row(r), w.scale_row(r), w.cols); break;
+          case WeightMatrix::Format::kInt4: yt[r] = DotInt4(xt, w.int4_row(r), w.scale_row(r), w.cols); break;
           case WeightMatrix::Format::kF32: yt[r] = DotF32(xt, w.f32_row(r), w.cols); break;
         }
       }

@@ -13,10 +13,18 @@ namespace gemma3n {
 absl::StatusOr<WeightFormat> ParseWeightFormat(const std::string& name) {
   if (name == "bf16") return WeightFormat::kBf16;
   if (name == "int8") return WeightFormat::kInt8;
-  return absl::InvalidArgumentError(absl::StrCat("weight format '", name, "': choose bf16 or int8"));
+  if (name == "int4") return WeightFormat::kInt4;
+  return absl::InvalidArgumentError(absl::StrCat("weight format '", name, "': choose bf16, int8 or int4"));
 }
 
-const char* WeightFormatName(WeightFormat f) { return f == WeightFormat::kInt8 ? "int8" : "bf16"; }
+const char* WeightFormatName(WeightFormat f) {
+  switch (f) {
+    case WeightFormat::kInt8: return "int8";
+    case WeightFormat::kInt4: return "int4";
+    case WeightFormat::kBf16: break;
+  }
+  return "bf16";
+}
 
 namespace {
 
@@ -31,15 +39,24 @@ void ReleaseMapped(const void* data, int64_t bytes) {
 
 }  // namespace
 
-absl::StatusOr<WeightMatrix> QuantizeInt8(const WeightMatrix& w, bool release_source) {
-  if (w.format == WeightMatrix::Format::kInt8) return w;
+namespace {
+
+// Quantizes every 32-weight block of w with `levels` steps on each side of
+// zero; `store(row, block, values, inv_scale, out)` writes one block.
+template <typename Store>
+absl::StatusOr<WeightMatrix> QuantizeBlocks(const WeightMatrix& w, bool release_source, WeightMatrix::Format format,
+                                            float levels, int64_t bytes_per_block, Store store) {
+  if (w.format == format) return w;
+  if (w.format != WeightMatrix::Format::kBF16 && w.format != WeightMatrix::Format::kF32) {
+    return absl::InvalidArgumentError("only bf16 or f32 weights can be quantized");
+  }
   if (w.cols % kInt8Block != 0 || w.stride != w.cols) {
     return absl::InvalidArgumentError(absl::StrCat("cannot quantize a [", w.rows, ", ", w.cols,
                                                    "] matrix view: columns must be a whole multiple of ",
                                                    kInt8Block));
   }
   const int64_t blocks = w.cols / kInt8Block;
-  auto q = std::make_shared<std::vector<int8_t>>(static_cast<size_t>(w.rows * w.cols));
+  auto q = std::make_shared<std::vector<int8_t>>(static_cast<size_t>(w.rows * blocks * bytes_per_block));
   auto scales = std::make_shared<std::vector<float>>(static_cast<size_t>(w.rows * blocks));
   ThreadPool::Default().ParallelFor(w.rows, w.cols, 1 << 16, [&](int64_t r0, int64_t r1) {
     std::vector<float> row(static_cast<size_t>(w.cols));
@@ -49,11 +66,9 @@ absl::StatusOr<WeightMatrix> QuantizeInt8(const WeightMatrix& w, bool release_so
         const float* v = row.data() + b * kInt8Block;
         float max_abs = 0.0f;
         for (int64_t i = 0; i < kInt8Block; ++i) max_abs = std::max(max_abs, std::fabs(v[i]));
-        const float scale = max_abs / 127.0f;
-        const float inv = scale > 0.0f ? 1.0f / scale : 0.0f;
+        const float scale = max_abs / levels;
         (*scales)[r * blocks + b] = scale;
-        int8_t* out = q->data() + r * w.cols + b * kInt8Block;
-        for (int64_t i = 0; i < kInt8Block; ++i) out[i] = static_cast<int8_t>(std::lround(v[i] * inv));
+        store(v, scale > 0.0f ? 1.0f / scale : 0.0f, q->data() + (r * blocks + b) * bytes_per_block);
       }
     }
   });
@@ -61,7 +76,7 @@ absl::StatusOr<WeightMatrix> QuantizeInt8(const WeightMatrix& w, bool release_so
     ReleaseMapped(w.data, w.rows * w.stride * 2);
   }
   WeightMatrix out;
-  out.format = WeightMatrix::Format::kInt8;
+  out.format = format;
   out.rows = w.rows;
   out.cols = w.cols;
   out.stride = w.cols;
@@ -70,6 +85,25 @@ absl::StatusOr<WeightMatrix> QuantizeInt8(const WeightMatrix& w, bool release_so
   out.owned_int8 = std::move(q);
   out.owned = std::move(scales);
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<WeightMatrix> QuantizeInt8(const WeightMatrix& w, bool release_source) {
+  return QuantizeBlocks(w, release_source, WeightMatrix::Format::kInt8, 127.0f, kInt8Block,
+                        [](const float* v, float inv, int8_t* out) {
+                          for (int64_t i = 0; i < kInt8Block; ++i) out[i] = static_cast<int8_t>(std::lround(v[i] * inv));
+                        });
+}
+
+absl::StatusOr<WeightMatrix> QuantizeInt4(const WeightMatrix& w, bool release_source) {
+  return QuantizeBlocks(w, release_source, WeightMatrix::Format::kInt4, 7.0f, kInt8Block / 2,
+                        [](const float* v, float inv, int8_t* out) {
+                          for (int64_t i = 0; i < kInt8Block / 2; ++i) {
+                            const long lo = std::lround(v[i] * inv) + 8, hi = std::lround(v[i + 16] * inv) + 8;
+                            out[i] = static_cast<int8_t>(static_cast<uint8_t>(lo | (hi << 4)));
+                          }
+                        });
 }
 
 }  // namespace gemma3n

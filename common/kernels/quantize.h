@@ -1,6 +1,6 @@
 // Weight formats chosen at load time. bf16 is the checkpoint's own (read in
-// place from the mapping); int8 is block-quantized once at load: 32 weights
-// share an f32 scale, 8.5 bits per weight, half the bytes per generated token.
+// place from the mapping); int8 and int4 are block-quantized once at load: 32
+// weights share an f32 scale (9 and 5 bits per weight).
 #pragma once
 
 #include <string>
@@ -10,9 +10,9 @@
 
 namespace gemma3n {
 
-enum class WeightFormat { kBf16, kInt8 };
+enum class WeightFormat { kBf16, kInt8, kInt4 };
 
-// "bf16" | "int8"; InvalidArgument naming the choices otherwise.
+// "bf16" | "int8" | "int4"; InvalidArgument naming the choices otherwise.
 absl::StatusOr<WeightFormat> ParseWeightFormat(const std::string& name);
 const char* WeightFormatName(WeightFormat f);
 
@@ -21,5 +21,8 @@ const char* WeightFormatName(WeightFormat f);
 // source is a read-only file mapping nothing else will read; its resident
 // pages are dropped from this process afterwards.
 absl::StatusOr<WeightMatrix> QuantizeInt8(const WeightMatrix& w, bool release_source);
+// The same with 4-bit weights (scale max |w| / 7, 5 bits per weight with the
+// f32 scales).
+absl::StatusOr<WeightMatrix> QuantizeInt4(const WeightMatrix& w, bool release_source);
 
 }  // namespace gemma3n

@@ -24,6 +24,17 @@ void WeightMatrix::RowToF32(int64_t r, float* out) const {
     std::memcpy(out, f32_row(r), sizeof(float) * cols);
     return;
   }
+  if (format == Format::kInt4) {
+    const uint8_t* q = int4_row(r);
+    const float* scale = scale_row(r);
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t b = c / kInt8Block, i = c % kInt8Block;
+      const uint8_t byte = q[b * kInt8Block / 2 + (i % 16)];
+      const int nibble = i < 16 ? (byte & 0xF) : (byte >> 4);
+      out[c] = scale[b] * static_cast<float>(nibble - 8);
+    }
+    return;
+  }
   if (format == Format::kInt8) {
     const int8_t* q = int8_row(r);
     const float* scale = scale_row(r);

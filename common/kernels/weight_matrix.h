@@ -15,25 +15,30 @@
 
 namespace gemma3n {
 
-// Block size of the 8-bit format: each run of 32 weights of a row shares
-// one f32 scale (w ~= scale * q, q in [-127, 127]), like GGML's Q8_0.
+// Block size of the 8- and 4-bit formats: each run of 32 weights of a row
+// shares one f32 scale. int8: w ~= scale * q, q in [-127, 127] (like GGML's
+// Q8_0). int4: w ~= scale * (q - 8), q in [1, 15], two per byte: byte i of a
+// block holds weight i in its low nibble and weight i + 16 in its high one
+// (GGML's Q4_0 order).
 inline constexpr int64_t kInt8Block = 32;
 
 struct WeightMatrix {
-  enum class Format { kF32, kBF16, kInt8 };
+  enum class Format { kF32, kBF16, kInt8, kInt4 };
   Format format = Format::kF32;
   int64_t rows = 0;
   int64_t cols = 0;
   int64_t stride = 0;          // elements between consecutive rows
   const void* data = nullptr;  // rows x stride elements of `format`
   std::shared_ptr<std::vector<float>> owned;  // set when the data was converted
-  // kInt8: scales [rows, stride / kInt8Block], and the storage of both.
+  // kInt8 / kInt4: scales [rows, stride / kInt8Block], and the storage of both.
+  // `stride` counts weights (an int4 row takes stride / 2 bytes).
   const float* scales = nullptr;
   std::shared_ptr<std::vector<int8_t>> owned_int8;
 
   const float* f32_row(int64_t r) const { return static_cast<const float*>(data) + r * stride; }
   const uint16_t* bf16_row(int64_t r) const { return static_cast<const uint16_t*>(data) + r * stride; }
   const int8_t* int8_row(int64_t r) const { return static_cast<const int8_t*>(data) + r * stride; }
+  const uint8_t* int4_row(int64_t r) const { return static_cast<const uint8_t*>(data) + r * stride / 2; }
   const float* scale_row(int64_t r) const { return scales + r * (stride / kInt8Block); }
 
   // Views: the first `n` rows; the first `n` columns (same rows).

@@ -138,10 +138,15 @@ absl::StatusOr<int64_t> ConvertTextWeights(TextWeights& w, WeightFormat format, 
   int64_t bytes = 0;
   for (WeightMatrix* m : big) {
     if (m->rows == 0) continue;  // k/v of KV-shared layers
-    if (format == WeightFormat::kInt8 && m->cols % kInt8Block == 0) {  // else it stays as it is
-      ASSIGN_OR_RETURN(*m, QuantizeInt8(*m, release_source));
+    if (m->cols % kInt8Block == 0) {  // else it stays as it is
+      if (format == WeightFormat::kInt8) {
+        ASSIGN_OR_RETURN(*m, QuantizeInt8(*m, release_source));
+      } else if (format == WeightFormat::kInt4) {
+        ASSIGN_OR_RETURN(*m, QuantizeInt4(*m, release_source));
+      }
     }
-    bytes += m->format == WeightMatrix::Format::kInt8 ? m->rows * (m->cols + 4 * m->cols / kInt8Block)
+    bytes += m->format == WeightMatrix::Format::kInt8   ? m->rows * (m->cols + 4 * m->cols / kInt8Block)
+             : m->format == WeightMatrix::Format::kInt4 ? m->rows * (m->cols / 2 + 4 * m->cols / kInt8Block)
              : m->format == WeightMatrix::Format::kBF16 ? 2 * m->rows * m->cols
                                                          : 4 * m->rows * m->cols;
   }

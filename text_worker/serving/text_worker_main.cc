@@ -40,8 +40,9 @@ constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR [flags]
   --prefill-chunk N      prompt tokens per batched step (256)
   --threads N            compute threads (default: all cores)
   --preload              copy the weights into RAM at start
-  --weights FORMAT       bf16 (the checkpoint's, default) or int8 (quantized
-                         at load, 32-weight blocks: half the bytes per token)
+  --weights FORMAT       bf16 (the checkpoint's, default), int8 or int4
+                         (quantized at load in 32-weight blocks: about half
+                         or a third of the bytes read per token)
   --profiles FILE.csv    more MatFormer profiles (published CSV format)
   --log-level LEVEL      trace, debug, info, warn, error (info)
 )";

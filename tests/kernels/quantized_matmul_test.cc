@@ -1,5 +1,5 @@
-// The 8-bit weight format: quantization error within half a step per weight,
-// and every MatMul path (decode dot, batched group, prompt sgemm; views of
+// The 8- and 4-bit weight formats: quantization error within half a step per
+// weight, and every MatMul path (decode dot, batched group, prompt sgemm; views of
 // the first rows / columns) equal to the product with the dequantized weights.
 #include <cmath>
 #include <cstring>
@@ -90,10 +90,44 @@ TEST(Int8Test, EveryMatMulPathEqualsTheDequantizedProduct) {
   }
 }
 
+TEST(Int4Test, QuantizationErrorAndEveryMatMulPath) {
+  const Bf16Matrix m = RandomBf16(300, 512, 5);
+  auto q = QuantizeInt4(m.view, false);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->format, WeightMatrix::Format::kInt4);
+  std::vector<float> orig(512), deq(512);
+  for (int64_t r = 0; r < 300; r += 7) {
+    m.view.RowToF32(r, orig.data());
+    q->RowToF32(r, deq.data());
+    for (int64_t c = 0; c < 512; ++c) {
+      EXPECT_LE(std::fabs(orig[c] - deq[c]), 0.5f * q->scale_row(r)[c / kInt8Block] + 1e-7f) << r << "," << c;
+    }
+  }
+  std::mt19937 rng(6);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (const WeightMatrix& w : {*q, q->TopRows(100), q->LeftCols(224)}) {
+    for (int64_t n : {1, 3, 8, 13, 40}) {
+      std::vector<float> x(static_cast<size_t>(n * w.cols));
+      for (float& v : x) v = dist(rng);
+      std::vector<float> y(static_cast<size_t>(n * w.rows));
+      MatMul(x.data(), n, w, y.data());
+      const std::vector<float> ref = Reference(x, n, w);
+      float max_err = 0.0f, max_ref = 0.0f;
+      for (size_t i = 0; i < y.size(); ++i) {
+        max_err = std::max(max_err, std::fabs(y[i] - ref[i]));
+        max_ref = std::max(max_ref, std::fabs(ref[i]));
+      }
+      EXPECT_LE(max_err, 1e-5f * max_ref + 1e-6f) << "n " << n << " rows " << w.rows << " cols " << w.cols;
+    }
+  }
+}
+
 TEST(Int8Test, BadInputIsRefused) {
   const Bf16Matrix m = RandomBf16(4, 48, 4);  // 48 is not a multiple of 32
   EXPECT_EQ(QuantizeInt8(m.view, false).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(ParseWeightFormat("int3").ok());
+  EXPECT_EQ(QuantizeInt4(m.view, false).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*ParseWeightFormat("int4"), WeightFormat::kInt4);
   EXPECT_EQ(*ParseWeightFormat("int8"), WeightFormat::kInt8);
 }
 
