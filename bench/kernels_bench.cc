@@ -7,6 +7,8 @@
 #include "benchmark/benchmark.h"
 #include "common/checkpoint/dtype.h"
 #include "common/kernels/matmul.h"
+#include "common/kernels/quantize.h"
+#include "common/kernels/thread_pool.h"
 
 namespace gemma3n {
 namespace {
@@ -47,6 +49,50 @@ BENCHMARK(BM_MatMulBf16)
     ->Args({128, 8192, 2048})  // prefill of 128 tokens
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
+
+// The same products with the weights quantized at load (int8, int4).
+void BM_MatMulQuantized(benchmark::State& state) {
+  const int64_t n = state.range(0), rows = state.range(1), cols = state.range(2);
+  Bf16Matrix source(rows, cols);
+  auto w = state.range(3) == 8 ? QuantizeInt8(source.view, false) : QuantizeInt4(source.view, false);
+  std::vector<float> x(n * cols, 0.5f), y(n * rows);
+  for (auto _ : state) {
+    MatMul(x.data(), n, *w, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double bits = state.range(3) + 32.0 / kInt8Block;  // weights + scales
+  state.counters["weight_GB/s"] = benchmark::Counter(rows * cols * bits / 8 * state.iterations(),
+                                                     benchmark::Counter::kIsRate);
+  state.counters["Gweights/s"] = benchmark::Counter(static_cast<double>(n * rows * cols) * state.iterations(),
+                                                    benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_MatMulQuantized)
+    ->Args({1, 65536, 2048, 8})
+    ->Args({1, 65536, 2048, 4})
+    ->Args({8, 65536, 2048, 8})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+// Memory read bandwidth with the kernels' thread pool (arg: threads): the
+// bound generation speed is measured against (bytes read per token / this).
+void BM_ReadBandwidth(benchmark::State& state) {
+  ThreadPool::SetDefaultThreads(static_cast<int>(state.range(0)));
+  const int64_t n = int64_t{1} << 28;  // 1 GiB of floats
+  std::vector<float> data(n, 1.0f);
+  for (auto _ : state) {
+    std::vector<float> partial(ThreadPool::Default().num_threads() * 16, 0.0f);
+    ThreadPool::Default().ParallelFor(ThreadPool::Default().num_threads(), [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t chunk = n / ThreadPool::Default().num_threads();
+        partial[t * 16] = DotF32(data.data() + t * chunk, data.data() + t * chunk, chunk);
+      }
+    });
+    benchmark::DoNotOptimize(partial.data());
+  }
+  state.counters["read_GB/s"] = benchmark::Counter(4.0 * n * state.iterations(), benchmark::Counter::kIsRate);
+  ThreadPool::SetDefaultThreads(0);
+}
+BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace gemma3n
