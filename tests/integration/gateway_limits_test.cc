@@ -9,6 +9,7 @@
 #include "gemma3n/internal/v1/internal.grpc.pb.h"
 #include "gemma3n/v1/gemma.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/integration/client.h"
 #include "tests/integration/process.h"
 #include "tests/support/golden.h"
 
@@ -21,23 +22,11 @@ using testing::ChildProcess;
 using testing::WaitUntil;
 using namespace std::chrono_literals;
 
-pb::GenerateRequest Raw(const std::string& text, int max_new) {
-  pb::GenerateRequest req;
-  req.set_prompt(text);
-  req.mutable_config()->set_max_new_tokens(max_new);
-  req.mutable_config()->set_ignore_eos(true);
-  return req;
-}
+pb::GenerateRequest Raw(const std::string& text, int max_new) { return testing::RawPrompt(text, max_new, true); }
 
 grpc::Status Generate(pb::Gemma::Stub& stub, const pb::GenerateRequest& req,
                       std::chrono::milliseconds deadline = 20s) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + deadline);
-  auto reader = stub.Generate(&ctx, req);
-  pb::GenerateResponse r;
-  while (reader->Read(&r)) {
-  }
-  return reader->Finish();
+  return testing::Call(stub, req, deadline).status;
 }
 
 // A PLE service and one text worker; each test adds a gateway of its own.

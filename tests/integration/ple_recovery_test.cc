@@ -6,6 +6,7 @@
 #include "common/rpc/server.h"
 #include "gemma3n/v1/gemma.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/integration/client.h"
 #include "tests/integration/process.h"
 #include "tests/support/golden.h"
 
@@ -18,16 +19,7 @@ using testing::WaitUntil;
 using namespace std::chrono_literals;
 
 grpc::Status Generate(pb::Gemma::Stub& stub, std::chrono::seconds deadline) {
-  pb::GenerateRequest req;
-  req.set_prompt("hello there");
-  req.mutable_config()->set_max_new_tokens(4);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + deadline);
-  auto reader = stub.Generate(&ctx, req);
-  pb::GenerateResponse r;
-  while (reader->Read(&r)) {
-  }
-  return reader->Finish();
+  return testing::Call(stub, testing::RawPrompt("hello there", 4), deadline).status;
 }
 
 TEST(PleRecoveryTest, DeadPleServiceIsUnavailableThenRecovers) {

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "common/rpc/server.h"
 #include "common/tokenizer/tokenizer.h"
+#include "tests/integration/client.h"
 #include "tests/integration/process.h"
 #include "tests/support/golden.h"
 
@@ -25,31 +26,9 @@ using testing::ChildProcess;
 using testing::WaitUntil;
 using namespace std::chrono_literals;
 
-struct Outcome {
-  grpc::Status status;
-  std::vector<int> ids;
-  std::string text;
-  pb::FinishReason finish = pb::FINISH_REASON_UNSPECIFIED;
-  pb::Usage usage;
-};
-
-Outcome Call(pb::Gemma::Stub& stub, const pb::GenerateRequest& req) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + 60s);
-  auto reader = stub.Generate(&ctx, req);
-  Outcome o;
-  pb::GenerateResponse r;
-  while (reader->Read(&r)) {
-    o.ids.insert(o.ids.end(), r.token_ids().begin(), r.token_ids().end());
-    o.text += r.text();
-    if (r.finish_reason() != pb::FINISH_REASON_UNSPECIFIED) {
-      o.finish = r.finish_reason();
-      o.usage = r.usage();
-    }
-  }
-  o.status = reader->Finish();
-  return o;
-}
+using testing::Call;
+using testing::Outcome;
+using testing::RawPrompt;
 
 std::string DecodeTiny(const std::vector<int>& ids) {
   static auto tokenizer = Tokenizer::LoadFromModelDir(testing::TinyModelDir());
@@ -76,13 +55,6 @@ std::vector<int> PromptIds(pb::Gemma::Stub& stub, const pb::GenerateRequest& req
 std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-pb::GenerateRequest RawPrompt(const std::string& text, int max_new) {
-  pb::GenerateRequest req;
-  req.set_prompt(text);
-  req.mutable_config()->set_max_new_tokens(max_new);
-  return req;
 }
 
 // `gemma3n serve` on the tiny model, on a free port, sockets in a known dir.

@@ -51,6 +51,28 @@ std::vector<float> Reference(const std::vector<float>& x, int64_t n, const Weigh
   return y;
 }
 
+// Every MatMul path (dot, group of 8 + rest, sgemm) on w and on views of its
+// first rows and columns equals the product with w's dequantized values.
+void ExpectEveryPathMatchesReference(const WeightMatrix& q, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (const WeightMatrix& w : {q, q.TopRows(100), q.LeftCols(224)}) {
+    for (int64_t n : {1, 3, 8, 13, 40}) {
+      std::vector<float> x(static_cast<size_t>(n * w.cols));
+      for (float& v : x) v = dist(rng);
+      std::vector<float> y(static_cast<size_t>(n * w.rows));
+      MatMul(x.data(), n, w, y.data());
+      const std::vector<float> ref = Reference(x, n, w);
+      float max_err = 0.0f, max_ref = 0.0f;
+      for (size_t i = 0; i < y.size(); ++i) {
+        max_err = std::max(max_err, std::fabs(y[i] - ref[i]));
+        max_ref = std::max(max_ref, std::fabs(ref[i]));
+      }
+      EXPECT_LE(max_err, 1e-5f * max_ref + 1e-6f) << "n " << n << " rows " << w.rows << " cols " << w.cols;
+    }
+  }
+}
+
 TEST(Int8Test, QuantizationErrorIsAtMostHalfAStep) {
   const Bf16Matrix m = RandomBf16(40, 256, 1);
   auto q = QuantizeInt8(m.view, /*release_source=*/false);
@@ -71,23 +93,7 @@ TEST(Int8Test, EveryMatMulPathEqualsTheDequantizedProduct) {
   const Bf16Matrix m = RandomBf16(300, 512, 2);
   auto q = QuantizeInt8(m.view, false);
   ASSERT_TRUE(q.ok());
-  std::mt19937 rng(3);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  for (const WeightMatrix& w : {*q, q->TopRows(100), q->LeftCols(224)}) {
-    for (int64_t n : {1, 3, 8, 13, 40}) {  // dot, group (8 + 5), sgemm
-      std::vector<float> x(static_cast<size_t>(n * w.cols));
-      for (float& v : x) v = dist(rng);
-      std::vector<float> y(static_cast<size_t>(n * w.rows));
-      MatMul(x.data(), n, w, y.data());
-      const std::vector<float> ref = Reference(x, n, w);
-      float max_err = 0.0f, max_ref = 0.0f;
-      for (size_t i = 0; i < y.size(); ++i) {
-        max_err = std::max(max_err, std::fabs(y[i] - ref[i]));
-        max_ref = std::max(max_ref, std::fabs(ref[i]));
-      }
-      EXPECT_LE(max_err, 1e-5f * max_ref + 1e-6f) << "n " << n << " rows " << w.rows << " cols " << w.cols;
-    }
-  }
+  ExpectEveryPathMatchesReference(*q, 3);
 }
 
 TEST(Int4Test, QuantizationErrorAndEveryMatMulPath) {
@@ -103,23 +109,7 @@ TEST(Int4Test, QuantizationErrorAndEveryMatMulPath) {
       EXPECT_LE(std::fabs(orig[c] - deq[c]), 0.5f * q->scale_row(r)[c / kInt8Block] + 1e-7f) << r << "," << c;
     }
   }
-  std::mt19937 rng(6);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  for (const WeightMatrix& w : {*q, q->TopRows(100), q->LeftCols(224)}) {
-    for (int64_t n : {1, 3, 8, 13, 40}) {
-      std::vector<float> x(static_cast<size_t>(n * w.cols));
-      for (float& v : x) v = dist(rng);
-      std::vector<float> y(static_cast<size_t>(n * w.rows));
-      MatMul(x.data(), n, w, y.data());
-      const std::vector<float> ref = Reference(x, n, w);
-      float max_err = 0.0f, max_ref = 0.0f;
-      for (size_t i = 0; i < y.size(); ++i) {
-        max_err = std::max(max_err, std::fabs(y[i] - ref[i]));
-        max_ref = std::max(max_ref, std::fabs(ref[i]));
-      }
-      EXPECT_LE(max_err, 1e-5f * max_ref + 1e-6f) << "n " << n << " rows " << w.rows << " cols " << w.cols;
-    }
-  }
+  ExpectEveryPathMatchesReference(*q, 6);
 }
 
 TEST(Int8Test, BadInputIsRefused) {
