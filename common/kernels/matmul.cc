@@ -9,6 +9,7 @@
 #include <immintrin.h>
 #endif
 
+#include "common/kernels/vnni_matvec.h"
 #include "common/kernels/thread_pool.h"
 
 namespace gemma3n {
@@ -245,10 +246,19 @@ float DotBf16(const float* x, const uint16_t* w, int64_t n) {
   return acc;
 }
 
+bool MatMulQuantizesActivations(const WeightMatrix& w, int64_t n) {
+  return n < kGemmMinRows &&
+         (w.format == WeightMatrix::Format::kInt4 || w.format == WeightMatrix::Format::kInt8) && VnniAvailable();
+}
+
 void MatMul(const float* x, int64_t n, const WeightMatrix& w, float* y) {
   if (n <= 0 || w.rows == 0) return;
   if (n < kGemmMinRows) {
-    MatVecRows(x, n, w, y);
+    if (MatMulQuantizesActivations(w, n)) {
+      MatVecVnni(x, n, w, y);
+    } else {
+      MatVecRows(x, n, w, y);
+    }
     return;
   }
   // Blocks of W's rows (y's columns), spread over the pool; each thread

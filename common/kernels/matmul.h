@@ -14,6 +14,11 @@ namespace gemma3n {
 // blocks of W to f32 and multiplies them with single-threaded OpenBLAS sgemm.
 void MatMul(const float* x, int64_t n, const WeightMatrix& w, float* y);
 
+// Whether MatMul(x, n, w) rounds x to 8 bits per 32-element block (int8 and
+// int4 weights decoded with AVX512-VNNI, see vnni_matvec.h) instead of using
+// x as is.
+bool MatMulQuantizesActivations(const WeightMatrix& w, int64_t n);
+
 // Row-major C[m, n] = A[m, k] * B (B [k, n]) or A * B^T (trans_b: B [n, k]),
 // split over the rows of C across the thread pool.
 void ParallelSgemm(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
