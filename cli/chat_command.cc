@@ -42,6 +42,7 @@ absl::StatusOr<pb::GenerationConfig> ConfigFromArgs(const Args& args) {
   c.set_seed(static_cast<uint64_t>(seed));
   for (const std::string& s : args.GetAll("stop")) c.add_stop(s);
   c.set_profile(args.Get("profile").value_or(""));
+  c.set_ignore_eos(args.Has("ignore-eos"));
   return c;
 }
 
@@ -77,7 +78,7 @@ absl::Status RunChat(const std::vector<std::string>& argv) {
                                           {"addr", "prompt", "system", "image", "audio", "max-new", "temperature",
                                            "top-k", "top-p", "min-p", "repetition-penalty", "seed", "stop",
                                            "profile", "timeout"},
-                                          {"raw", "quiet", "info", "count"}));
+                                          {"raw", "quiet", "info", "count", "ignore-eos"}));
   const std::string addr = args.Get("addr").value_or("127.0.0.1:50051");
   auto stub = pb::Gemma::NewStub(MakeChannel(addr));
   ASSIGN_OR_RETURN(pb::GenerationConfig config, ConfigFromArgs(args));

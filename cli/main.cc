@@ -23,7 +23,8 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
   chat [--addr HOST:PORT] [--prompt TEXT] [--system TEXT] [--image FILE]...
        [--audio FILE]... [--max-new N] [--temperature T] [--top-k K]
        [--top-p P] [--min-p P] [--repetition-penalty R] [--seed S]
-       [--stop STR]... [--profile NAME] [--raw] [--count] [--info] [--quiet]
+       [--stop STR]... [--profile NAME] [--ignore-eos] [--raw] [--count] [--info]
+       [--quiet]
       stream a reply: one-shot with --prompt, else interactive (a line per
       user turn; /reset, /quit). --count prints the prompt's token count,
       --info the model and worker status. Usage figures go to stderr.
