@@ -99,7 +99,7 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
   std::vector<std::shared_ptr<grpc::Channel>> internal_channels;
   for (const std::string& a : worker_addresses) internal_channels.push_back(MakeChannel(a));
   bool announced = false;
-  supervisor.Run([&] {
+  const absl::Status run_status = supervisor.Run([&] {
     if (announced) return;
     for (const auto& c : internal_channels) {
       if (!c->WaitForConnected(std::chrono::system_clock::now() + std::chrono::milliseconds(20))) return;
@@ -115,7 +115,7 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
     std::filesystem::remove_all(run_dir, ec);
   }
   spdlog::info("all services stopped");
-  return absl::OkStatus();
+  return run_status;
 }
 
 }  // namespace gemma3n::cli

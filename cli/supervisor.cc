@@ -77,6 +77,16 @@ void Supervisor::Reap() {
       if (now - c.started > std::chrono::seconds(30)) c.backoff = std::chrono::milliseconds(500);
       const std::string how = WIFSIGNALED(status) ? absl::StrCat("killed by signal ", WTERMSIG(status))
                                                   : absl::StrCat("exited with code ", WEXITSTATUS(status));
+      c.quick_failures = now - c.started < std::chrono::seconds(5) ? c.quick_failures + 1 : 0;
+      if ((WIFEXITED(status) && WEXITSTATUS(status) == 2) || c.quick_failures >= 5) {
+        fatal_ = absl::FailedPreconditionError(absl::StrCat(
+            c.spec.name, " ", how, WIFEXITED(status) && WEXITSTATUS(status) == 2 ? " (bad arguments or input)"
+                                                                                  : " five times in a row at start",
+            "; not restarting it: its log lines above say why"));
+        c.pid = -1;
+        c.restart_at = std::chrono::steady_clock::time_point::max();
+        continue;
+      }
       spdlog::warn("{} (pid {}) {}; restarting in {} ms", c.spec.name, pid, how, c.backoff.count());
       c.pid = -1;
       c.restart_at = now + c.backoff;
@@ -85,16 +95,20 @@ void Supervisor::Reap() {
   }
 }
 
-void Supervisor::Run(const std::function<void()>& on_tick) {
+absl::Status Supervisor::Run(const std::function<void()>& on_tick) {
   const sigset_t set = SupervisedSignals();
   for (;;) {
     timespec timeout{0, 200 * 1000 * 1000};
     const int sig = sigtimedwait(&set, nullptr, &timeout);
     if (sig == SIGINT || sig == SIGTERM) {
       spdlog::info("signal {}: stopping all services", sig);
-      return;
+      return absl::OkStatus();
     }
     Reap();
+    if (!fatal_.ok()) {
+      spdlog::error("{}; stopping all services", std::string(fatal_.message()));
+      return fatal_;
+    }
     const auto now = std::chrono::steady_clock::now();
     for (Child& c : children_) {
       if (c.pid < 0 && now >= c.restart_at) {

@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& o
   for (grpc::Service* s : options.services) builder.RegisterService(s);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || (!absl::StartsWith(options.listen, "unix:") && bound_port == 0)) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen,
+    return absl::InvalidArgumentError(absl::StrCat("cannot listen on ", options.listen,
                                                " (address in use, or not a valid host:port / unix:PATH)"));
   }
   server->GetHealthCheckService()->SetServingStatus(true);

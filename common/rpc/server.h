@@ -20,8 +20,8 @@ struct ServerOptions {
   std::vector<grpc::Service*> services;
 };
 
-// Starts the server; InvalidArgument/Unavailable when the address cannot be
-// bound (e.g. in use), naming it. Stale unix socket files are removed first.
+// Starts the server; InvalidArgument naming the address when it cannot be
+// bound (in use, or not an address). Stale unix socket files are removed first.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& options);
 
 // Blocks until SIGINT or SIGTERM (which it blocks for the calling thread and

@@ -2,7 +2,10 @@
 // process by process): greedy generation over gRPC equals the reference, media
 // requests build the reference prompts, concurrent streams share the worker,
 // cancellation frees the sequence, and failures of processes are survived.
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -330,6 +333,36 @@ TEST_F(SystemTest, SigtermStopsEveryProcessAndRemovesTheSegments) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   for (pid_t pid : children) EXPECT_NE(kill(pid, 0), 0) << "pid " << pid << " still alive";
   EXPECT_EQ(segments(), 0);
+}
+
+}  // namespace
+}  // namespace gemma3n
+
+namespace gemma3n {
+namespace {
+
+// A process that cannot work (here: the gateway's address is taken) is not
+// restarted forever: serve stops everything and exits with the reason.
+TEST(ServeFailureTest, ATakenAddressStopsServeWithTheReason) {
+  const int port = testing::FreeTcpPort();
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  const std::string dir = testing::TempDir("serve-failure");
+  ChildProcess serve({testing::BinDir() + "/gemma3n", "serve", "--model", testing::TinyModelDir(), "--listen",
+                      "127.0.0.1:" + std::to_string(port), "--no-vision", "--no-audio"},
+                     dir + "/serve.log");
+  const int status = serve.Wait(30s);
+  close(fd);
+  ASSERT_NE(status, -1) << "serve kept running";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  const std::string log = serve.Log();
+  EXPECT_NE(log.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos) << log;
+  EXPECT_NE(log.find("not restarting"), std::string::npos) << log;
 }
 
 }  // namespace
