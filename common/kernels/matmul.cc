@@ -225,8 +225,6 @@ float DotBf16(const float* x, const uint16_t* w, int64_t n) {
   // widened bf16 -> f32 by a 16-bit shift (exact).
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
   for (; i + 64 <= n; i += 64) {
-    //PF1
-    //PF2
     const __m512i w0 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(w + i))), 16);
     const __m512i w1 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(w + i + 16))), 16);
     const __m512i w2 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(w + i + 32))), 16);

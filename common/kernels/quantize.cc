@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -37,12 +38,9 @@ void ReleaseMapped(const void* data, int64_t bytes) {
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
-}  // namespace
-
-namespace {
-
 // Quantizes every 32-weight block of w with `levels` steps on each side of
-// zero; `store(row, block, values, inv_scale, out)` writes one block.
+// zero; `store(q, out)` packs one block's quantized values [kInt8Block] into
+// its bytes_per_block bytes.
 template <typename Store>
 absl::StatusOr<WeightMatrix> QuantizeBlocks(const WeightMatrix& w, bool release_source, WeightMatrix::Format format,
                                             float levels, int64_t bytes_per_block, Store store) {
@@ -63,12 +61,9 @@ absl::StatusOr<WeightMatrix> QuantizeBlocks(const WeightMatrix& w, bool release_
     for (int64_t r = r0; r < r1; ++r) {
       w.RowToF32(r, row.data());
       for (int64_t b = 0; b < blocks; ++b) {
-        const float* v = row.data() + b * kInt8Block;
-        float max_abs = 0.0f;
-        for (int64_t i = 0; i < kInt8Block; ++i) max_abs = std::max(max_abs, std::fabs(v[i]));
-        const float scale = max_abs / levels;
-        (*scales)[r * blocks + b] = scale;
-        store(v, scale > 0.0f ? 1.0f / scale : 0.0f, q->data() + (r * blocks + b) * bytes_per_block);
+        int8_t block[kInt8Block];
+        (*scales)[r * blocks + b] = QuantizeBlock(row.data() + b * kInt8Block, levels, block);
+        store(block, q->data() + (r * blocks + b) * bytes_per_block);
       }
     }
   });
@@ -89,19 +84,25 @@ absl::StatusOr<WeightMatrix> QuantizeBlocks(const WeightMatrix& w, bool release_
 
 }  // namespace
 
+float QuantizeBlock(const float* v, float levels, int8_t* q) {
+  float max_abs = 0.0f;
+  for (int64_t i = 0; i < kInt8Block; ++i) max_abs = std::max(max_abs, std::fabs(v[i]));
+  const float scale = max_abs / levels, inv = scale > 0.0f ? 1.0f / scale : 0.0f;
+  for (int64_t i = 0; i < kInt8Block; ++i) q[i] = static_cast<int8_t>(std::lround(v[i] * inv));
+  return scale;
+}
+
 absl::StatusOr<WeightMatrix> QuantizeInt8(const WeightMatrix& w, bool release_source) {
   return QuantizeBlocks(w, release_source, WeightMatrix::Format::kInt8, 127.0f, kInt8Block,
-                        [](const float* v, float inv, int8_t* out) {
-                          for (int64_t i = 0; i < kInt8Block; ++i) out[i] = static_cast<int8_t>(std::lround(v[i] * inv));
-                        });
+                        [](const int8_t* q, int8_t* out) { std::copy_n(q, kInt8Block, out); });
 }
 
 absl::StatusOr<WeightMatrix> QuantizeInt4(const WeightMatrix& w, bool release_source) {
+  // Byte i: weight i in the low nibble, weight i + 16 in the high one, each + 8.
   return QuantizeBlocks(w, release_source, WeightMatrix::Format::kInt4, 7.0f, kInt8Block / 2,
-                        [](const float* v, float inv, int8_t* out) {
+                        [](const int8_t* q, int8_t* out) {
                           for (int64_t i = 0; i < kInt8Block / 2; ++i) {
-                            const long lo = std::lround(v[i] * inv) + 8, hi = std::lround(v[i + 16] * inv) + 8;
-                            out[i] = static_cast<int8_t>(static_cast<uint8_t>(lo | (hi << 4)));
+                            out[i] = static_cast<int8_t>(static_cast<uint8_t>((q[i] + 8) | ((q[i + 16] + 8) << 4)));
                           }
                         });
 }

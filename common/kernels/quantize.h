@@ -16,6 +16,12 @@ enum class WeightFormat { kBf16, kInt8, kInt4 };
 absl::StatusOr<WeightFormat> ParseWeightFormat(const std::string& name);
 const char* WeightFormatName(WeightFormat f);
 
+// One block of kInt8Block values -> q[i] = round(v[i] / scale) in
+// [-levels, levels] with scale = max |v| / levels (0 for an all-zero block);
+// returns the scale. Weights (levels 127 or 7) and, for the VNNI kernels,
+// activations (127) are quantized by this one rule.
+float QuantizeBlock(const float* v, float levels, int8_t* q);
+
 // w (bf16 or f32, cols a multiple of kInt8Block) -> int8 with per-block
 // scales (max |w| / 127 per block, round to nearest). release_source: the
 // source is a read-only file mapping nothing else will read; its resident

@@ -9,6 +9,7 @@
 #define GEMMA3N_HAVE_VNNI 1
 #endif
 
+#include "common/kernels/quantize.h"
 #include "common/kernels/thread_pool.h"
 
 namespace gemma3n {
@@ -29,17 +30,10 @@ QuantizedRows QuantizeRows(const float* x, int64_t n, int64_t cols) {
   out.sum.resize(static_cast<size_t>(n * blocks));
   for (int64_t t = 0; t < n; ++t) {
     for (int64_t b = 0; b < blocks; ++b) {
-      const float* v = x + t * cols + b * kInt8Block;
-      float max_abs = 0.0f;
-      for (int64_t i = 0; i < kInt8Block; ++i) max_abs = std::max(max_abs, std::fabs(v[i]));
-      const float scale = max_abs / 127.0f, inv = scale > 0.0f ? 1.0f / scale : 0.0f;
-      int32_t sum = 0;
       int8_t* q = out.q.data() + t * cols + b * kInt8Block;
-      for (int64_t i = 0; i < kInt8Block; ++i) {
-        q[i] = static_cast<int8_t>(std::lround(v[i] * inv));
-        sum += q[i];
-      }
-      out.scale[t * blocks + b] = scale;
+      out.scale[t * blocks + b] = QuantizeBlock(x + t * cols + b * kInt8Block, 127.0f, q);
+      int32_t sum = 0;
+      for (int64_t i = 0; i < kInt8Block; ++i) sum += q[i];
       out.sum[t * blocks + b] = sum;
     }
   }
