@@ -11,16 +11,15 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/rpc/server.h"
 #include "spdlog/spdlog.h"
 
 namespace gemma3n {
 namespace {
 
+// The shutdown signals, and SIGCHLD to notice a child's death.
 sigset_t SupervisedSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
+  sigset_t set = ShutdownSignals();
   sigaddset(&set, SIGCHLD);
   return set;
 }

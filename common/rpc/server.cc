@@ -36,7 +36,6 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& o
   return server;
 }
 
-namespace {
 sigset_t ShutdownSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -44,7 +43,6 @@ sigset_t ShutdownSignals() {
   sigaddset(&set, SIGTERM);
   return set;
 }
-}  // namespace
 
 void BlockShutdownSignals() {
   const sigset_t set = ShutdownSignals();

@@ -4,6 +4,8 @@
 // and a clean stop on SIGINT/SIGTERM.
 #pragma once
 
+#include <signal.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,6 +30,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& o
 // any thread started after). Call BlockShutdownSignals() first thing in
 // main so no thread gets the default handler.
 void BlockShutdownSignals();
+sigset_t ShutdownSignals();  // {SIGINT, SIGTERM}
 int WaitForShutdownSignal();
 
 // Channel arguments our clients use (message-size limits, fast reconnects).
