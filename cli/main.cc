@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "common/cli/exit_status.h"
+#include "common/cli/subcommands.h"
 #include "common/logging/log.h"
 
 namespace {
@@ -34,20 +34,6 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
 
 int main(int argc, char** argv) {
   gemma3n::InitLogging("serve");
-  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
-  }
-  const std::string command = argv[1];
-  const std::vector<std::string> args(argv + 2, argv + argc);
-  absl::Status status;
-  if (command == "serve") {
-    status = gemma3n::cli::RunServe(args);
-  } else if (command == "chat") {
-    status = gemma3n::cli::RunChat(args);
-  } else {
-    std::fprintf(stderr, "gemma3n: unknown command '%s'\n\n%s", command.c_str(), kUsage);
-    return 2;
-  }
-  return gemma3n::ExitWithStatus("gemma3n " + command, status);
+  return gemma3n::RunSubcommand(argc, argv, "gemma3n", kUsage,
+                                {{"serve", gemma3n::cli::RunServe}, {"chat", gemma3n::cli::RunChat}});
 }

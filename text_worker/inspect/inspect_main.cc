@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "common/cli/exit_status.h"
+#include "common/cli/subcommands.h"
 #include "common/logging/log.h"
 #include "text_worker/inspect/commands.h"
 
@@ -54,26 +54,11 @@ Log level: GEMMA3N_LOG_LEVEL=debug|info|warn|error (default info, on stderr).
 
 int main(int argc, char** argv) {
   gemma3n::InitLogging();
-  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
-  }
-  const std::string command = argv[1];
-  const std::vector<std::string> args(argv + 2, argv + argc);
-  absl::Status status;
-  if (command == "tokenize") {
-    status = gemma3n::inspect::RunTokenize(args);
-  } else if (command == "logits") {
-    status = gemma3n::inspect::RunLogits(args);
-  } else if (command == "generate") {
-    status = gemma3n::inspect::RunGenerate(args);
-  } else if (command == "encode-image") {
-    status = gemma3n::inspect::RunEncodeImage(args);
-  } else if (command == "encode-audio") {
-    status = gemma3n::inspect::RunEncodeAudio(args);
-  } else {
-    std::fprintf(stderr, "gemma3n-inspect: unknown command '%s'\n\n%s", command.c_str(), kUsage);
-    return 2;
-  }
-  return gemma3n::ExitWithStatus("gemma3n-inspect " + command, status);
+  namespace inspect = gemma3n::inspect;
+  return gemma3n::RunSubcommand(argc, argv, "gemma3n-inspect", kUsage,
+                                {{"tokenize", inspect::RunTokenize},
+                                 {"logits", inspect::RunLogits},
+                                 {"generate", inspect::RunGenerate},
+                                 {"encode-image", inspect::RunEncodeImage},
+                                 {"encode-audio", inspect::RunEncodeAudio}});
 }
