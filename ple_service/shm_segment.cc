@@ -45,12 +45,7 @@ absl::StatusOr<std::unique_ptr<ShmSegment>> ShmSegment::Create(const std::string
   if (!base.ok()) return fail(base.status());
   ::close(fd);  // the mapping keeps the object alive
 
-  auto seg = std::unique_ptr<ShmSegment>(new ShmSegment());
-  seg->name_ = name;
-  seg->base_ = *base;
-  seg->bytes_ = bytes;
-  seg->capacity_ = capacity;
-  seg->row_width_ = row_width;
+  auto seg = std::unique_ptr<ShmSegment>(new ShmSegment(name, *base, bytes, capacity, row_width));
   ShmHeader* h = seg->header();
   std::memset(h, 0, sizeof(ShmHeader));
   h->version = kShmVersion;
@@ -81,12 +76,7 @@ absl::StatusOr<std::unique_ptr<ShmSegment>> ShmSegment::Open(const std::string& 
   absl::StatusOr<void*> base = MapShared(fd, bytes, name);
   ::close(fd);
   if (!base.ok()) return base.status();
-  auto seg = std::unique_ptr<ShmSegment>(new ShmSegment());
-  seg->name_ = name;
-  seg->base_ = *base;
-  seg->bytes_ = bytes;
-  seg->capacity_ = capacity;
-  seg->row_width_ = row_width;
+  auto seg = std::unique_ptr<ShmSegment>(new ShmSegment(name, *base, bytes, capacity, row_width));
   const ShmHeader* h = seg->header();
   if (h->magic != kShmMagic || h->version != kShmVersion) {
     return absl::FailedPreconditionError(absl::StrCat("segment ", name, " is not a PLE segment of version ",

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "ple_service/shm_protocol.h"
@@ -40,7 +41,9 @@ class ShmSegment {
   int32_t row_width() const { return row_width_; }
 
  private:
-  ShmSegment() = default;
+  // Takes over a mapping of `bytes` at `base`.
+  ShmSegment(std::string name, void* base, size_t bytes, int32_t capacity, int32_t row_width)
+      : name_(std::move(name)), base_(base), bytes_(bytes), capacity_(capacity), row_width_(row_width) {}
   std::string name_;
   void* base_ = nullptr;
   size_t bytes_ = 0;
