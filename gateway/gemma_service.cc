@@ -195,7 +195,7 @@ absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::Genera
     const double decode = Seconds(first_token, last_token);
     u->set_decode_tokens_per_second(generated > 1 && decode > 0 ? (generated - 1) / decode : 0.0);
     writer->Write(last);
-    if (finish == pb::FINISH_REASON_STOP_STRING) reader->Finish();
+    reader->Finish();  // the worker's stream is over (or cancelled at a stop string)
     spdlog::info("{} done on {}: prompt {} tokens, generated {}, ttft {:.3f} s, {:.1f} tokens/s, finish {}", id,
                  worker->address, n, generated, u->time_to_first_token_seconds(), u->decode_tokens_per_second(),
                  pb::FinishReason_Name(finish));
