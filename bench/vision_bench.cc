@@ -11,9 +11,7 @@
 #include "common/kernels/thread_pool.h"
 #include "common/logging/log.h"
 #include "common/status/status_macros.h"
-#include "vision_worker/encoder/vision_encoder.h"
-#include "vision_worker/image/image_decoder.h"
-#include "vision_worker/image/preprocess.h"
+#include "vision_worker/image_pipeline.h"
 
 namespace gemma3n {
 namespace {
@@ -33,9 +31,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   double best = 1e30;
   for (int64_t i = 0; i < std::max<int64_t>(1, repeat); ++i) {
     const auto start = std::chrono::steady_clock::now();
-    ASSIGN_OR_RETURN(RgbImage image, DecodeImage(bytes));
-    ASSIGN_OR_RETURN(VisionEncoding e,
-                     encoder->Encode(PixelValues(image, static_cast<int>(size)), false, static_cast<int>(size)));
+    ASSIGN_OR_RETURN(VisionEncoding e, EncodeImageBytes(*encoder, bytes, static_cast<int>(size)));
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::printf("%s at %lldx%lld: %.2f s per image (best of %lld), %.3f images/s with %lld threads, peak RSS %.2f GB\n",

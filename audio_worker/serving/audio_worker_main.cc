@@ -2,7 +2,7 @@
 // window out ([audio_soft_tokens_per_image, text hidden] each, padded as the
 // model pads them), through gemma3n.internal.v1.AudioEncoder. Maps only
 // model.audio_tower.* and model.embed_audio.*.
-#include "audio_worker/audio_pipeline.h"
+#include "audio_worker/audio_model.h"
 #include "common/checkpoint/checkpoint.h"
 #include "common/config/model_config.h"
 #include "common/serving/encoder_worker.h"
@@ -13,14 +13,13 @@ namespace {
 
 class AudioBackend final : public MediaEncoderBackend {
  public:
-  AudioBackend(std::unique_ptr<AudioEncoder> encoder, const LogMelConfig& mel, int soft_tokens)
-      : encoder_(std::move(encoder)), features_(mel), pipeline_(*encoder_, features_, soft_tokens) {}
+  explicit AudioBackend(std::unique_ptr<AudioModel> model) : model_(std::move(model)) {}
 
   // The mime type is not needed: libsndfile reads the container's header.
   absl::StatusOr<std::vector<EncodedSpan>> Encode(const std::string& bytes, const std::string&,
                                                   int) const override {
-    ASSIGN_OR_RETURN(AudioSpans a,
-                     pipeline_.Encode(absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
+    ASSIGN_OR_RETURN(AudioSpans a, model_->pipeline().Encode(absl::MakeConstSpan(
+                                       reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
     std::vector<EncodedSpan> out(a.spans);
     const int64_t per_span = a.rows_per_span * a.hidden;
     for (int s = 0; s < a.spans; ++s) {
@@ -32,21 +31,15 @@ class AudioBackend final : public MediaEncoderBackend {
   }
 
  private:
-  std::unique_ptr<AudioEncoder> encoder_;
-  LogMelExtractor features_;
-  AudioPipeline pipeline_;
+  std::unique_ptr<AudioModel> model_;
 };
 
 absl::StatusOr<std::unique_ptr<MediaEncoderBackend>> LoadAudio(const EncoderWorkerFlags& f) {
   ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(f.model_dir + "/config.json"));
   ASSIGN_OR_RETURN(ModelConfig config, ParseModelConfig(json));
   if (!config.has_audio) return absl::InvalidArgumentError(f.model_dir + " has no audio_config");
-  ASSIGN_OR_RETURN(auto encoder, AudioEncoder::Load(f.model_dir));
-  LogMelConfig mel;
-  if (auto pre = ReadJsonFile(f.model_dir + "/preprocessor_config.json"); pre.ok()) {
-    ASSIGN_OR_RETURN(mel, LogMelConfigFromJson(*pre));
-  }
-  return std::make_unique<AudioBackend>(std::move(encoder), mel, config.audio_soft_tokens_per_image);
+  ASSIGN_OR_RETURN(auto model, AudioModel::Load(f.model_dir, config.audio_soft_tokens_per_image));
+  return std::make_unique<AudioBackend>(std::move(model));
 }
 
 }  // namespace

@@ -8,9 +8,7 @@
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "text_worker/model/soft_tokens.h"
-#include "vision_worker/encoder/vision_encoder.h"
-#include "vision_worker/image/image_decoder.h"
-#include "vision_worker/image/preprocess.h"
+#include "vision_worker/image_pipeline.h"
 
 namespace gemma3n::inspect {
 
@@ -19,13 +17,8 @@ absl::StatusOr<std::optional<AudioSpans>> AudioFromArgs(const Args& args, const 
   const std::vector<std::string> files = args.GetAll("audio");
   if (files.empty()) return std::nullopt;
   if (!config.has_audio) return absl::InvalidArgumentError("this checkpoint has no audio_config: --audio cannot apply");
-  ASSIGN_OR_RETURN(auto encoder, AudioEncoder::Load(model_dir));
-  LogMelConfig mel;
-  if (auto pre = ReadJsonFile(model_dir + "/preprocessor_config.json"); pre.ok()) {
-    ASSIGN_OR_RETURN(mel, LogMelConfigFromJson(*pre));
-  }
-  const LogMelExtractor extractor(mel);
-  const AudioPipeline pipeline(*encoder, extractor, config.audio_soft_tokens_per_image);
+  ASSIGN_OR_RETURN(auto model, AudioModel::Load(model_dir, config.audio_soft_tokens_per_image));
+  const AudioPipeline& pipeline = model->pipeline();
   AudioSpans all;
   for (const std::string& file : files) {
     std::ifstream in(file, std::ios::binary);
@@ -57,14 +50,13 @@ absl::StatusOr<ImageRows> ImagesFromArgs(const Args& args, const std::string& mo
     std::ifstream in(file, std::ios::binary);
     if (!in) return absl::NotFoundError(absl::StrCat("cannot read image file ", file));
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto image = DecodeImage(bytes);
-    if (!image.ok()) return absl::Status(image.status().code(), absl::StrCat(file, ": ", image.status().message()));
-    ASSIGN_OR_RETURN(VisionEncoding e,
-                     encoder->Encode(PixelValues(*image, static_cast<int>(size)), false, static_cast<int>(size)));
-    spdlog::info("{}: {}x{} image -> {} soft tokens", file, image->width, image->height, e.features.pixels());
-    out.rows_per_image = e.features.pixels();
-    out.hidden = static_cast<int64_t>(e.soft_tokens.size()) / out.rows_per_image;
-    out.rows.insert(out.rows.end(), e.soft_tokens.begin(), e.soft_tokens.end());
+    RgbImage image;
+    auto e = EncodeImageBytes(*encoder, bytes, static_cast<int>(size), &image);
+    if (!e.ok()) return absl::Status(e.status().code(), absl::StrCat(file, ": ", e.status().message()));
+    spdlog::info("{}: {}x{} image -> {} soft tokens", file, image.width, image.height, e->features.pixels());
+    out.rows_per_image = e->features.pixels();
+    out.hidden = static_cast<int64_t>(e->soft_tokens.size()) / out.rows_per_image;
+    out.rows.insert(out.rows.end(), e->soft_tokens.begin(), e->soft_tokens.end());
     ++out.images;
   }
   return out;

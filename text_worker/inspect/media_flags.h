@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "audio_worker/audio_pipeline.h"
+#include "audio_worker/audio_model.h"
 #include "common/cli/args.h"
 #include "common/config/model_config.h"
 #include "text_worker/model/text_model.h"

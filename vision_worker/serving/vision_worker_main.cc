@@ -5,8 +5,7 @@
 #include "common/serving/encoder_worker.h"
 #include "common/status/status_macros.h"
 #include "vision_worker/encoder/vision_encoder.h"
-#include "vision_worker/image/image_decoder.h"
-#include "vision_worker/image/preprocess.h"
+#include "vision_worker/image_pipeline.h"
 
 namespace gemma3n {
 namespace {
@@ -20,9 +19,10 @@ class VisionBackend final : public MediaEncoderBackend {
   absl::StatusOr<std::vector<EncodedSpan>> Encode(const std::string& bytes, const std::string&,
                                                   int image_size) const override {
     const int size = image_size > 0 ? image_size : default_size_;
-    ASSIGN_OR_RETURN(RgbImage image,
-                     DecodeImage(absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
-    ASSIGN_OR_RETURN(VisionEncoding e, encoder_->Encode(PixelValues(image, size), false, size));
+    ASSIGN_OR_RETURN(VisionEncoding e,
+                     EncodeImageBytes(*encoder_, absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                                                     bytes.size()),
+                                      size));
     EncodedSpan span;
     span.rows = static_cast<int>(e.features.pixels());
     span.width = static_cast<int>(e.soft_tokens.size() / span.rows);
