@@ -1,17 +1,27 @@
 // gemma3n-decode-bench: prompt processing and generation speed of the text
 // decoder through the library, and the resident memory the process touched,
 // for one model (and optionally one MatFormer profile) per run, so each
-// run's memory is its own. Prints one table row.
+// run's memory is its own.
 //
+// Default: one table row (one timed prefill, then generation, --streams
+// sequences decoded together):
 //   build/bin/gemma3n-decode-bench --model DIR [--profile E2B] [--prompt 128] [--generate 32] [--threads 2]
 //       [--preload]   (copy the weights into memory instead of reading them through the mapping)
-//       [--weights bf16|int8] [--streams N]  (N sequences decoded together)
+//       [--weights bf16|int8|int4] [--streams N]  (N sequences decoded together)
+// --suite: llama-bench style tests, each repeated (see decode_suite.h):
+//   build/bin/gemma3n-decode-bench --model DIR --suite [--pp 128,512] [--tg 64] [--repetitions 3]
+//       [--format table|tsv|json] [--weights ...] [--threads ...] [--profile ...] [--preload]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "bench/decode_suite.h"
 #include "common/process/proc_status.h"
 #include "common/cli/args.h"
 #include "common/cli/exit_status.h"
@@ -28,8 +38,39 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
+// "128,512" -> {128, 512}.
+absl::StatusOr<std::vector<int64_t>> ParseLengths(const std::string& text) {
+  std::vector<int64_t> out;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    int64_t v = 0;
+    if (!absl::SimpleAtoi(part, &v) || v < 1) {
+      return absl::InvalidArgumentError("--pp: expected prompt lengths >= 1 separated by commas, got '" + text + "'");
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+absl::StatusOr<SuiteOptions> SuiteOptionsFromArgs(const Args& args) {
+  SuiteOptions o;
+  if (auto pp = args.Get("pp")) {
+    ASSIGN_OR_RETURN(o.prompt_lengths, ParseLengths(*pp));
+  }
+  ASSIGN_OR_RETURN(o.generate, args.Int("tg", o.generate));
+  ASSIGN_OR_RETURN(o.repetitions, args.Int("repetitions", o.repetitions));
+  o.format = args.Get("format").value_or(o.format);
+  if (o.format != "table" && o.format != "tsv" && o.format != "json") {
+    return absl::InvalidArgumentError("--format must be table, tsv or json");
+  }
+  if (o.repetitions < 1 || o.generate < 1) return absl::InvalidArgumentError("--repetitions and --tg must be >= 1");
+  return o;
+}
+
 absl::Status Run(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "profile", "prompt", "generate", "threads", "streams", "weights"}, {"preload"}));
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
+                                          {"model", "profile", "prompt", "generate", "threads", "streams", "weights",
+                                           "pp", "tg", "repetitions", "format"},
+                                          {"preload", "suite"}));
   ASSIGN_OR_RETURN(std::string dir, args.Required("model"));
   ASSIGN_OR_RETURN(int64_t prompt_len, args.Int("prompt", 128));
   ASSIGN_OR_RETURN(int64_t gen_len, args.Int("generate", 32));
@@ -38,6 +79,10 @@ absl::Status Run(const std::vector<std::string>& argv) {
   if (streams < 1 || streams > 256) return absl::InvalidArgumentError("--streams must be in [1, 256]");
   if (prompt_len < 1 || gen_len < 1) return absl::InvalidArgumentError("--prompt and --generate must be >= 1");
   if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
+  std::optional<SuiteOptions> suite;  // checked before the (long) load
+  if (args.Has("suite")) {
+    ASSIGN_OR_RETURN(suite, SuiteOptionsFromArgs(args));
+  }
 
   const auto load_start = std::chrono::steady_clock::now();
   TextModel::Options model_options;
@@ -54,9 +99,16 @@ absl::Status Run(const std::vector<std::string>& argv) {
   }
   ForwardOptions options;
   options.plan = plan ? &*plan : nullptr;
+  if (suite) {
+    suite->label = plan ? plan->profile.alias : "full";
+    suite->load_seconds = load_s;
+    return RunSuite(*model, options, model_options.weights, *suite);
+  }
 
   std::mt19937 rng(7);
-  std::uniform_int_distribution<int> token(1000, 200000);
+  // Ids inside the text vocabulary (the tiny test model has 528).
+  const int vocab = model->text_config().vocab_size;
+  std::uniform_int_distribution<int> token(std::min(1000, vocab / 2), std::min(200000, vocab - 1));
   std::vector<int> prompt = {2};
   while (static_cast<int64_t>(prompt.size()) < prompt_len) prompt.push_back(token(rng));
   // `streams` sequences with the same prompt; the first prefill is timed,

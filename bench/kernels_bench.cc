@@ -63,13 +63,15 @@ void BM_MatMulQuantized(benchmark::State& state) {
   const double bits = state.range(3) + 32.0 / kInt8Block;  // weights + scales
   state.counters["weight_GB/s"] = benchmark::Counter(rows * cols * bits / 8 * state.iterations(),
                                                      benchmark::Counter::kIsRate);
-  state.counters["Gweights/s"] = benchmark::Counter(static_cast<double>(n * rows * cols) * state.iterations(),
-                                                    benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * rows * cols * state.iterations(),
+                                                 benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_MatMulQuantized)
     ->Args({1, 65536, 2048, 8})
     ->Args({1, 65536, 2048, 4})
     ->Args({8, 65536, 2048, 8})
+    ->Args({128, 8192, 2048, 8})  // prefill of 128 tokens (AVX512-VNNI: GemmVnni)
+    ->Args({128, 8192, 2048, 4})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

@@ -13,7 +13,7 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
 
   serve --model DIR [--listen 127.0.0.1:50051] [--text-workers N] [--threads N]
         [--max-sequences N] [--context N] [--ple-cache-mb N] [--image-size N]
-        [--profiles FILE.csv] [--weights bf16|int8|int4]
+        [--profiles FILE.csv] [--weights bf16|int8|int4] [--weight-cache DIR|none]
         [--no-vision] [--no-audio] [--preload] [--run-dir DIR] [--log-level L]
       start the PLE service, the text worker(s), the encoders the model has
       and the gateway as supervised child processes (unix sockets between

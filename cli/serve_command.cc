@@ -29,7 +29,8 @@ std::string BinaryDir() {
 absl::Status RunServe(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "listen", "run-dir", "text-workers", "threads", "max-sequences",
-                                           "context", "ple-cache-mb", "image-size", "profiles", "weights", "log-level"},
+                                           "context", "ple-cache-mb", "image-size", "profiles", "weights", "weight-cache",
+                                           "log-level"},
                                           {"no-vision", "no-audio", "preload"}));
   const std::string level = args.Get("log-level").value_or("info");
   RETURN_IF_ERROR(SetLogLevel(level));
@@ -67,7 +68,7 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
     const std::string addr = absl::StrCat("unix:", run_dir, "/text-", i, ".sock");
     std::vector<std::string> a = {bin + "/gemma3n-text-worker", "--model", model, "--listen", addr,
                                   "--ple", ple, "--log-level", level};
-    for (const char* flag : {"threads", "max-sequences", "context", "profiles", "weights"}) {
+    for (const char* flag : {"threads", "max-sequences", "context", "profiles", "weights", "weight-cache"}) {
       if (auto v = args.Get(flag)) a.insert(a.end(), {absl::StrCat("--", flag), *v});
     }
     if (args.Has("preload")) a.push_back("--preload");

@@ -67,7 +67,7 @@ absl::StatusOr<WeightMatrix> QuantizeBlocks(const WeightMatrix& w, bool release_
       }
     }
   });
-  if (release_source && w.format == WeightMatrix::Format::kBF16 && !w.owned) {
+  if (release_source && w.format == WeightMatrix::Format::kBF16 && !w.owned && !w.keep_alive) {
     ReleaseMapped(w.data, w.rows * w.stride * 2);
   }
   WeightMatrix out;
@@ -84,11 +84,60 @@ absl::StatusOr<WeightMatrix> QuantizeBlocks(const WeightMatrix& w, bool release_
 
 }  // namespace
 
+namespace {
+
+// dst [cols, rows] = src [rows, cols]^T; src rows are `stride` apart. Tiles of
+// 64 x 64 keep both the rows read and the rows written in cache.
+template <typename T>
+void TransposeInto(const T* src, int64_t rows, int64_t cols, int64_t stride, T* dst) {
+  constexpr int64_t kTile = 64;
+  ThreadPool::Default().ParallelFor((rows + kTile - 1) / kTile, [&](int64_t t0, int64_t t1) {
+    for (int64_t r0 = t0 * kTile; r0 < std::min(rows, t1 * kTile); r0 += kTile) {
+      for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+        for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r) {
+          for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c) dst[c * rows + r] = src[r * stride + c];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+absl::StatusOr<WeightMatrix> TransposeWeights(const WeightMatrix& w, bool release_source) {
+  WeightMatrix t;
+  t.format = w.format;
+  t.rows = w.cols;
+  t.cols = w.rows;
+  t.stride = w.rows;
+  if (w.format == WeightMatrix::Format::kF32) {
+    t.owned = std::make_shared<std::vector<float>>(static_cast<size_t>(w.rows * w.cols));
+    TransposeInto(w.f32_row(0), w.rows, w.cols, w.stride, t.owned->data());
+    t.data = t.owned->data();
+    return t;
+  }
+  if (w.format != WeightMatrix::Format::kBF16) {
+    return absl::InvalidArgumentError("only bf16 and f32 weights are transposed (before any conversion)");
+  }
+  auto out = std::make_shared<std::vector<uint16_t>>(static_cast<size_t>(w.rows * w.cols));
+  TransposeInto(w.bf16_row(0), w.rows, w.cols, w.stride, out->data());
+  if (release_source && !w.owned && !w.keep_alive) ReleaseMapped(w.data, w.rows * w.stride * 2);
+  t.data = out->data();
+  t.keep_alive = std::move(out);
+  return t;
+}
+
 float QuantizeBlock(const float* v, float levels, int8_t* q) {
   float max_abs = 0.0f;
   for (int64_t i = 0; i < kInt8Block; ++i) max_abs = std::max(max_abs, std::fabs(v[i]));
   const float scale = max_abs / levels, inv = scale > 0.0f ? 1.0f / scale : 0.0f;
-  for (int64_t i = 0; i < kInt8Block; ++i) q[i] = static_cast<int8_t>(std::lround(v[i] * inv));
+  for (int64_t i = 0; i < kInt8Block; ++i) {
+    // Round half away from zero (std::lround's rule), branch-free so that it
+    // vectorises: this runs on every activation block of the VNNI kernels.
+    const float s = v[i] * inv, t = std::trunc(s);
+    const float step = std::fabs(s - t) >= 0.5f ? 1.0f : 0.0f;
+    q[i] = static_cast<int8_t>(t + std::copysign(step, s));
+  }
   return scale;
 }
 

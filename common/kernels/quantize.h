@@ -31,4 +31,9 @@ absl::StatusOr<WeightMatrix> QuantizeInt8(const WeightMatrix& w, bool release_so
 // f32 scales).
 absl::StatusOr<WeightMatrix> QuantizeInt4(const WeightMatrix& w, bool release_source);
 
+// w (bf16 or f32 [rows, cols]) -> its transpose [cols, rows] in the same
+// format, in memory
+// (the activation-sparse FFN keeps its down projection this way).
+absl::StatusOr<WeightMatrix> TransposeWeights(const WeightMatrix& w, bool release_source);
+
 }  // namespace gemma3n

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/kernels/simd/dot_kernels.h"
 #include "common/status/status_macros.h"
 
 namespace gemma3n {
@@ -19,30 +20,15 @@ WeightMatrix WeightMatrix::LeftCols(int64_t n) const {
   return v;
 }
 
-void WeightMatrix::RowToF32(int64_t r, float* out) const {
-  if (format == Format::kF32) {
-    std::memcpy(out, f32_row(r), sizeof(float) * cols);
-    return;
+void WeightMatrix::ColsToF32(int64_t r, int64_t c0, int64_t c1, float* out) const {
+  // c0 starts a block for the int formats (scale c0 / 32, int4 byte c0 / 2).
+  const DotKernels& k = Kernels();
+  switch (format) {
+    case Format::kF32: std::memcpy(out, f32_row(r) + c0, sizeof(float) * (c1 - c0)); return;
+    case Format::kBF16: k.widen_bf16(bf16_row(r) + c0, c1 - c0, out); return;
+    case Format::kInt8: k.widen_int8(int8_row(r) + c0, scale_row(r) + c0 / kInt8Block, c1 - c0, out); return;
+    case Format::kInt4: k.widen_int4(int4_row(r) + c0 / 2, scale_row(r) + c0 / kInt8Block, c1 - c0, out); return;
   }
-  if (format == Format::kInt4) {
-    const uint8_t* q = int4_row(r);
-    const float* scale = scale_row(r);
-    for (int64_t c = 0; c < cols; ++c) {
-      const int64_t b = c / kInt8Block, i = c % kInt8Block;
-      const uint8_t byte = q[b * kInt8Block / 2 + (i % 16)];
-      const int nibble = i < 16 ? (byte & 0xF) : (byte >> 4);
-      out[c] = scale[b] * static_cast<float>(nibble - 8);
-    }
-    return;
-  }
-  if (format == Format::kInt8) {
-    const int8_t* q = int8_row(r);
-    const float* scale = scale_row(r);
-    for (int64_t c = 0; c < cols; ++c) out[c] = scale[c / kInt8Block] * static_cast<float>(q[c]);
-    return;
-  }
-  const uint16_t* src = bf16_row(r);
-  for (int64_t c = 0; c < cols; ++c) out[c] = Bf16ToF32(src[c]);
 }
 
 absl::StatusOr<WeightMatrix> LoadWeightMatrix(const Checkpoint& ckpt, const std::string& name,

@@ -34,6 +34,9 @@ struct WeightMatrix {
   // `stride` counts weights (an int4 row takes stride / 2 bytes).
   const float* scales = nullptr;
   std::shared_ptr<std::vector<int8_t>> owned_int8;
+  // Any other storage `data` / `scales` point into (e.g. the mapping of a
+  // cache file of converted weights), kept alive as long as the matrix.
+  std::shared_ptr<const void> keep_alive;
 
   const float* f32_row(int64_t r) const { return static_cast<const float*>(data) + r * stride; }
   const uint16_t* bf16_row(int64_t r) const { return static_cast<const uint16_t*>(data) + r * stride; }
@@ -45,7 +48,10 @@ struct WeightMatrix {
   WeightMatrix TopRows(int64_t n) const;
   WeightMatrix LeftCols(int64_t n) const;
   // Copies row r into out[cols] as f32 (embedding lookup).
-  void RowToF32(int64_t r, float* out) const;
+  void RowToF32(int64_t r, float* out) const { ColsToF32(r, 0, cols, out); }
+  // Columns [c0, c1) of row r into out[c1 - c0] as f32; c0 a multiple of
+  // kInt8Block for the int formats.
+  void ColsToF32(int64_t r, int64_t c0, int64_t c1, float* out) const;
 };
 
 // Loads checkpoint tensor `name`, checking that its shape is [rows, cols].

@@ -1,13 +1,19 @@
-// The 8- and 4-bit weight formats: quantization error within half a step per
-// weight, and every MatMul path (decode dot, batched group, prompt sgemm; views of
-// the first rows / columns) equal to the product with the dequantized weights.
+// The weight formats: quantization error within half a step per weight, and
+// every MatMul path (decode dot, batched group, prompt sgemm, VNNI; views of
+// the first rows / columns; transposed weights; the sparse-FFN gathers) equal
+// to the product with the dequantized weights, for each kernel ISA this CPU
+// runs (AVX2, AVX-512): both tables come from one source, but each has its
+// own loads, lane counts and tails.
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
 
+#include "common/kernels/cpu_isa.h"
 #include "common/kernels/matmul.h"
 #include "common/kernels/quantize.h"
+#include "common/kernels/simd/dot_kernels.h"
+#include "common/kernels/sparse_matvec.h"
 #include "gtest/gtest.h"
 
 namespace gemma3n {
@@ -112,14 +118,42 @@ TEST(Int8Test, QuantizationErrorIsAtMostHalfAStep) {
   }
 }
 
-TEST(Int8Test, EveryMatMulPathEqualsTheDequantizedProduct) {
+// Runs a test with the kernels of one ISA; an ISA this CPU lacks is
+// reported as skipped (its code cannot run here).
+class KernelIsaTest : public ::testing::TestWithParam<Isa> {
+ protected:
+  void SetUp() override {
+    if (!IsaSupported(GetParam())) GTEST_SKIP() << "this CPU has no " << IsaName(GetParam());
+    ASSERT_TRUE(SetKernelIsa(GetParam()).ok());
+    ASSERT_EQ(Kernels().isa, GetParam());
+  }
+  void TearDown() override { ASSERT_TRUE(SetKernelIsa(DefaultIsa()).ok()); }
+};
+
+float MaxAbs(const std::vector<float>& v) {
+  float m = 0.0f;
+  for (float f : v) m = std::max(m, std::fabs(f));
+  return m;
+}
+float MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  float m = 0.0f;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+  return m;
+}
+
+TEST_P(KernelIsaTest, Bf16EveryMatMulPath) {
+  const Bf16Matrix m = RandomBf16(300, 520, 9);  // 520: a tail after the vector loops
+  ExpectEveryPathMatchesReference(m.view, 10);
+}
+
+TEST_P(KernelIsaTest, Int8EveryMatMulPath) {
   const Bf16Matrix m = RandomBf16(300, 512, 2);
   auto q = QuantizeInt8(m.view, false);
   ASSERT_TRUE(q.ok());
   ExpectEveryPathMatchesReference(*q, 3);
 }
 
-TEST(Int4Test, QuantizationErrorAndEveryMatMulPath) {
+TEST_P(KernelIsaTest, Int4QuantizationErrorAndEveryMatMulPath) {
   const Bf16Matrix m = RandomBf16(300, 512, 5);
   auto q = QuantizeInt4(m.view, false);
   ASSERT_TRUE(q.ok()) << q.status();
@@ -143,6 +177,73 @@ TEST(Int8Test, BadInputIsRefused) {
   EXPECT_EQ(*ParseWeightFormat("int4"), WeightFormat::kInt4);
   EXPECT_EQ(*ParseWeightFormat("int8"), WeightFormat::kInt8);
 }
+
+// y = x W with W stored transposed (wt [k, m]), and the sparse FFN's two
+// gathers, against sums over the dequantized rows of wt.
+TEST_P(KernelIsaTest, TransposedWeightsAndSparseGathers) {
+  const Bf16Matrix m = RandomBf16(300, 320, 11);  // k 300 (> one 256-row block), m 320 (two column blocks)
+  std::vector<WeightMatrix> formats = {m.view};
+  formats.push_back(*QuantizeInt8(m.view, false));
+  formats.push_back(*QuantizeInt4(m.view, false));
+  std::mt19937 rng(12);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (const WeightMatrix& wt : formats) {
+    std::vector<std::vector<float>> rows(static_cast<size_t>(wt.rows), std::vector<float>(wt.cols));
+    for (int64_t r = 0; r < wt.rows; ++r) wt.RowToF32(r, rows[r].data());
+    for (int64_t n : {1, 5, 40}) {
+      std::vector<float> x(static_cast<size_t>(n * wt.rows)), y(static_cast<size_t>(n * wt.cols));
+      for (float& v : x) v = dist(rng);
+      MatMulTransposed(x.data(), n, wt, y.data());
+      std::vector<float> ref(y.size());
+      for (int64_t t = 0; t < n; ++t) {
+        for (int64_t c = 0; c < wt.cols; ++c) {
+          double acc = 0.0;
+          for (int64_t r = 0; r < wt.rows; ++r) acc += static_cast<double>(x[t * wt.rows + r]) * rows[r][c];
+          ref[t * wt.cols + c] = static_cast<float>(acc);
+        }
+      }
+      EXPECT_LE(MaxAbsDiff(y, ref), 1e-5f * MaxAbs(ref) + 1e-6f) << "n " << n;
+    }
+    // Gathers: rows 0, 3, 17, 200 and the last.
+    const std::vector<int32_t> alive = {0, 3, 17, 200, static_cast<int32_t>(wt.rows - 1)};
+    std::vector<float> a(alive.size()), x(static_cast<size_t>(wt.cols));
+    for (float& v : a) v = dist(rng);
+    for (float& v : x) v = dist(rng);
+    std::vector<float> combined(static_cast<size_t>(wt.cols), 7.0f), dots(alive.size());
+    GatherRowsCombine(a.data(), wt, alive.data(), static_cast<int64_t>(alive.size()), combined.data());
+    GatherRowsMatVec(x.data(), wt, alive.data(), static_cast<int64_t>(alive.size()), dots.data());
+    std::vector<float> combined_ref(combined.size(), 0.0f), dots_ref(dots.size(), 0.0f);
+    for (size_t j = 0; j < alive.size(); ++j) {
+      double dot = 0.0;
+      for (int64_t c = 0; c < wt.cols; ++c) {
+        combined_ref[c] += a[j] * rows[alive[j]][c];
+        dot += static_cast<double>(x[c]) * rows[alive[j]][c];
+      }
+      dots_ref[j] = static_cast<float>(dot);
+    }
+    EXPECT_LE(MaxAbsDiff(combined, combined_ref), 1e-5f * MaxAbs(combined_ref));
+    EXPECT_LE(MaxAbsDiff(dots, dots_ref), 1e-5f * MaxAbs(dots_ref));
+  }
+}
+
+// Transposing is exact, and the original is unchanged.
+TEST(TransposeTest, Bf16TransposeIsExact) {
+  const Bf16Matrix m = RandomBf16(70, 130, 13);
+  auto t = TransposeWeights(m.view, /*release_source=*/false);
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->rows, 130);
+  ASSERT_EQ(t->cols, 70);
+  for (int64_t r = 0; r < 70; ++r) {
+    for (int64_t c = 0; c < 130; ++c) ASSERT_EQ(t->bf16_row(c)[r], m.view.bf16_row(r)[c]);
+  }
+  const Bf16Matrix small = RandomBf16(4, 64, 14);
+  auto q = QuantizeInt8(small.view, false);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(TransposeWeights(*q, false).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, KernelIsaTest, ::testing::Values(Isa::kAvx2, Isa::kAvx512),
+                         [](const ::testing::TestParamInfo<Isa>& info) { return std::string(IsaName(info.param)); });
 
 }  // namespace
 }  // namespace gemma3n

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "text_worker/generation/decode_step.h"
 #include "text_worker/model/soft_tokens.h"
 
 namespace gemma3n {
@@ -53,25 +54,24 @@ absl::StatusOr<GenerateResult> Generate(const TextModel& model, absl::Span<const
   std::vector<int> history(prompt.begin(), prompt.end());
   auto decode_start = start;
   for (int i = 0; i < options.max_new_tokens; ++i) {
-    const int id = sampler.Sample(step.logits, history);
+    const DecodeStep next = NextToken(sampler, step.logits, history, options.stop_ids, i, options.max_new_tokens, *cache);
     if (i == 0) {
       result.prefill_seconds = SecondsSince(start);
       decode_start = std::chrono::steady_clock::now();
     }
-    if (std::find(options.stop_ids.begin(), options.stop_ids.end(), id) != options.stop_ids.end()) {
+    if (next.end == StepEnd::kStopToken) {
       result.finish = FinishReason::kStopToken;
       break;
     }
-    result.tokens.push_back(id);
-    history.push_back(id);
-    if (on_token && !on_token(id)) {
+    result.tokens.push_back(next.id);
+    if (on_token && !on_token(next.id)) {
       result.finish = FinishReason::kCancelled;
       break;
     }
-    if (i + 1 == options.max_new_tokens || cache->length() + 1 > cache->max_tokens()) break;
+    if (next.end != StepEnd::kContinue) break;  // kMaxTokens (also when the cache is full)
     ForwardOptions fo;
     fo.plan = options.plan;
-    ASSIGN_OR_RETURN(step, model.Forward(*cache, {id}, nullptr, fo));
+    ASSIGN_OR_RETURN(step, model.Forward(*cache, {next.id}, nullptr, fo));
   }
   result.decode_seconds = SecondsSince(decode_start);
   return result;

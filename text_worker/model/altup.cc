@@ -30,17 +30,17 @@ void AltUpPredict(const AltUpWeights& w, const TextConfig& c, const float* strea
   for (int64_t t = 0; t < n; ++t) {
     const float* m = modalities.data() + t * N;
     for (int64_t r = 0; r < N * N; ++r) {  // coefs = prediction_coefs [N*N, N] @ m
-      float acc = 0.0f;
-      for (int64_t k = 0; k < N; ++k) acc += w.prediction_coefs[r * N + k] * m[k];
-      coefs[r] = acc;
+      double acc = 0.0;
+      for (int64_t k = 0; k < N; ++k) acc += static_cast<double>(w.prediction_coefs[r * N + k]) * m[k];
+      coefs[r] = static_cast<float>(acc);
     }
     for (int64_t j = 0; j < N; ++j) {
       float* out = pred + j * plane + t * h;
       const float* self = streams + j * plane + t * h;
       for (int64_t d = 0; d < h; ++d) {
-        float acc = 0.0f;
-        for (int64_t i = 0; i < N; ++i) acc += coefs[j * N + i] * streams[i * plane + t * h + d];
-        out[d] = self[d] + acc;
+        double acc = 0.0;
+        for (int64_t i = 0; i < N; ++i) acc += static_cast<double>(coefs[j * N + i]) * streams[i * plane + t * h + d];
+        out[d] = static_cast<float>(self[d] + acc);
       }
     }
   }
@@ -54,8 +54,9 @@ void AltUpCorrect(const AltUpWeights& w, const TextConfig& c, const float* pred,
   for (int64_t t = 0; t < n; ++t) {
     const float* m = modalities.data() + t * N;
     for (int64_t i = 0; i < N; ++i) {
-      float coef = 1.0f;  // correction_coefs [N, N] @ m, plus one
-      for (int64_t k = 0; k < N; ++k) coef += w.correction_coefs[i * N + k] * m[k];
+      double sum = 1.0;  // correction_coefs [N, N] @ m, plus one
+      for (int64_t k = 0; k < N; ++k) sum += static_cast<double>(w.correction_coefs[i * N + k]) * m[k];
+      const float coef = static_cast<float>(sum);
       const float* p = pred + i * plane + t * h;
       float* out = corrected + i * plane + t * h;
       for (int64_t d = 0; d < h; ++d) {

@@ -1,12 +1,12 @@
 #include "text_worker/model/text_model.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "common/kernels/matmul.h"
 #include "common/kernels/ops.h"
+#include "common/kernels/simd/dot_kernels.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "text_worker/model/decoder_layer.h"
@@ -79,7 +79,10 @@ absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& mo
   // Text core only: the per-layer table is opened separately (or served by
   // the PLE service), vision/audio never.
   CheckpointOptions ckpt_options;
-  ckpt_options.preload = options.preload_weights;
+  // Weights converted to int8 / int4 live in memory or in the cache file
+  // (copied with preload there): preloading their bf16 source would only
+  // double the memory.
+  ckpt_options.preload = options.preload_weights && options.weights == WeightFormat::kBf16;
   ASSIGN_OR_RETURN(m->ckpt_, Checkpoint::Open(model_dir, {kTextPrefix}, ckpt_options));
   ASSIGN_OR_RETURN(m->config_, ParseModelConfig(m->ckpt_->config()));
   const TextConfig& c = m->config_.text;
@@ -91,12 +94,9 @@ absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& mo
     }
   }
   ASSIGN_OR_RETURN(m->weights_, LoadTextWeights(*m->ckpt_, c, m->specs_));
-  if (options.weights != WeightFormat::kBf16) {
-    const auto start = std::chrono::steady_clock::now();
-    ASSIGN_OR_RETURN(int64_t bytes, ConvertTextWeights(m->weights_, options.weights, !options.preload_weights));
-    spdlog::info("weights converted to {} in {:.1f} s: {:.2f} GB", WeightFormatName(options.weights),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), bytes / 1e9);
-  }
+  RETURN_IF_ERROR(TransposeSparseDownProjections(m->weights_, m->specs_, !ckpt_options.preload));
+  ASSIGN_OR_RETURN(m->weight_cache_, ConvertTextWeightsCached(*m->ckpt_, m->weights_, options.weights,
+                                                              options.weight_cache_dir, options.preload_weights));
   const int64_t ple_width = static_cast<int64_t>(c.num_hidden_layers) * c.hidden_size_per_layer_input;
   if (options.per_layer) {
     if (options.per_layer->row_width() != ple_width) {
@@ -112,8 +112,9 @@ absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& mo
   }
   m->inv_freq_local_ = RopeInverseFrequencies(c.rope_local_base_freq, c.head_dim);
   m->inv_freq_global_ = RopeInverseFrequencies(c.rope_theta, c.head_dim);
-  spdlog::info("loaded text model from {}: {} layers, hidden {}, vocab {}, {} KV-shared layers", model_dir,
-               c.num_hidden_layers, c.hidden_size, c.vocab_size, c.num_kv_shared_layers);
+  spdlog::info("loaded text model from {}: {} layers, hidden {}, vocab {}, {} KV-shared layers; kernels {}{}",
+               model_dir, c.num_hidden_layers, c.hidden_size, c.vocab_size, c.num_kv_shared_layers,
+               IsaName(Kernels().isa), Kernels().vnni_dot_int8 ? " with VNNI" : "");
   return m;
 }
 

@@ -19,6 +19,7 @@
 #include "text_worker/model/layer_spec.h"
 #include "common/embedder/per_layer_embeddings.h"
 #include "text_worker/model/text_weights.h"
+#include "text_worker/model/weight_cache.h"
 
 namespace gemma3n {
 
@@ -69,8 +70,13 @@ class TextModel {
     std::shared_ptr<const PerLayerEmbeddings> per_layer;
     // Copy the text core's weights into memory at load (see CheckpointOptions).
     bool preload_weights = false;
-    // The format the matrices are multiplied in (int8: quantized at load).
+    // The format the matrices are multiplied in (int8 / int4: quantized at
+    // the first load, then mapped from the weight cache).
     WeightFormat weights = WeightFormat::kBf16;
+    // Where int8 / int4 weights are cached: "" = beside the checkpoint (or the
+    // user's cache directory), "none" = convert at every load, else a
+    // directory (weight_cache.h).
+    std::string weight_cache_dir;
   };
   static absl::StatusOr<std::unique_ptr<TextModel>> Load(const std::string& model_dir, Options options);
   static absl::StatusOr<std::unique_ptr<TextModel>> Load(const std::string& model_dir) {
@@ -112,6 +118,9 @@ class TextModel {
   // the multimodal embedders' hard path), exposed for tests and tools.
   absl::Status EmbedTokens(absl::Span<const int> ids, float* out) const;
 
+  // How the int8 / int4 weights were obtained at load (cache used or written).
+  const WeightCacheReport& weight_cache() const { return weight_cache_; }
+
   // Whether the vision/audio embedders (model.embed_vision/embed_audio) were
   // mapped: only after a multimodal token id was embedded.
   bool multimodal_embedders_loaded() const;
@@ -131,6 +140,7 @@ class TextModel {
   std::vector<LayerSpec> specs_;
   std::unique_ptr<Checkpoint> ckpt_;
   TextWeights weights_;
+  WeightCacheReport weight_cache_;
   std::shared_ptr<const PerLayerEmbeddings> per_layer_;
   std::vector<float> inv_freq_local_, inv_freq_global_;  // RoPE [head_dim / 2]
 

@@ -1,6 +1,7 @@
 #include "text_worker/model/text_weights.h"
 
 #include <algorithm>
+#include <initializer_list>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
@@ -124,31 +125,73 @@ absl::StatusOr<TextWeights> LoadTextWeights(const Checkpoint& ckpt, const TextCo
   return w;
 }
 
-absl::StatusOr<int64_t> ConvertTextWeights(TextWeights& w, WeightFormat format, bool release_source) {
-  std::vector<WeightMatrix*> big = {&w.embed_tokens, &w.per_layer_model_projection};
-  for (WeightMatrix& m : w.altup_projections) big.push_back(&m);
-  for (WeightMatrix& m : w.altup_unembed_projections) big.push_back(&m);
-  for (DecoderLayerWeights& l : w.layers) {
-    for (WeightMatrix* m : {&l.attn.q_proj, &l.attn.k_proj, &l.attn.v_proj, &l.attn.o_proj, &l.mlp.gate_proj,
-                            &l.mlp.up_proj, &l.mlp.down_proj, &l.laurel.linear_left, &l.laurel.linear_right,
-                            &l.per_layer_input_gate, &l.per_layer_projection}) {
-      big.push_back(m);
+absl::Status TransposeSparseDownProjections(TextWeights& w, const std::vector<LayerSpec>& specs,
+                                            bool release_source) {
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    MlpWeights& mlp = w.layers[i].mlp;
+    if (specs[i].activation_sparsity <= 0.0f || mlp.down_transposed) continue;
+    ASSIGN_OR_RETURN(mlp.down_proj, TransposeWeights(mlp.down_proj, release_source));
+    mlp.down_transposed = true;
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, WeightMatrix*>> ConvertibleMatrices(TextWeights& w) {
+  const std::string p = kTextPrefix;
+  std::vector<std::pair<std::string, WeightMatrix*>> all = {
+      {p + "embed_tokens.weight", &w.embed_tokens},
+      {p + "per_layer_model_projection.weight", &w.per_layer_model_projection}};
+  for (size_t i = 0; i < w.altup_projections.size(); ++i) {
+    all.emplace_back(absl::StrCat(p, "altup_projections.", i, ".weight"), &w.altup_projections[i]);
+  }
+  for (size_t i = 0; i < w.altup_unembed_projections.size(); ++i) {
+    all.emplace_back(absl::StrCat(p, "altup_unembed_projections.", i, ".weight"), &w.altup_unembed_projections[i]);
+  }
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    DecoderLayerWeights& l = w.layers[i];
+    const std::string lp = absl::StrCat(p, "layers.", i, ".");
+    for (auto [name, m] : std::initializer_list<std::pair<const char*, WeightMatrix*>>{
+             {"self_attn.q_proj.weight", &l.attn.q_proj},
+             {"self_attn.k_proj.weight", &l.attn.k_proj},
+             {"self_attn.v_proj.weight", &l.attn.v_proj},
+             {"self_attn.o_proj.weight", &l.attn.o_proj},
+             {"mlp.gate_proj.weight", &l.mlp.gate_proj},
+             {"mlp.up_proj.weight", &l.mlp.up_proj},
+             {"mlp.down_proj.weight", &l.mlp.down_proj},
+             {"laurel.linear_left.weight", &l.laurel.linear_left},
+             {"laurel.linear_right.weight", &l.laurel.linear_right},
+             {"per_layer_input_gate.weight", &l.per_layer_input_gate},
+             {"per_layer_projection.weight", &l.per_layer_projection}}) {
+      all.emplace_back(lp + name, m);
     }
   }
+  std::vector<std::pair<std::string, WeightMatrix*>> out;
+  for (auto& [name, m] : all) {
+    // rows 0: k/v of KV-shared layers (not loaded); other widths stay as they are.
+    if (m->rows > 0 && m->cols % kInt8Block == 0) out.emplace_back(std::move(name), m);
+  }
+  return out;
+}
+
+int64_t WeightBytes(const WeightMatrix& m) {
+  switch (m.format) {
+    case WeightMatrix::Format::kInt8: return m.rows * (m.cols + 4 * m.cols / kInt8Block);
+    case WeightMatrix::Format::kInt4: return m.rows * (m.cols / 2 + 4 * m.cols / kInt8Block);
+    case WeightMatrix::Format::kBF16: return 2 * m.rows * m.cols;
+    case WeightMatrix::Format::kF32: break;
+  }
+  return 4 * m.rows * m.cols;
+}
+
+absl::StatusOr<int64_t> ConvertTextWeights(TextWeights& w, WeightFormat format, bool release_source) {
   int64_t bytes = 0;
-  for (WeightMatrix* m : big) {
-    if (m->rows == 0) continue;  // k/v of KV-shared layers
-    if (m->cols % kInt8Block == 0) {  // else it stays as it is
-      if (format == WeightFormat::kInt8) {
-        ASSIGN_OR_RETURN(*m, QuantizeInt8(*m, release_source));
-      } else if (format == WeightFormat::kInt4) {
-        ASSIGN_OR_RETURN(*m, QuantizeInt4(*m, release_source));
-      }
+  for (auto& [name, m] : ConvertibleMatrices(w)) {
+    if (format == WeightFormat::kInt8) {
+      ASSIGN_OR_RETURN(*m, QuantizeInt8(*m, release_source));
+    } else if (format == WeightFormat::kInt4) {
+      ASSIGN_OR_RETURN(*m, QuantizeInt4(*m, release_source));
     }
-    bytes += m->format == WeightMatrix::Format::kInt8   ? m->rows * (m->cols + 4 * m->cols / kInt8Block)
-             : m->format == WeightMatrix::Format::kInt4 ? m->rows * (m->cols / 2 + 4 * m->cols / kInt8Block)
-             : m->format == WeightMatrix::Format::kBF16 ? 2 * m->rows * m->cols
-                                                         : 4 * m->rows * m->cols;
+    bytes += WeightBytes(*m);
   }
   return bytes;
 }

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -29,7 +30,10 @@ struct AttentionWeights {
 struct MlpWeights {
   WeightMatrix gate_proj;  // [ffn, hidden]
   WeightMatrix up_proj;    // [ffn, hidden]
-  WeightMatrix down_proj;  // [hidden, ffn]
+  WeightMatrix down_proj;  // [hidden, ffn], or [ffn, hidden] when down_transposed
+  // Activation-sparse layers keep down_proj transposed: a surviving
+  // channel's weights are then one contiguous row (sparse_matvec.h).
+  bool down_transposed = false;
 };
 
 struct AltUpWeights {
@@ -79,10 +83,25 @@ std::vector<NamedShape> TextTensorShapes(const TextConfig& config);
 absl::StatusOr<TextWeights> LoadTextWeights(const Checkpoint& ckpt, const TextConfig& config,
                                             const std::vector<LayerSpec>& specs);
 
-// Converts the large matrices (projections, FFN, LAuReL, per-layer gates,
-// the embedding / tied LM head) to `format`; tiny ones (the AltUp router)
-// stay bf16. release_source: drop the mapped bf16 pages afterwards.
-// Returns the bytes of weights after conversion.
+// Transposes the down projection of every activation-sparse layer (in bf16,
+// before any conversion, so int blocks run along the hidden dimension).
+// release_source: drop the mapped pages of the originals.
+absl::Status TransposeSparseDownProjections(TextWeights& w, const std::vector<LayerSpec>& specs,
+                                            bool release_source);
+
+// The matrices converted to int8 / int4, by checkpoint tensor name, in a
+// fixed order: the large ones (projections, FFN, LAuReL, per-layer gates, the
+// embedding / tied LM head) that are loaded (not the k/v of KV-shared layers)
+// and whose columns are whole kInt8Block blocks. Tiny ones (the AltUp router)
+// stay bf16. The one list both the conversion and the weight cache use.
+std::vector<std::pair<std::string, WeightMatrix*>> ConvertibleMatrices(TextWeights& w);
+
+// Converts ConvertibleMatrices(w) to `format` (bf16: nothing to do).
+// release_source: drop the mapped bf16 pages afterwards. Returns the bytes of
+// the converted matrices.
 absl::StatusOr<int64_t> ConvertTextWeights(TextWeights& w, WeightFormat format, bool release_source);
+
+// Bytes of a matrix's weights (and scales) as stored in its format.
+int64_t WeightBytes(const WeightMatrix& m);
 
 }  // namespace gemma3n

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
+#include "text_worker/generation/decode_step.h"
 #include "text_worker/model/soft_tokens.h"
 
 namespace gemma3n {
@@ -202,29 +203,32 @@ void BatchScheduler::Step() {
 }
 
 bool BatchScheduler::Advance(Sequence& s, const std::vector<float>& logits) {
-  const int id = s.sampler->Sample(logits, s.history);
+  const DecodeStep next =
+      NextToken(*s.sampler, logits, s.history, s.req.stop_ids, s.generated, s.req.max_new_tokens, *s.cache);
   if (s.generated == 0) {
     s.stream->SetPrefillSeconds(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - s.submitted).count());
   }
-  if (std::find(s.req.stop_ids.begin(), s.req.stop_ids.end(), id) != s.req.stop_ids.end()) {
+  if (next.end == StepEnd::kStopToken) {
     s.stream->Finish(absl::OkStatus(), SequenceFinish::kStopToken);
     return false;
   }
-  s.history.push_back(id);
   s.generated += 1;
-  s.next_input = id;
-  s.stream->PushToken(id);
-  if (s.generated >= s.req.max_new_tokens) {
-    s.stream->Finish(absl::OkStatus(), SequenceFinish::kMaxTokens);
-    return false;
+  s.next_input = next.id;
+  s.stream->PushToken(next.id);
+  switch (next.end) {
+    case StepEnd::kContinue: return true;
+    case StepEnd::kCacheFull:
+      // A cache cut at the context limit is the context filling up; one cut
+      // shorter (prompt + max_new_tokens) is the request's own limit.
+      s.stream->Finish(absl::OkStatus(), s.cache->max_tokens() >= context_limit_ ? SequenceFinish::kContextFull
+                                                                                 : SequenceFinish::kMaxTokens);
+      return false;
+    case StepEnd::kMaxTokens:
+    case StepEnd::kStopToken: break;
   }
-  if (s.cache->length() + 1 > s.cache->max_tokens()) {
-    s.stream->Finish(absl::OkStatus(), s.cache->max_tokens() >= context_limit_ ? SequenceFinish::kContextFull
-                                                                               : SequenceFinish::kMaxTokens);
-    return false;
-  }
-  return true;
+  s.stream->Finish(absl::OkStatus(), SequenceFinish::kMaxTokens);
+  return false;
 }
 
 }  // namespace gemma3n

@@ -43,6 +43,10 @@ constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR [flags]
   --weights FORMAT       bf16 (the checkpoint's, default), int8 or int4
                          (quantized at load in 32-weight blocks: about half
                          or a third of the bytes read per token)
+  --weight-cache DIR     where int8/int4 weights are cached after their
+                         first conversion (default: gemma3n-cache/ in the
+                         model directory, else ~/.cache/gemma3n-grpc/weights/);
+                         "none" converts at every start
   --profiles FILE.csv    more MatFormer profiles (published CSV format)
   --log-level LEVEL      trace, debug, info, warn, error (info)
 )";
@@ -64,7 +68,8 @@ absl::StatusOr<std::shared_ptr<const PerLayerEmbeddings>> ConnectPle(const std::
 absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "listen", "ple", "ple-wait", "max-sequences", "max-queued",
-                                           "context", "prefill-chunk", "threads", "profiles", "weights", "log-level"},
+                                           "context", "prefill-chunk", "threads", "profiles", "weights", "weight-cache",
+                                           "log-level"},
                                           {"preload"}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
@@ -90,6 +95,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   TextModel::Options options;
   options.preload_weights = args.Has("preload");
   ASSIGN_OR_RETURN(options.weights, ParseWeightFormat(args.Get("weights").value_or("bf16")));
+  options.weight_cache_dir = args.Get("weight-cache").value_or("");
   std::shared_ptr<const ShmPerLayerEmbeddings> shm;
   if (ple != "none") {
     ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(model_dir + "/config.json"));

@@ -1,0 +1,29 @@
+// Bytes of weights one decode step reads, computed from the loaded model's
+// config, layer specs and weight format: the figure a generation speed is
+// bounded by (memory bandwidth / these bytes = tokens/s at best), since at
+// one token per step every matrix is streamed from memory once and used for
+// one row only.
+#pragma once
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "common/kernels/quantize.h"
+#include "text_worker/matformer/elastic_plan.h"
+#include "text_worker/model/text_model.h"
+
+namespace gemma3n {
+
+// Every layer matrix of the layers that run (plan: the kept layers at their
+// FFN widths; null: all), except the K/V projections of KV-shared layers
+// (never loaded); the tied LM head (embed_tokens, read whole for the logits)
+// plus the token's embedding row; the AltUp projections in and out;
+// per_layer_model_projection; and the token's per-layer-embedding row.
+// Sizes follow ConvertTextWeights: int8/int4 blocks carry one f32 scale per
+// 32 weights, matrices whose width is not a multiple of 32 and the AltUp
+// routers stay in the checkpoint's dtype (bf16 as is, f16/f32 widened to f32).
+// The KV cache (a few MB at short contexts) and the small norm vectors are
+// not counted.
+absl::StatusOr<int64_t> DecodeWeightBytes(const TextModel& model, const ElasticPlan* plan, WeightFormat format);
+
+}  // namespace gemma3n
