@@ -94,8 +94,10 @@ absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& mo
     }
   }
   ASSIGN_OR_RETURN(m->weights_, LoadTextWeights(*m->ckpt_, c, m->specs_));
-  RETURN_IF_ERROR(TransposeSparseDownProjections(m->weights_, m->specs_, !ckpt_options.preload));
-  ASSIGN_OR_RETURN(m->weight_cache_, ConvertTextWeightsCached(*m->ckpt_, m->weights_, options.weights,
+  // The sparse layers' transposes are filled in only if the weight cache
+  // does not provide those matrices.
+  PendingTransposes transposes = PlanSparseDownTransposes(m->weights_, m->specs_);
+  ASSIGN_OR_RETURN(m->weight_cache_, ConvertTextWeightsCached(*m->ckpt_, m->weights_, transposes, options.weights,
                                                               options.weight_cache_dir, options.preload_weights));
   const int64_t ple_width = static_cast<int64_t>(c.num_hidden_layers) * c.hidden_size_per_layer_input;
   if (options.per_layer) {

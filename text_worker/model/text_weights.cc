@@ -125,14 +125,28 @@ absl::StatusOr<TextWeights> LoadTextWeights(const Checkpoint& ckpt, const TextCo
   return w;
 }
 
-absl::Status TransposeSparseDownProjections(TextWeights& w, const std::vector<LayerSpec>& specs,
-                                            bool release_source) {
+PendingTransposes PlanSparseDownTransposes(TextWeights& w, const std::vector<LayerSpec>& specs) {
+  PendingTransposes pending;
   for (size_t i = 0; i < w.layers.size(); ++i) {
     MlpWeights& mlp = w.layers[i].mlp;
     if (specs[i].activation_sparsity <= 0.0f || mlp.down_transposed) continue;
-    ASSIGN_OR_RETURN(mlp.down_proj, TransposeWeights(mlp.down_proj, release_source));
+    pending.originals.emplace_back(i, mlp.down_proj);
+    WeightMatrix shape;
+    shape.format = mlp.down_proj.format;
+    shape.rows = mlp.down_proj.cols;
+    shape.cols = mlp.down_proj.rows;
+    shape.stride = shape.cols;
+    mlp.down_proj = shape;
     mlp.down_transposed = true;
   }
+  return pending;
+}
+
+absl::Status TransposeSparseDownProjections(TextWeights& w, PendingTransposes& pending, bool release_source) {
+  for (auto& [layer, original] : pending.originals) {
+    ASSIGN_OR_RETURN(w.layers[layer].mlp.down_proj, TransposeWeights(original, release_source));
+  }
+  pending.originals.clear();
   return absl::OkStatus();
 }
 

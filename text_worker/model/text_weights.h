@@ -83,11 +83,18 @@ std::vector<NamedShape> TextTensorShapes(const TextConfig& config);
 absl::StatusOr<TextWeights> LoadTextWeights(const Checkpoint& ckpt, const TextConfig& config,
                                             const std::vector<LayerSpec>& specs);
 
-// Transposes the down projection of every activation-sparse layer (in bf16,
-// before any conversion, so int blocks run along the hidden dimension).
+// The down projections of the activation-sparse layers, kept transposed
+// ([ffn, hidden], in bf16 before any conversion, so int blocks run along the
+// hidden dimension). In two steps, so that a weight cache can fill them
+// without the bf16 originals ever being read: PlanSparseDownTransposes gives
+// those matrices their transposed shape (no data yet: `data` is null) and
+// returns the originals; TransposeSparseDownProjections fills them in.
+struct PendingTransposes {
+  std::vector<std::pair<size_t, WeightMatrix>> originals;  // layer index, down_proj as loaded
+};
+PendingTransposes PlanSparseDownTransposes(TextWeights& w, const std::vector<LayerSpec>& specs);
 // release_source: drop the mapped pages of the originals.
-absl::Status TransposeSparseDownProjections(TextWeights& w, const std::vector<LayerSpec>& specs,
-                                            bool release_source);
+absl::Status TransposeSparseDownProjections(TextWeights& w, PendingTransposes& pending, bool release_source);
 
 // The matrices converted to int8 / int4, by checkpoint tensor name, in a
 // fixed order: the large ones (projections, FFN, LAuReL, per-layer gates, the

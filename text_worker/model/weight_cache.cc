@@ -87,10 +87,13 @@ absl::StatusOr<std::string> WeightCacheKey(const Checkpoint& ckpt, const TextWei
 }
 
 absl::StatusOr<WeightCacheReport> ConvertTextWeightsCached(const Checkpoint& ckpt, TextWeights& w,
-                                                           WeightFormat format, const std::string& cache_dir,
-                                                           bool preload) {
+                                                           PendingTransposes& pending, WeightFormat format,
+                                                           const std::string& cache_dir, bool preload) {
   WeightCacheReport report;
-  if (format == WeightFormat::kBf16) return report;
+  if (format == WeightFormat::kBf16) {
+    RETURN_IF_ERROR(TransposeSparseDownProjections(w, pending, /*release_source=*/!preload));
+    return report;
+  }
   const char* name = WeightFormatName(format);
   const NamedMatrices matrices = ConvertibleMatrices(w);
   std::vector<std::string> paths = WeightCachePaths(ckpt.dir(), cache_dir, format);
@@ -130,6 +133,7 @@ absl::StatusOr<WeightCacheReport> ConvertTextWeightsCached(const Checkpoint& ckp
   // The checkpoint maps its tensors (TextModel::Load never preloads them for
   // a conversion), so the bf16 pages can be dropped once converted.
   start = std::chrono::steady_clock::now();
+  RETURN_IF_ERROR(TransposeSparseDownProjections(w, pending, /*release_source=*/true));
   ASSIGN_OR_RETURN(report.bytes, ConvertTextWeights(w, format, /*release_source=*/true));
   report.seconds = SecondsSince(start);
   for (const std::string& path : paths) {

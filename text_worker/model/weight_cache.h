@@ -49,8 +49,10 @@ absl::StatusOr<std::string> WeightCacheKey(const Checkpoint& ckpt, const TextWei
 // read), else by quantizing them and writing the cache to the first candidate
 // that takes it. Cache problems are warnings in the log, never errors.
 // preload: copy cached weights into memory instead of mapping the file.
+// pending: the sparse layers' transposes (PlanSparseDownTransposes), done
+// here only when the matrices do not come from the cache (and for bf16).
 absl::StatusOr<WeightCacheReport> ConvertTextWeightsCached(const Checkpoint& ckpt, TextWeights& w,
-                                                           WeightFormat format, const std::string& cache_dir,
-                                                           bool preload);
+                                                           PendingTransposes& pending, WeightFormat format,
+                                                           const std::string& cache_dir, bool preload);
 
 }  // namespace gemma3n
