@@ -2,7 +2,10 @@
 
 #include <cblas.h>
 
+#include <immintrin.h>
+
 #include <algorithm>
+#include <chrono>
 #include <memory>
 
 namespace gemma3n {
@@ -27,6 +30,22 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
+// Decoding makes hundreds of small parallel calls per token, a few tens of
+// microseconds apart, and waking a sleeping thread costs about 25 us on this
+// kind of VM. So both sides spin this long for the other before sleeping.
+constexpr auto kSpin = std::chrono::microseconds(100);
+
+// Spins until done() or kSpin has passed; true when done() held.
+template <typename Done>
+static bool SpinUntil(const Done& done) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+    _mm_pause();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) return done();
+  }
+}
+
 static void RunShare(const std::function<void(int64_t, int64_t)>& fn, int64_t n, int index, int parts) {
   const int64_t begin = n * index / parts;
   const int64_t end = n * (index + 1) / parts;
@@ -43,13 +62,17 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
     std::lock_guard<std::mutex> lock(mu_);
     task_ = &fn;
     task_n_ = n;
-    pending_ = parts - 1;
-    ++generation_;
+    pending_.store(parts - 1, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   work_cv_.notify_all();
   RunShare(fn, n, 0, parts);
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [this] { return pending_ == 0; });
+  auto all_done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  if (!SpinUntil(all_done)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, all_done);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
   task_ = nullptr;
 }
 
@@ -65,20 +88,25 @@ void ThreadPool::ParallelFor(int64_t n, int64_t work_per_item, int64_t min_work,
 void ThreadPool::WorkerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
+    auto new_work = [&] { return generation_.load(std::memory_order_acquire) != seen; };
     const std::function<void(int64_t, int64_t)>* task;
     int64_t n;
-    {
+    if (!SpinUntil(new_work)) {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      work_cv_.wait(lock, [&] { return stop_ || new_work(); });
       if (stop_) return;
-      seen = generation_;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+      seen = generation_.load(std::memory_order_acquire);
       task = task_;
       n = task_n_;
     }
     RunShare(*task, n, index, num_threads());
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> lock(mu_);  // the caller may be about to wait
+      done_cv_.notify_one();
     }
   }
 }

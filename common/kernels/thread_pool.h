@@ -2,6 +2,7 @@
 // matrix-vector products of decoding). OpenBLAS keeps its own threads for GEMM.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -40,11 +41,13 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable work_cv_, done_cv_;
+  // task_ and task_n_ are written under mu_ before generation_ moves on
+  // (release); a worker that sees the new generation (acquire) reads them.
   const std::function<void(int64_t, int64_t)>* task_ = nullptr;
   int64_t task_n_ = 0;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  bool stop_ = false;  // under mu_
 };
 
 }  // namespace gemma3n
