@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/checkpoint/mapped_pages.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -29,14 +30,6 @@ bool IsDir(const std::string& path) {
 }
 
 // A shard name from the index must stay inside the model directory.
-// Tells the kernel the mapped pages of a copied tensor are not needed again.
-void DropFromPageCache(const uint8_t* data, size_t n) {
-  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) & ~(page - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + n) & ~(page - 1);
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-}
-
 // Large weights go on 2 MB-aligned memory the kernel may back with huge
 // pages: decoding streams through every row of every matrix, and with 4 KB
 // pages nearly each row costs a TLB miss.
@@ -158,7 +151,7 @@ absl::StatusOr<TensorInfo> Checkpoint::Get(const std::string& name) const {
     copy.reset(AllocateForWeights(t.nbytes));
     if (!copy) return absl::ResourceExhaustedError(absl::StrCat("out of memory copying tensor '", name, "'"));
     std::memcpy(copy.get(), t.data, t.nbytes);
-    DropFromPageCache(t.data, t.nbytes);
+    ReleaseMappedPages(t.data, t.nbytes);
   }
   TensorInfo t = it->second;
   t.data = copy.get();

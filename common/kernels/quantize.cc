@@ -1,12 +1,10 @@
 #include "common/kernels/quantize.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/checkpoint/mapped_pages.h"
 #include "common/kernels/thread_pool.h"
 
 namespace gemma3n {
@@ -29,13 +27,11 @@ const char* WeightFormatName(WeightFormat f) {
 
 namespace {
 
-// Drops the resident pages of a read-only mapping range (they are the
-// checkpoint file's: they come back from disk if ever read again).
-void ReleaseMapped(const void* data, int64_t bytes) {
-  const int64_t page = sysconf(_SC_PAGESIZE);
-  const auto begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
-  const auto end = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+// After a conversion: drops w's pages if it is a view of the checkpoint
+// mapping (not memory of its own, which nothing else would free).
+void ReleaseSource(const WeightMatrix& w) {
+  if (w.format != WeightMatrix::Format::kBF16 || w.owned || w.keep_alive) return;
+  ReleaseMappedPages(w.data, static_cast<size_t>(w.rows * w.stride * 2));
 }
 
 // Quantizes every 32-weight block of w with `levels` steps on each side of
@@ -67,9 +63,7 @@ absl::StatusOr<WeightMatrix> QuantizeBlocks(const WeightMatrix& w, bool release_
       }
     }
   });
-  if (release_source && w.format == WeightMatrix::Format::kBF16 && !w.owned && !w.keep_alive) {
-    ReleaseMapped(w.data, w.rows * w.stride * 2);
-  }
+  if (release_source) ReleaseSource(w);
   WeightMatrix out;
   out.format = format;
   out.rows = w.rows;
@@ -81,10 +75,6 @@ absl::StatusOr<WeightMatrix> QuantizeBlocks(const WeightMatrix& w, bool release_
   out.owned = std::move(scales);
   return out;
 }
-
-}  // namespace
-
-namespace {
 
 // dst [cols, rows] = src [rows, cols]^T; src rows are `stride` apart. Tiles of
 // 64 x 64 keep both the rows read and the rows written in cache.
@@ -121,7 +111,7 @@ absl::StatusOr<WeightMatrix> TransposeWeights(const WeightMatrix& w, bool releas
   }
   auto out = std::make_shared<std::vector<uint16_t>>(static_cast<size_t>(w.rows * w.cols));
   TransposeInto(w.bf16_row(0), w.rows, w.cols, w.stride, out->data());
-  if (release_source && !w.owned && !w.keep_alive) ReleaseMapped(w.data, w.rows * w.stride * 2);
+  if (release_source) ReleaseSource(w);
   t.data = out->data();
   t.keep_alive = std::move(out);
   return t;

@@ -16,6 +16,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/checkpoint/dtype.h"
+#include "common/checkpoint/mapped_pages.h"
 #include "common/checkpoint/safetensors_file.h"
 #include "common/status/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -62,15 +63,6 @@ absl::Status Errno(const std::string& what) { return absl::ErrnoToStatus(errno, 
 absl::Status WriteAll(std::FILE* out, const void* data, size_t n, const std::string& path) {
   if (n > 0 && std::fwrite(data, 1, n, out) != n) return Errno(absl::StrCat("writing ", path, " failed"));
   return absl::OkStatus();
-}
-
-// Unmaps the whole pages of a copied range from this process (they stay in
-// the page cache), so a copy never holds the weights twice.
-void ReleaseMapped(const uint8_t* data, size_t n) {
-  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) & ~(page - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + n) & ~(page - 1);
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 // Hints the kernel to start reading the mapped weights from disk now, so the
@@ -255,8 +247,8 @@ absl::Status ReadWeightCache(const std::string& path, const std::string& key, We
       std::memcpy(w.owned->data(), s.data, s.nbytes);
       w.data = w.owned_int8->data();
       w.scales = w.owned->data();
-      ReleaseMapped(q.data, q.nbytes);
-      ReleaseMapped(s.data, s.nbytes);
+      ReleaseMappedPages(q.data, q.nbytes);
+      ReleaseMappedPages(s.data, s.nbytes);
     } else {
       w.data = q.data;
       w.scales = reinterpret_cast<const float*>(s.data);
