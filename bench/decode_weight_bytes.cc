@@ -7,17 +7,20 @@ namespace gemma3n {
 namespace {
 
 // Bytes of `rows` rows of a matrix `full_cols` wide of which `cols` columns
-// are read (MatFormer's prefix views), as ConvertTextWeights stores it.
+// are read (MatFormer's prefix views), in the format ConvertTextWeights gives
+// it, counted by the one storage rule (WeightBytes).
 struct MatrixBytes {
   WeightFormat format;
   int64_t plain_element;  // bytes per weight of a matrix left unconverted
 
   int64_t operator()(int64_t rows, int64_t cols, int64_t full_cols) const {
-    if (format != WeightFormat::kBf16 && full_cols % kInt8Block == 0) {
-      const int64_t scales = 4 * cols / kInt8Block;
-      return rows * ((format == WeightFormat::kInt8 ? cols : cols / 2) + scales);
-    }
-    return rows * cols * plain_element;
+    WeightMatrix m;
+    m.rows = rows;
+    m.cols = cols;
+    m.format = plain_element == 2 ? WeightMatrix::Format::kBF16 : WeightMatrix::Format::kF32;
+    if (full_cols % kInt8Block == 0 && format == WeightFormat::kInt8) m.format = WeightMatrix::Format::kInt8;
+    if (full_cols % kInt8Block == 0 && format == WeightFormat::kInt4) m.format = WeightMatrix::Format::kInt4;
+    return WeightBytes(m);
   }
   int64_t operator()(int64_t rows, int64_t cols) const { return (*this)(rows, cols, cols); }
 };
