@@ -8,7 +8,6 @@
 #include "common/checkpoint/dtype.h"
 #include "common/kernels/matmul.h"
 #include "common/kernels/quantize.h"
-#include "common/kernels/thread_pool.h"
 
 namespace gemma3n {
 namespace {
@@ -74,27 +73,6 @@ BENCHMARK(BM_MatMulQuantized)
     ->Args({128, 8192, 2048, 4})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
-
-// Memory read bandwidth with the kernels' thread pool (arg: threads): the
-// bound generation speed is measured against (bytes read per token / this).
-void BM_ReadBandwidth(benchmark::State& state) {
-  ThreadPool::SetDefaultThreads(static_cast<int>(state.range(0)));
-  const int64_t n = int64_t{1} << 28;  // 1 GiB of floats
-  std::vector<float> data(n, 1.0f);
-  for (auto _ : state) {
-    std::vector<float> partial(ThreadPool::Default().num_threads() * 16, 0.0f);
-    ThreadPool::Default().ParallelFor(ThreadPool::Default().num_threads(), [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) {
-        const int64_t chunk = n / ThreadPool::Default().num_threads();
-        partial[t * 16] = DotF32(data.data() + t * chunk, data.data() + t * chunk, chunk);
-      }
-    });
-    benchmark::DoNotOptimize(partial.data());
-  }
-  state.counters["read_GB/s"] = benchmark::Counter(4.0 * n * state.iterations(), benchmark::Counter::kIsRate);
-  ThreadPool::SetDefaultThreads(0);
-}
-BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace gemma3n
