@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/kernels/thread_pool.h"
 #include "absl/status/statusor.h"
 #include "audio_worker/encoder/audio_encoder_config.h"
 #include "common/checkpoint/checkpoint.h"
@@ -48,7 +49,7 @@ struct ConformerBlockWeights {
 absl::StatusOr<ConformerBlockWeights> LoadConformerBlock(const Checkpoint& ckpt, const AudioEncoderConfig& c, int index);
 
 // x [t, hidden] in place; padding[t] = 1 where the frame is padding.
-void ConformerBlockForward(const ConformerBlockWeights& w, const AudioEncoderConfig& c, const std::vector<uint8_t>& padding,
+void ConformerBlockForward(ThreadPool& pool, const ConformerBlockWeights& w, const AudioEncoderConfig& c, const std::vector<uint8_t>& padding,
                            std::vector<float>& x);
 
 }  // namespace gemma3n

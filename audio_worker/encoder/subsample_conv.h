@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/kernels/thread_pool.h"
 #include "absl/status/statusor.h"
 #include "audio_worker/encoder/audio_encoder_config.h"
 #include "common/checkpoint/checkpoint.h"
@@ -30,7 +31,7 @@ struct SubsampleConvWeights {
 absl::StatusOr<SubsampleConvWeights> LoadSubsampleConv(const Checkpoint& ckpt, const AudioEncoderConfig& c);
 
 // features [t, feat] -> out [t_sub, hidden]; returns t_sub.
-int64_t SubsampleConvForward(const SubsampleConvWeights& w, const AudioEncoderConfig& c, const float* features,
+int64_t SubsampleConvForward(ThreadPool& pool, const SubsampleConvWeights& w, const AudioEncoderConfig& c, const float* features,
                              int64_t t, std::vector<float>& out);
 
 }  // namespace gemma3n

@@ -10,8 +10,9 @@ namespace gemma3n {
 absl::StatusOr<std::unique_ptr<MultimodalEmbedder>> MultimodalEmbedder::Load(const Checkpoint& ckpt,
                                                                              const std::string& prefix,
                                                                              const EmbedderVocab& vocab,
-                                                                             int text_hidden_size) {
+                                                                             int text_hidden_size, ThreadPool& pool) {
   auto e = std::unique_ptr<MultimodalEmbedder>(new MultimodalEmbedder());
+  e->pool_ = &pool;
   e->vocab_ = vocab;
   e->text_hidden_ = text_hidden_size;
   const int64_t mm = vocab.hidden_size;
@@ -24,7 +25,7 @@ absl::StatusOr<std::unique_ptr<MultimodalEmbedder>> MultimodalEmbedder::Load(con
 }
 
 void MultimodalEmbedder::Project(std::vector<float>& normed, int64_t n, float* out) const {
-  MatMul(normed.data(), n, projection_, out);
+  MatMul(*pool_, normed.data(), n, projection_, out);
   RmsNorm(out, n, text_hidden_, nullptr, vocab_.rms_norm_eps, out);
 }
 

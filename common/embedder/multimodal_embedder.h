@@ -14,6 +14,7 @@
 #include "absl/types/span.h"
 #include "common/checkpoint/checkpoint.h"
 #include "common/config/model_config.h"
+#include "common/kernels/thread_pool.h"
 #include "common/kernels/weight_matrix.h"
 
 namespace gemma3n {
@@ -24,7 +25,7 @@ class MultimodalEmbedder {
   static absl::StatusOr<std::unique_ptr<MultimodalEmbedder>> Load(const Checkpoint& ckpt,
                                                                   const std::string& prefix,
                                                                   const EmbedderVocab& vocab,
-                                                                  int text_hidden_size);
+                                                                  int text_hidden_size, ThreadPool& pool);
 
   bool OwnsId(int id) const { return id >= vocab_.vocab_offset && id < vocab_.vocab_offset + vocab_.vocab_size; }
   int text_hidden_size() const { return text_hidden_; }
@@ -39,6 +40,7 @@ class MultimodalEmbedder {
 
   EmbedderVocab vocab_;
   int text_hidden_ = 0;
+  ThreadPool* pool_ = nullptr;  // the owning model's
   WeightMatrix embedding_;   // [vocab_size, mm_hidden]
   WeightMatrix projection_;  // [text_hidden, mm_hidden]
   std::vector<float> hard_norm_, soft_norm_;  // [mm_hidden]

@@ -77,6 +77,8 @@ void KeepRows(const std::vector<int64_t>& rows, const TextConfig& c, LayerInputs
 absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& model_dir, Options options) {
   auto m = std::unique_ptr<TextModel>(new TextModel());
   m->dir_ = model_dir;
+  m->threads_ = std::make_unique<ModelThreads>(options.pool, options.threads);
+  m->pool_ = &m->threads_->pool();
   // Text core only: the per-layer table is opened separately (or served by
   // the PLE service), vision/audio never.
   CheckpointOptions ckpt_options;
@@ -98,7 +100,7 @@ absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& mo
   // The sparse layers' transposes are filled in only if the weight cache
   // does not provide those matrices.
   PendingTransposes transposes = PlanSparseDownTransposes(m->weights_, m->specs_);
-  ASSIGN_OR_RETURN(m->weight_cache_, ConvertTextWeightsCached(*m->ckpt_, m->weights_, transposes, options.weights,
+  ASSIGN_OR_RETURN(m->weight_cache_, ConvertTextWeightsCached(*m->pool_, *m->ckpt_, m->weights_, transposes, options.weights,
                                                               options.weight_cache_dir, options.preload_weights));
   const int64_t ple_width = static_cast<int64_t>(c.num_hidden_layers) * c.hidden_size_per_layer_input;
   if (options.per_layer) {
@@ -115,9 +117,9 @@ absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& mo
   }
   m->inv_freq_local_ = RopeInverseFrequencies(c.rope_local_base_freq, c.head_dim);
   m->inv_freq_global_ = RopeInverseFrequencies(c.rope_theta, c.head_dim);
-  spdlog::info("loaded text model from {}: {} layers, hidden {}, vocab {}, {} KV-shared layers; kernels {}{}",
+  spdlog::info("loaded text model from {}: {} layers, hidden {}, vocab {}, {} KV-shared layers; kernels {}{}, {} threads",
                model_dir, c.num_hidden_layers, c.hidden_size, c.vocab_size, c.num_kv_shared_layers,
-               IsaName(Kernels().isa), Kernels().vnni_dot_int8 ? " with VNNI" : "");
+               IsaName(Kernels().isa), Kernels().vnni_dot_int8 ? " with VNNI" : "", m->pool_->num_threads());
   return m;
 }
 
@@ -144,7 +146,7 @@ absl::StatusOr<const MultimodalEmbedder*> TextModel::HardEmbedderFor(int id) con
     ASSIGN_OR_RETURN(slot, MultimodalEmbedder::Load(*embedders_ckpt_,
                                                     vision ? "model.embed_vision." : "model.embed_audio.",
                                                     vision ? config_.vision : config_.audio,
-                                                    config_.text.hidden_size));
+                                                    config_.text.hidden_size, *pool_));
   }
   return slot.get();
 }
@@ -186,7 +188,7 @@ absl::Status TextModel::PerLayerInputs(absl::Span<const int> ids, const float* e
   std::vector<float> table(static_cast<size_t>(n * width));
   RETURN_IF_ERROR(per_layer_->Lookup(rows, table.data()));
   // Projection part: per_layer_model_projection(embeds) / sqrt(hidden), normed per layer.
-  MatMul(embeds, n, weights_.per_layer_model_projection, out);
+  MatMul(*pool_, embeds, n, weights_.per_layer_model_projection, out);
   const float proj_scale = 1.0f / std::sqrt(static_cast<float>(h));
   for (int64_t i = 0; i < n * width; ++i) out[i] *= proj_scale;
   RmsNorm(out, n * c.num_hidden_layers, ple, weights_.per_layer_projection_norm.data(), c.rms_norm_eps, out);
@@ -203,7 +205,7 @@ void TextModel::InitialStreams(const float* embeds, int64_t n, std::vector<float
   std::copy(embeds, embeds + plane, streams.begin());
   for (int s = 1; s < c.altup_num_inputs; ++s) {
     float* dst = streams.data() + s * plane;
-    MatMul(embeds, n, weights_.altup_projections[s - 1], dst);
+    MatMul(*pool_, embeds, n, weights_.altup_projections[s - 1], dst);
     MatchMagnitude(dst, embeds, n, h);
   }
 }
@@ -214,7 +216,7 @@ void TextModel::FinalHidden(const std::vector<float>& streams, int64_t n, float*
   std::copy(streams.begin(), streams.begin() + plane, out);
   std::vector<float> tmp(plane);
   for (int s = 1; s < c.altup_num_inputs; ++s) {
-    MatMul(streams.data() + s * plane, n, weights_.altup_unembed_projections[s - 1], tmp.data());
+    MatMul(*pool_, streams.data() + s * plane, n, weights_.altup_unembed_projections[s - 1], tmp.data());
     MatchMagnitude(tmp.data(), streams.data(), n, h);
     for (int64_t i = 0; i < plane; ++i) out[i] += tmp[i];
   }
@@ -280,6 +282,7 @@ absl::StatusOr<std::vector<ForwardResult>> TextModel::Run(absl::Span<const Seque
 
   // Rows of all chunks, one after the other: [n, hidden].
   LayerInputs in;
+  in.pool = pool_;
   std::vector<int> ids;
   std::vector<std::vector<AttentionContext>> contexts(chunks.size());
   for (size_t i = 0; i < chunks.size(); ++i) {
@@ -366,7 +369,7 @@ absl::StatusOr<std::vector<ForwardResult>> TextModel::Run(absl::Span<const Seque
       gathered.resize(static_cast<size_t>(rows * h));
       for (int64_t r = 0; r < rows; ++r) std::copy_n(hidden.data() + logit_rows[r] * h, h, gathered.data() + r * h);
     }
-    MatMul(gathered.data(), rows, weights_.embed_tokens, logits.data());
+    MatMul(*pool_, gathered.data(), rows, weights_.embed_tokens, logits.data());
     if (c.final_logit_softcapping > 0.0f) SoftCap(logits.data(), logits.size(), c.final_logit_softcapping);
     int64_t next = 0;
     for (size_t i = 0; i < chunks.size(); ++i) {

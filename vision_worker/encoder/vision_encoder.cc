@@ -132,8 +132,10 @@ std::vector<NamedShape> VisionTowerTensorShapes(const VisionSpec& s, const Embed
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<VisionEncoder>> VisionEncoder::Load(const std::string& model_dir) {
+absl::StatusOr<std::unique_ptr<VisionEncoder>> VisionEncoder::Load(const std::string& model_dir, ThreadPool* pool) {
   auto e = std::unique_ptr<VisionEncoder>(new VisionEncoder());
+  e->threads_ = std::make_unique<ModelThreads>(pool);
+  e->pool_ = &e->threads_->pool();
   ASSIGN_OR_RETURN(e->ckpt_, Checkpoint::Open(model_dir, {"model.vision_tower.", "model.embed_vision."}));
   const nlohmann::json& config = e->ckpt_->config();
   auto vision = config.find("vision_config");
@@ -220,7 +222,7 @@ absl::StatusOr<std::unique_ptr<VisionEncoder>> VisionEncoder::Load(const std::st
     return absl::InvalidArgumentError(absl::StrCat("vision_config.hidden_size ", vocab.hidden_size,
                                                    " differs from the tower's output width ", s.msfa_out));
   }
-  ASSIGN_OR_RETURN(e->embedder_, MultimodalEmbedder::Load(ck, "model.embed_vision.", vocab, text_hidden));
+  ASSIGN_OR_RETURN(e->embedder_, MultimodalEmbedder::Load(ck, "model.embed_vision.", vocab, text_hidden, *e->pool_));
   spdlog::info("loaded vision tower from {}: {} stages, {}x{} input, {} soft tokens", model_dir, s.stages.size(),
                s.input_h, s.input_w, s.out_h * s.out_w);
   return e;
@@ -232,39 +234,39 @@ FeatureMap VisionEncoder::RunBlock(const Block& w, const FeatureMap& x) const {
   FeatureMap y;
   switch (b.type) {
     case VisionBlockSpec::Type::kEdgeResidual:
-      y = Conv2dSame(x, w.conv_exp, b.mid_chs, b.exp_kernel, b.stride);
+      y = Conv2dSame(*pool_, x, w.conv_exp, b.mid_chs, b.exp_kernel, b.stride);
       RmsNorm2d(y, w.bn1, eps, /*gelu=*/true);
-      y = Pointwise(y, w.conv_pwl);
+      y = Pointwise(*pool_, y, w.conv_pwl);
       RmsNorm2d(y, w.bn2, eps, false);
       break;
     case VisionBlockSpec::Type::kUniversalInvertedResidual:
       y = x;
       if (b.dw_start_kernel > 0) {
-        y = DepthwiseConv2dSame(y, w.dw_start, b.dw_start_kernel, b.dw_start_stride);
+        y = DepthwiseConv2dSame(*pool_, y, w.dw_start, b.dw_start_kernel, b.dw_start_stride);
         RmsNorm2d(y, w.dw_start_bn, eps, false);
       }
-      y = Pointwise(y, w.pw_exp);
+      y = Pointwise(*pool_, y, w.pw_exp);
       RmsNorm2d(y, w.pw_exp_bn, eps, true);
       if (b.dw_mid_kernel > 0) {
-        y = DepthwiseConv2dSame(y, w.dw_mid, b.dw_mid_kernel, b.dw_mid_stride);
+        y = DepthwiseConv2dSame(*pool_, y, w.dw_mid, b.dw_mid_kernel, b.dw_mid_stride);
         RmsNorm2d(y, w.dw_mid_bn, eps, true);
       }
-      y = Pointwise(y, w.pw_proj);
+      y = Pointwise(*pool_, y, w.pw_proj);
       RmsNorm2d(y, w.pw_proj_bn, eps, false);
       break;
     case VisionBlockSpec::Type::kMultiQueryAttention: {
       FeatureMap n = x;
       RmsNorm2d(n, w.norm, eps, false);
-      const FeatureMap q = Pointwise(n, w.query);  // [HW, heads * kd]
+      const FeatureMap q = Pointwise(*pool_, n, w.query);  // [HW, heads * kd]
       FeatureMap kv_in_k = n, kv_in_v = n;
       if (b.kv_stride > 1) {
-        kv_in_k = DepthwiseConv2dSame(n, w.key_down, b.kv_dw_kernel, b.kv_stride);
+        kv_in_k = DepthwiseConv2dSame(*pool_, n, w.key_down, b.kv_dw_kernel, b.kv_stride);
         RmsNorm2d(kv_in_k, w.key_norm, eps, false);
-        kv_in_v = DepthwiseConv2dSame(n, w.value_down, b.kv_dw_kernel, b.kv_stride);
+        kv_in_v = DepthwiseConv2dSame(*pool_, n, w.value_down, b.kv_dw_kernel, b.kv_stride);
         RmsNorm2d(kv_in_v, w.value_norm, eps, false);
       }
-      const FeatureMap k = Pointwise(kv_in_k, w.key);    // [hw, kd], one head shared
-      const FeatureMap v = Pointwise(kv_in_v, w.value);  // [hw, vd]
+      const FeatureMap k = Pointwise(*pool_, kv_in_k, w.key);    // [hw, kd], one head shared
+      const FeatureMap v = Pointwise(*pool_, kv_in_v, w.value);  // [hw, vd]
       const int64_t hw = k.pixels(), kd = b.key_dim, vd = b.value_dim, rows = x.pixels();
       FeatureMap o;
       o.h = x.h;
@@ -275,15 +277,15 @@ FeatureMap VisionEncoder::RunBlock(const Block& w, const FeatureMap& x) const {
       std::vector<float> scaled_q = q.data, probs(static_cast<size_t>(rows * hw));
       for (float& v : scaled_q) v *= b.attn_scale;
       for (int head = 0; head < b.num_heads; ++head) {
-        ParallelSgemm(/*trans_b=*/true, rows, hw, kd, scaled_q.data() + head * kd, q.c, k.data.data(), kd,
+        ParallelSgemm(*pool_, /*trans_b=*/true, rows, hw, kd, scaled_q.data() + head * kd, q.c, k.data.data(), kd,
                       probs.data(), hw);
-        ThreadPool::Default().ParallelFor(rows, hw, 1 << 16, [&](int64_t r0, int64_t r1) {
+        pool_->ParallelFor(rows, hw, 1 << 16, [&](int64_t r0, int64_t r1) {
           for (int64_t r = r0; r < r1; ++r) SoftmaxRow(probs.data() + r * hw, hw);
         });
-        ParallelSgemm(/*trans_b=*/false, rows, vd, hw, probs.data(), hw, v.data.data(), vd, o.data.data() + head * vd,
+        ParallelSgemm(*pool_, /*trans_b=*/false, rows, vd, hw, probs.data(), hw, v.data.data(), vd, o.data.data() + head * vd,
                       o.c);
       }
-      y = Pointwise(o, w.output);
+      y = Pointwise(*pool_, o, w.output);
       break;
     }
   }
@@ -316,7 +318,7 @@ absl::StatusOr<VisionEncoding> VisionEncoder::Encode(const std::vector<float>& p
     for (int i = 0; i < x.h * x.w; ++i) x.data[static_cast<size_t>(i) * x.c + c] = pixels[static_cast<size_t>(c) * x.h * x.w + i];
 
   VisionEncoding out;
-  x = Conv2dSame(x, stem_kernel_, s.stem_out, s.stem_kernel, s.stem_stride, &stem_bias_);
+  x = Conv2dSame(*pool_, x, stem_kernel_, s.stem_out, s.stem_kernel, s.stem_stride, &stem_bias_);
   RmsNorm2d(x, stem_norm_, s.norm_eps, true);
   if (keep_stages) out.stages["conv_stem"] = x;
   std::vector<FeatureMap> stage_out;
@@ -343,9 +345,9 @@ absl::StatusOr<VisionEncoding> VisionEncoder::Encode(const std::vector<float>& p
     float* dst = fused.data.data() + pix * fused.c;
     for (const FeatureMap& f : parts) dst = std::copy_n(f.data.data() + pix * f.c, f.c, dst);
   }
-  FeatureMap y = Pointwise(fused, msfa_exp_);
+  FeatureMap y = Pointwise(*pool_, fused, msfa_exp_);
   RmsNorm2d(y, msfa_exp_norm_, s.norm_eps, true);
-  y = Pointwise(y, msfa_proj_);
+  y = Pointwise(*pool_, y, msfa_proj_);
   RmsNorm2d(y, msfa_proj_norm_, s.norm_eps, false);
   if (y.h != s.out_h || y.w != s.out_w) y = AvgPool(y, y.h / s.out_h, y.h / s.out_h);  // sizes checked above
   RmsNorm2d(y, msfa_norm_, s.norm_eps, false);

@@ -6,7 +6,7 @@
 
 #include "common/cli/subcommands.h"
 #include "common/logging/log.h"
-#include "text_worker/inspect/commands.h"
+#include "tools/inspect/commands.h"
 
 namespace {
 

@@ -11,9 +11,9 @@
 #include "common/tokenizer/chat_template.h"
 #include "common/tokenizer/tokenizer.h"
 #include "text_worker/generation/generator.h"
-#include "text_worker/inspect/commands.h"
-#include "text_worker/inspect/media_flags.h"
-#include "text_worker/inspect/profile_flags.h"
+#include "tools/inspect/commands.h"
+#include "tools/inspect/media_flags.h"
+#include "tools/inspect/profile_flags.h"
 #include "text_worker/model/soft_tokens.h"
 #include "text_worker/model/text_model.h"
 
@@ -30,13 +30,14 @@ absl::Status RunGenerate(const std::vector<std::string>& argv) {
   }
   ASSIGN_OR_RETURN(GenerationSettings settings, GenerationSettingsFromArgs(args));
   ASSIGN_OR_RETURN(GenerationParams params, ValidateGeneration(settings, /*default_max_new_tokens=*/32));
-  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
-  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
+  ASSIGN_OR_RETURN(int threads, ThreadsFlag(args));
   GenerateOptions options;
   options.sampling = params.sampling;
   options.max_new_tokens = params.max_new_tokens;
 
-  ASSIGN_OR_RETURN(auto model, TextModel::Load(model_dir));
+  TextModel::Options model_options;
+  model_options.threads = threads;
+  ASSIGN_OR_RETURN(auto model, TextModel::Load(model_dir, model_options));
   ASSIGN_OR_RETURN(std::optional<ElasticPlan> plan, PlanFromArgs(args, *model));
   options.plan = plan ? &*plan : nullptr;
   ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, LoadModelTokenizer(model_dir, model->config().raw));
