@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "common/request/generation_params.h"
 #include "gtest/gtest.h"
 #include "text_worker/generation/sampler.h"
 
@@ -136,7 +137,19 @@ class SamplerDistributionTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(SamplerDistributionTest, FrequenciesFollowTheHuggingFaceDistribution) {
   const Case& c = GetParam();
-  ASSERT_TRUE(ValidateSamplingParams(c.params).ok());
+  // The case is a value a request can carry: validation keeps it as given.
+  GenerationSettings settings;
+  settings.temperature = c.params.temperature;
+  settings.top_k = c.params.top_k;
+  settings.top_p = c.params.top_p;
+  settings.min_p = c.params.min_p;
+  settings.repetition_penalty = c.params.repetition_penalty;
+  settings.seed = c.params.seed;
+  auto validated = ValidateGeneration(settings, kDefaultMaxNewTokens);
+  ASSERT_TRUE(validated.ok()) << validated.status();
+  ASSERT_EQ(validated->sampling.temperature, c.params.temperature);
+  ASSERT_EQ(validated->sampling.top_p, c.params.top_p);
+  ASSERT_EQ(validated->sampling.min_p, c.params.min_p);
   const Reference ref = HuggingFaceDistribution(c.params, c.history);
   const int vocab = static_cast<int>(kLogits.size());
   // The case exercises what it names.
