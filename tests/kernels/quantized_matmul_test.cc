@@ -2,11 +2,18 @@
 // every MatMul path (decode dot, batched group, prompt sgemm, VNNI; views of
 // the first rows / columns; transposed weights; the sparse-FFN gathers) equal
 // to the product with the dequantized weights, for each kernel ISA this CPU
-// runs (AVX2, AVX-512): both tables come from one source, but each has its
-// own loads, lane counts and tails.
+// has (AVX2, AVX-512): both tables come from one source, but each has its
+// own loads, lane counts and tails. An ISA is skipped, with a message, only on
+// a CPU whose /proc/cpuinfo lacks it.
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
+#include <set>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "common/kernels/cpu_isa.h"
@@ -124,12 +131,47 @@ TEST(Int8Test, QuantizationErrorIsAtMostHalfAStep) {
   }
 }
 
-// Runs a test with the kernels of one ISA; an ISA this CPU lacks is
-// reported as skipped (its code cannot run here).
+// The instruction-set extensions an ISA's kernels need, as /proc/cpuinfo
+// names them.
+std::vector<std::string> RequiredCpuFlags(Isa isa) {
+  if (isa == Isa::kAvx512) return {"avx512f", "avx512bw", "avx512vl", "avx512dq"};
+  return {"avx2", "fma"};
+}
+
+// The CPU's flags as the kernel reports them: a second opinion, independent
+// of the cpuid probe (IsaSupported) that decides what runs.
+std::set<std::string> CpuinfoFlags() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::istringstream words(line.substr(line.find(':') + 1));
+    return {std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+  }
+  return {};
+}
+
+// Runs a test with the kernels of one ISA. The test is skipped, saying so,
+// only when /proc/cpuinfo shows the CPU lacks a required extension; a CPU that
+// has them all runs it, and a probe that disagrees with /proc/cpuinfo fails.
 class KernelIsaTest : public ::testing::TestWithParam<Isa> {
  protected:
   void SetUp() override {
-    if (!IsaSupported(GetParam())) GTEST_SKIP() << "this CPU has no " << IsaName(GetParam());
+    const std::set<std::string> flags = CpuinfoFlags();
+    ASSERT_FALSE(flags.empty()) << "no flags line in /proc/cpuinfo: cannot tell whether to run the "
+                                << IsaName(GetParam()) << " kernels";
+    std::string missing;
+    for (const std::string& flag : RequiredCpuFlags(GetParam())) {
+      if (!flags.count(flag)) missing += " " + flag;
+    }
+    ASSERT_EQ(IsaSupported(GetParam()), missing.empty())
+        << "the cpuid probe and /proc/cpuinfo disagree about " << IsaName(GetParam()) << " (/proc/cpuinfo lacks:"
+        << (missing.empty() ? " none of its extensions" : missing) << ")";
+    if (!missing.empty()) {
+      std::printf("SKIPPED: the %s kernel tests need%s, which this CPU lacks\n", IsaName(GetParam()),
+                  missing.c_str());
+      GTEST_SKIP() << "this CPU lacks" << missing << " (needed by the " << IsaName(GetParam()) << " kernels)";
+    }
     ASSERT_TRUE(SetKernelIsa(GetParam()).ok());
     ASSERT_EQ(Kernels().isa, GetParam());
   }
