@@ -23,7 +23,7 @@ struct BatchScheduler::Sequence {
   std::chrono::steady_clock::time_point submitted;
 };
 
-BatchScheduler::BatchScheduler(const TextModel& model, SchedulerOptions options)
+BatchScheduler::BatchScheduler(const ModelExecutor& model, SchedulerOptions options)
     : model_(model),
       options_(options),
       context_limit_(options.context_limit > 0
