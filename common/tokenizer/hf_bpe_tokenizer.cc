@@ -159,12 +159,12 @@ std::optional<int> HfBpeTokenizer::ModelPieceToId(absl::string_view piece) const
 }
 
 void HfBpeTokenizer::EncodeSegment(const std::string& word, std::vector<int>& out) const {
-  // Symbols as a doubly linked list over the initial characters.
-  struct Symbol {
-    int id;
-    int prev, next;
-    bool alive;
-  };
+  std::vector<Symbol> symbols = InitialSymbols(word);
+  MergePairs(symbols);
+  for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) out.push_back(symbols[i].id);
+}
+
+std::vector<HfBpeTokenizer::Symbol> HfBpeTokenizer::InitialSymbols(const std::string& word) const {
   std::vector<Symbol> symbols;
   for (size_t pos = 0; pos < word.size();) {
     const size_t len = Utf8CharLength(word, pos);
@@ -181,7 +181,12 @@ void HfBpeTokenizer::EncodeSegment(const std::string& word, std::vector<int>& ou
     symbols[i].prev = i - 1;
     symbols[i].next = i + 1 < n ? i + 1 : -1;
   }
-  // Lowest rank first; ties go to the leftmost pair.
+  return symbols;
+}
+
+void HfBpeTokenizer::MergePairs(std::vector<Symbol>& symbols) const {
+  // Candidate merges of adjacent pairs, lowest rank first; ties go to the
+  // leftmost pair. Entries go stale as their symbols merge; they are skipped.
   struct Candidate {
     int rank, left, right_id, left_id;
     bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
@@ -194,7 +199,7 @@ void HfBpeTokenizer::EncodeSegment(const std::string& word, std::vector<int>& ou
     auto m = merges_.find(PairKey(symbols[left].id, symbols[right].id));
     if (m != merges_.end()) queue.push({m->second.rank, left, symbols[right].id, symbols[left].id});
   };
-  for (int i = 0; i + 1 < n; ++i) consider(i);
+  for (int i = 0; i + 1 < static_cast<int>(symbols.size()); ++i) consider(i);
   while (!queue.empty()) {
     const Candidate c = queue.top();
     queue.pop();
@@ -211,7 +216,6 @@ void HfBpeTokenizer::EncodeSegment(const std::string& word, std::vector<int>& ou
     consider(l.prev);
     consider(c.left);
   }
-  for (int i = n > 0 ? 0 : -1; i >= 0; i = symbols[i].next) out.push_back(symbols[i].id);
 }
 
 std::vector<int> HfBpeTokenizer::EncodeOrdinary(absl::string_view text) const {

@@ -35,8 +35,21 @@ class HfBpeTokenizer : public Tokenizer {
     int result;
   };
   static uint64_t PairKey(int a, int b) { return (static_cast<uint64_t>(a) << 32) | static_cast<uint32_t>(b); }
+  // One symbol of a word being merged; the live ones form a doubly linked
+  // list (prev / next index into the word's symbols, -1 at the ends).
+  struct Symbol {
+    int id;
+    int prev, next;
+    bool alive;
+  };
   // BPE of one normalised segment (no added tokens inside).
   void EncodeSegment(const std::string& normalized, std::vector<int>& out) const;
+  // The word's characters as pieces (the bytes of one outside the vocabulary
+  // as byte tokens), linked in order.
+  std::vector<Symbol> InitialSymbols(const std::string& word) const;
+  // Applies merges, lowest rank first and the leftmost pair on ties, until
+  // no adjacent pair has one.
+  void MergePairs(std::vector<Symbol>& symbols) const;
 
   std::vector<std::string> pieces_;                  // id -> piece
   absl::flat_hash_map<absl::string_view, int> vocab_;  // piece -> id, keys view pieces_
