@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/config/model_config.h"
+#include "common/request/generation_params.h"
 #include "common/tokenizer/tokenizer.h"
 #include "gateway/admission.h"
 #include "gateway/media_encoder.h"
@@ -19,7 +20,7 @@ namespace gemma3n {
 
 struct GatewayOptions {
   int64_t context_limit = 32768;   // prompt + generated tokens
-  int default_max_new_tokens = 512;
+  int default_max_new_tokens = kDefaultMaxNewTokens;
   int image_size = 0;              // passed to the vision workers; 0 = theirs
   std::string ple_address;         // shown in GetModelInfo only
 };
@@ -41,12 +42,13 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
                                       const std::string& prompt, const grpc::ServerContext& context) const;
   // What the text worker is asked to run for a request.
   gemma3n::internal::v1::TextGenerateRequest TextRequest(const gemma3n::v1::GenerationConfig& cfg,
-                                                         const BuiltPrompt& prompt, const std::string& id) const;
+                                                         const GenerationParams& params, const BuiltPrompt& prompt,
+                                                         const std::string& id) const;
   // Streams the reply from the next text worker that is up; one that is
   // unavailable before its first message is replaced by another.
   absl::Status Stream(grpc::ServerContext* context, const gemma3n::v1::GenerateRequest& request,
-                      const BuiltPrompt& prompt, grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer,
-                      const std::string& id);
+                      const GenerationParams& params, const BuiltPrompt& prompt,
+                      grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer, const std::string& id);
   struct Attempt {
     absl::Status status;
     bool worker_unavailable = false;  // before any message: try another instance

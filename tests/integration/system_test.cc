@@ -228,6 +228,13 @@ TEST_F(SystemTest, BadMediaAndRequestsAreInvalidArgument) {
   pb::GenerateRequest bad_config = RawPrompt("x", 4);
   bad_config.mutable_config()->set_top_p(2.0f);
   EXPECT_EQ(Call(*stub_, bad_config).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad_config.mutable_config()->set_top_p(0.0f);  // explicit 0: refused, not "off"
+  EXPECT_EQ(Call(*stub_, bad_config).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // The gateway and the text worker agree on every boundary (one validation):
+  // min_p = 1 is in range for both.
+  pb::GenerateRequest edge = RawPrompt("x", 2);
+  edge.mutable_config()->set_min_p(1.0f);
+  EXPECT_TRUE(Call(*stub_, edge).status.ok()) << Call(*stub_, edge).status.error_message();
   bad_config.mutable_config()->set_top_p(0.5f);
   bad_config.mutable_config()->set_profile("E9000B");
   EXPECT_NE(Call(*stub_, bad_config).status.error_code(), grpc::StatusCode::OK);

@@ -7,6 +7,7 @@
 #include "common/kernels/matmul.h"
 #include "common/kernels/ops.h"
 #include "common/kernels/simd/dot_kernels.h"
+#include "common/request/generation_params.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "text_worker/model/decoder_layer.h"
@@ -159,12 +160,9 @@ absl::Status TextModel::EmbedTokens(absl::Span<const int> ids, float* out) const
   const float scale = std::sqrt(static_cast<float>(h));
   const int text_end = config_.has_vision ? config_.vision.vocab_offset
                                           : (config_.has_audio ? config_.audio.vocab_offset : c.vocab_size);
+  RETURN_IF_ERROR(CheckTokenIds(ids, c.vocab_size));
   for (size_t i = 0; i < ids.size(); ++i) {
     const int id = ids[i];
-    if (id < 0 || id >= c.vocab_size) {
-      return absl::InvalidArgumentError(absl::StrCat("token id ", id, " at position ", i,
-                                                     " is outside the vocabulary [0, ", c.vocab_size, ")"));
-    }
     if (id < text_end) {
       weights_.embed_tokens.RowToF32(id, out + i * h);
       for (int64_t d = 0; d < h; ++d) out[i * h + d] *= scale;
