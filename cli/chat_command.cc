@@ -178,7 +178,7 @@ absl::Status RunInteractive(pb::Gemma::Stub& stub, Conversation& conversation, b
 absl::Status RunChat(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           WithGenerationFlags({"addr", "prompt", "system", "image", "audio",
-                                                               "stop", "profile", "timeout"}),
+                                                               "stop", "profile"}),
                                           {"raw", "quiet", "info", "count", "ignore-eos"}));
   const std::string addr = args.Get("addr").value_or("127.0.0.1:50051");
   auto stub = pb::Gemma::NewStub(MakeChannel(addr));

@@ -51,12 +51,12 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, LoadModelTokenizer(model_dir, json));
 
   GatewayOptions options;
-  const int64_t model_context = std::min<int64_t>(config.text.max_position_embeddings, 32768);
+  const int64_t model_context = std::min<int64_t>(config.text.max_position_embeddings, kGemma3nContextTokens);
   ASSIGN_OR_RETURN(options.context_limit, args.Int("context", model_context));
   ASSIGN_OR_RETURN(int64_t max_new, args.Int("max-new-tokens", options.default_max_new_tokens));
   ASSIGN_OR_RETURN(int64_t max_concurrent, args.Int("max-concurrent", 16));
   ASSIGN_OR_RETURN(int64_t max_queued, args.Int("max-queued", 64));
-  ASSIGN_OR_RETURN(int64_t max_request_mb, args.Int("max-request-mb", 64));
+  ASSIGN_OR_RETURN(int64_t max_request_mb, args.Int("max-request-mb", kMaxMessageBytes >> 20));
   ASSIGN_OR_RETURN(int64_t image_size, args.Int("image-size", 0));
   if (options.context_limit < 2 || options.context_limit > config.text.max_position_embeddings) {
     return absl::InvalidArgumentError(absl::StrCat("--context must be in [2, ", config.text.max_position_embeddings, "]"));
@@ -71,7 +71,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   options.ple_address = args.Get("ple").value_or("");
 
   std::vector<std::string> text_addrs = args.GetAll("text-worker");
-  if (text_addrs.empty()) text_addrs.push_back("unix:/tmp/gemma3n-text.sock");
+  if (text_addrs.empty()) text_addrs.push_back(DefaultServiceAddress("text"));
   const WorkerPool text("text", text_addrs);
   const WorkerPool vision("vision", args.GetAll("vision-worker"));
   const WorkerPool audio("audio", args.GetAll("audio-worker"));

@@ -161,7 +161,7 @@ grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::C
 
 grpc::Status GemmaService::GetModelInfo(grpc::ServerContext*, const pb::GetModelInfoRequest*, pb::ModelInfo* info) {
   const TextConfig& t = config_.text;
-  info->set_model_type(config_.raw.value("model_type", "gemma3n"));
+  info->set_model_type(config_.model_type);
   info->set_vocab_size(t.vocab_size);
   info->set_hidden_size(t.hidden_size);
   info->set_num_layers(t.num_hidden_layers);

@@ -19,7 +19,7 @@
 namespace gemma3n {
 
 struct GatewayOptions {
-  int64_t context_limit = 32768;   // prompt + generated tokens
+  int64_t context_limit = kGemma3nContextTokens;   // prompt + generated tokens
   int default_max_new_tokens = kDefaultMaxNewTokens;
   int image_size = 0;              // passed to the vision workers; 0 = theirs
   std::string ple_address;         // shown in GetModelInfo only

@@ -36,7 +36,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(gemma3n::Args args, gemma3n::Args::Parse(argv, {"model", "listen", "cache-mb", "log-level"}, {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(gemma3n::SetLogLevel(*level));
   ASSIGN_OR_RETURN(std::string model, args.Required("model"));
-  const std::string listen = args.Get("listen").value_or("unix:/tmp/gemma3n-ple.sock");
+  const std::string listen = args.Get("listen").value_or(gemma3n::DefaultServiceAddress("ple"));
   ASSIGN_OR_RETURN(int64_t cache_mb, args.Int("cache-mb", 0));
   if (cache_mb < 0) return absl::InvalidArgumentError("--cache-mb must be >= 0");
 

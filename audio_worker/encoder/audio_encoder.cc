@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/config/json_fields.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -62,8 +63,8 @@ absl::StatusOr<std::unique_ptr<AudioEncoder>> AudioEncoder::Load(const std::stri
   ASSIGN_OR_RETURN(e->config_, ParseAudioEncoderConfig(*audio));
   ASSIGN_OR_RETURN(EmbedderVocab vocab, ParseEmbedderVocab(*audio));
   // Only the text width matters here (the embedder's output).
-  const nlohmann::json text = config.value("text_config", nlohmann::json::object());
-  const int text_hidden = text.is_object() ? text.value("hidden_size", 0) : 0;
+  const nlohmann::json* text = ObjectField(config, "text_config");
+  const int text_hidden = text ? FieldOr<int>(*text, "hidden_size", 0) : 0;
   if (text_hidden <= 0) return absl::InvalidArgumentError("config: text_config.hidden_size is missing");
   ASSIGN_OR_RETURN(e->sscp_, LoadSubsampleConv(*e->ckpt_, e->config_));
   for (int i = 0; i < e->config_.num_layers; ++i) {

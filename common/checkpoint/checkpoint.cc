@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/checkpoint/mapped_pages.h"
+#include "common/config/json_fields.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -74,7 +75,7 @@ absl::StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& 
   if (!ckpt->config_.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(config_path, " is not a JSON object"));
   }
-  const std::string model_type = ckpt->config_.value("model_type", "");
+  const std::string model_type = StringFieldOr(ckpt->config_, "model_type", "");
   if (model_type != "gemma3n" && model_type != "gemma3n_text") {
     return absl::InvalidArgumentError(absl::StrCat(config_path, ": model_type '", model_type,
                                                    "' is not a Gemma 3n checkpoint (expected 'gemma3n')"));

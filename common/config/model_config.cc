@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/config/json_fields.h"
 #include "common/status/status_macros.h"
 
 namespace gemma3n {
@@ -22,17 +23,6 @@ absl::StatusOr<int> RequiredInt(const json& j, const std::string& key) {
     return Missing(key);
   }
   return it->get<int>();
-}
-
-template <typename T>
-T Optional(const json& j, const std::string& key, T fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  if constexpr (std::is_same_v<T, bool>) {
-    return it->is_boolean() ? it->get<bool>() : fallback;
-  } else {
-    return it->is_number() ? it->get<T>() : fallback;
-  }
 }
 
 // An int, or a per-layer list of ints (MatFormer checkpoints use lists).
@@ -101,8 +91,8 @@ absl::StatusOr<std::vector<AttentionType>> LayerTypes(const json& j, int layers)
 // per-layer-type "rope_parameters" object. Only default (unscaled) RoPE exists
 // in Gemma 3n checkpoints; anything else is refused rather than run wrongly.
 absl::Status ParseRope(const json& j, TextConfig& c) {
-  c.rope_theta = Optional<double>(j, "rope_theta", 1e6);
-  c.rope_local_base_freq = Optional<double>(j, "rope_local_base_freq", 1e4);
+  c.rope_theta = FieldOr<double>(j, "rope_theta", 1e6);
+  c.rope_local_base_freq = FieldOr<double>(j, "rope_local_base_freq", 1e4);
   if (auto scaling = j.find("rope_scaling"); scaling != j.end() && !scaling->is_null()) {
     std::string type = scaling->value("rope_type", scaling->value("type", ""));
     if (type != "default") {
@@ -130,7 +120,7 @@ absl::StatusOr<EmbedderVocab> ParseEmbedderVocab(const json& j) {
   ASSIGN_OR_RETURN(e.vocab_size, RequiredInt(j, "vocab_size"));
   ASSIGN_OR_RETURN(e.vocab_offset, RequiredInt(j, "vocab_offset"));
   ASSIGN_OR_RETURN(e.hidden_size, RequiredInt(j, "hidden_size"));
-  e.rms_norm_eps = Optional<float>(j, "rms_norm_eps", 1e-6f);
+  e.rms_norm_eps = FieldOr<float>(j, "rms_norm_eps", 1e-6f);
   return e;
 }
 
@@ -152,16 +142,15 @@ absl::StatusOr<TextConfig> ParseTextConfig(const json& j) {
   ASSIGN_OR_RETURN(c.layer_types, LayerTypes(j, layers));
   ASSIGN_OR_RETURN(c.activation_sparsity_pattern, SparsityPattern(j, layers));
   RETURN_IF_ERROR(ParseRope(j, c));
-  c.rms_norm_eps = Optional<float>(j, "rms_norm_eps", 1e-6f);
-  c.num_kv_shared_layers = Optional<int>(j, "num_kv_shared_layers", 0);
-  c.altup_num_inputs = Optional<int>(j, "altup_num_inputs", 4);
-  c.altup_active_idx = Optional<int>(j, "altup_active_idx", 0);
-  c.altup_coef_clip = Optional<float>(j, "altup_coef_clip", 0.0f);
-  c.altup_correct_scale = Optional<bool>(j, "altup_correct_scale", true);
-  c.final_logit_softcapping = Optional<float>(j, "final_logit_softcapping", 0.0f);
-  c.max_position_embeddings = Optional<int>(j, "max_position_embeddings", 32768);
-  c.pad_token_id = Optional<int>(j, "pad_token_id", 0);
-  c.bos_token_id = Optional<int>(j, "bos_token_id", 2);
+  c.rms_norm_eps = FieldOr<float>(j, "rms_norm_eps", 1e-6f);
+  c.num_kv_shared_layers = FieldOr<int>(j, "num_kv_shared_layers", 0);
+  c.altup_num_inputs = FieldOr<int>(j, "altup_num_inputs", 4);
+  c.altup_active_idx = FieldOr<int>(j, "altup_active_idx", 0);
+  c.altup_coef_clip = FieldOr<float>(j, "altup_coef_clip", 0.0f);
+  c.altup_correct_scale = FieldOr<bool>(j, "altup_correct_scale", true);
+  c.final_logit_softcapping = FieldOr<float>(j, "final_logit_softcapping", 0.0f);
+  c.max_position_embeddings = FieldOr<int>(j, "max_position_embeddings", kGemma3nContextTokens);
+  c.bos_token_id = FieldOr<int>(j, "bos_token_id", 2);
 
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
     return absl::InvalidArgumentError("config: num_attention_heads must be a multiple of num_key_value_heads");
@@ -183,7 +172,8 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const json& j) {
   if (!j.is_object()) return absl::InvalidArgumentError("config.json is not a JSON object");
   ModelConfig m;
   m.raw = j;
-  const std::string type = j.value("model_type", "");
+  const std::string type = StringFieldOr(j, "model_type", "");
+  m.model_type = type;
   if (type == "gemma3n_text") {
     ASSIGN_OR_RETURN(m.text, ParseTextConfig(j));
     m.eos_token_ids = {1};
@@ -204,14 +194,14 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const json& j) {
     ASSIGN_OR_RETURN(m.audio, ParseEmbedderVocab(*a));
     m.has_audio = true;
   }
-  m.boi_token_id = Optional<int>(j, "boi_token_id", -1);
-  m.eoi_token_id = Optional<int>(j, "eoi_token_id", -1);
-  m.image_token_id = Optional<int>(j, "image_token_id", -1);
-  m.boa_token_id = Optional<int>(j, "boa_token_id", -1);
-  m.eoa_token_id = Optional<int>(j, "eoa_token_id", -1);
-  m.audio_token_id = Optional<int>(j, "audio_token_id", -1);
-  m.vision_soft_tokens_per_image = Optional<int>(j, "vision_soft_tokens_per_image", 256);
-  m.audio_soft_tokens_per_image = Optional<int>(j, "audio_soft_tokens_per_image", 188);
+  m.boi_token_id = FieldOr<int>(j, "boi_token_id", -1);
+  m.eoi_token_id = FieldOr<int>(j, "eoi_token_id", -1);
+  m.image_token_id = FieldOr<int>(j, "image_token_id", -1);
+  m.boa_token_id = FieldOr<int>(j, "boa_token_id", -1);
+  m.eoa_token_id = FieldOr<int>(j, "eoa_token_id", -1);
+  m.audio_token_id = FieldOr<int>(j, "audio_token_id", -1);
+  m.vision_soft_tokens_per_image = FieldOr<int>(j, "vision_soft_tokens_per_image", 256);
+  m.audio_soft_tokens_per_image = FieldOr<int>(j, "audio_soft_tokens_per_image", 188);
   if (auto eos = j.find("eos_token_id"); eos != j.end()) {
     if (eos->is_number_integer()) m.eos_token_ids = {eos->get<int>()};
     if (eos->is_array()) {

@@ -11,6 +11,10 @@
 
 namespace gemma3n {
 
+// Gemma 3n's context (max_position_embeddings of the published checkpoints):
+// the default when config.json omits it, and the most the gateway serves.
+inline constexpr int kGemma3nContextTokens = 32768;
+
 enum class AttentionType { kSliding, kFull };
 
 // config.json "text_config" (Gemma3nTextConfig).
@@ -37,8 +41,7 @@ struct TextConfig {
   float altup_coef_clip = 0.0f;  // 0 = no clipping
   bool altup_correct_scale = true;
   float final_logit_softcapping = 0.0f;  // 0 = none
-  int max_position_embeddings = 32768;
-  int pad_token_id = 0;
+  int max_position_embeddings = kGemma3nContextTokens;
   int bos_token_id = 2;
 };
 
@@ -52,6 +55,7 @@ struct EmbedderVocab {
 
 // The whole config.json of a Gemma3nForConditionalGeneration checkpoint.
 struct ModelConfig {
+  std::string model_type;  // "gemma3n" or "gemma3n_text"
   TextConfig text;
   bool has_vision = false;
   bool has_audio = false;

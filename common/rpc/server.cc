@@ -70,4 +70,6 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t m
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
+std::string DefaultServiceAddress(const std::string& kind) { return "unix:/tmp/gemma3n-" + kind + ".sock"; }
+
 }  // namespace gemma3n

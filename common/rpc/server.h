@@ -16,9 +16,17 @@
 
 namespace gemma3n {
 
+// The largest gRPC message our servers and clients take by default:
+// requests carry images and audio.
+inline constexpr int64_t kMaxMessageBytes = 64ll << 20;
+
+// Where a standalone service of `kind` ("text", "ple", "vision", "audio")
+// listens, and its clients look, when no address is given.
+std::string DefaultServiceAddress(const std::string& kind);
+
 struct ServerOptions {
   std::string listen;                       // "127.0.0.1:50051" or "unix:/path.sock"
-  int64_t max_message_bytes = 64ll << 20;   // requests carry images and audio
+  int64_t max_message_bytes = kMaxMessageBytes;
   std::vector<grpc::Service*> services;
 };
 
@@ -34,6 +42,6 @@ sigset_t ShutdownSignals();  // {SIGINT, SIGTERM}
 int WaitForShutdownSignal();
 
 // Channel arguments our clients use (message-size limits, fast reconnects).
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t max_message_bytes = 64ll << 20);
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t max_message_bytes = kMaxMessageBytes);
 
 }  // namespace gemma3n

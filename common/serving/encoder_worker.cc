@@ -85,7 +85,7 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
     service = std::make_unique<EncoderService<ipb::AudioEncoder::Service>>(*backend, kind);
   }
   ServerOptions options;
-  options.listen = args.Get("listen").value_or(absl::StrCat("unix:/tmp/gemma3n-", kind, ".sock"));
+  options.listen = args.Get("listen").value_or(DefaultServiceAddress(kind));
   options.services = {service.get()};
   return ServeUntilSignal(options, kind + " encoder ready");
 }

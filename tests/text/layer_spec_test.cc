@@ -26,11 +26,12 @@ TEST(LayerSpecTest, E2BSharesKvFromLayers18And19) {
   const ModelConfig c = Load("gemma-3n-E2B.config.json");
   EXPECT_EQ(c.eos_token_ids, (std::vector<int>{1, 106}));
   EXPECT_EQ(c.audio.vocab_offset, 262272);
+  EXPECT_EQ(c.text.rope_theta, 1e6);            // full-attention layers
+  EXPECT_EQ(c.text.rope_local_base_freq, 1e4);  // sliding-window layers
   const auto specs = BuildLayerSpecs(c.text);
   ASSERT_EQ(specs.size(), 30u);
   for (const LayerSpec& s : specs) {
     EXPECT_EQ(s.attention == AttentionType::kFull, s.index % 5 == 4) << s.index;
-    EXPECT_EQ(s.rope_base, s.attention == AttentionType::kFull ? 1e6 : 1e4);
     EXPECT_EQ(s.kv_shared, s.index >= 20) << s.index;
     if (s.kv_shared) EXPECT_EQ(s.kv_source, s.attention == AttentionType::kFull ? 19 : 18) << s.index;
     EXPECT_EQ(s.activation_sparsity > 0, s.index < 10);
@@ -64,6 +65,9 @@ TEST(ModelConfigTest, BadConfigsNameTheKey) {
   broken = *j;
   broken["text_config"]["intermediate_size"] = {1, 2};
   EXPECT_NE(ParseModelConfig(broken).status().message().find("intermediate_size"), std::string::npos);
+  broken = *j;
+  broken["model_type"] = 3;  // a key of the wrong type: an error, not an exception
+  EXPECT_NE(ParseModelConfig(broken).status().message().find("model_type"), std::string::npos);
   broken = *j;
   broken["text_config"]["rope_scaling"] = {{"rope_type", "yarn"}};
   EXPECT_EQ(ParseModelConfig(broken).status().code(), absl::StatusCode::kUnimplemented);

@@ -25,7 +25,6 @@ std::vector<LayerSpec> BuildLayerSpecs(const TextConfig& c) {
     LayerSpec& s = specs[i];
     s.index = i;
     s.attention = c.layer_types[i];
-    s.rope_base = s.attention == AttentionType::kFull ? c.rope_theta : c.rope_local_base_freq;
     s.ffn_width = c.intermediate_size[i];
     s.activation_sparsity = c.activation_sparsity_pattern[i];
     s.sparsity_std_multiplier =

@@ -12,7 +12,6 @@ namespace gemma3n {
 struct LayerSpec {
   int index = 0;
   AttentionType attention = AttentionType::kSliding;
-  double rope_base = 1e4;  // rope_local_base_freq for sliding, rope_theta for full
   int ffn_width = 0;       // intermediate size of this layer's MLP
   // Gaussian top-k sparsity of the gate activations: keep entries above
   // mean + std_multiplier * std (std_multiplier = Phi^-1(sparsity)).

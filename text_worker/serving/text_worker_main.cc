@@ -74,8 +74,8 @@ absl::Status Run(const std::vector<std::string>& argv) {
                                           {"preload"}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
-  const std::string listen = args.Get("listen").value_or("unix:/tmp/gemma3n-text.sock");
-  const std::string ple = args.Get("ple").value_or("unix:/tmp/gemma3n-ple.sock");
+  const std::string listen = args.Get("listen").value_or(DefaultServiceAddress("text"));
+  const std::string ple = args.Get("ple").value_or(DefaultServiceAddress("ple"));
   ASSIGN_OR_RETURN(int threads, ThreadsFlag(args));
   SchedulerOptions sched;
   ASSIGN_OR_RETURN(int64_t max_sequences, args.Int("max-sequences", sched.max_sequences));

@@ -1,0 +1,41 @@
+// Optional fields of untrusted JSON (config.json and friends) read without
+// exceptions: nlohmann's value() and get() throw when a key holds another
+// type, and a function that returns a Status must not. A missing key, null,
+// or a value of another type gives the fallback; callers that need the value
+// check it and return an error naming the key.
+#pragma once
+
+#include <string>
+#include <type_traits>
+
+#include "nlohmann/json.hpp"
+
+namespace gemma3n {
+
+// A number (or, for bool, a boolean) at `key` of object `j`.
+template <typename T>
+T FieldOr(const nlohmann::json& j, const std::string& key, T fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if constexpr (std::is_same_v<T, bool>) {
+    return it->is_boolean() ? it->template get<bool>() : fallback;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return it->is_string() ? it->template get<std::string>() : fallback;
+  } else {
+    return it->is_number() ? it->template get<T>() : fallback;
+  }
+}
+
+inline std::string StringFieldOr(const nlohmann::json& j, const std::string& key, const std::string& fallback) {
+  return FieldOr<std::string>(j, key, fallback);
+}
+
+// The object at `key`, or null when it is missing or not an object.
+inline const nlohmann::json* ObjectField(const nlohmann::json& j, const std::string& key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it != j.end() && it->is_object() ? &*it : nullptr;
+}
+
+}  // namespace gemma3n
