@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/checkpoint/tensor_info.h"
 #include "common/status/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -13,8 +14,7 @@ namespace gemma3n {
 absl::Status SafetensorsWriter::Add(const std::string& name, DType dtype, std::vector<int64_t> shape,
                                     Producer producer) {
   if (index_.count(name)) return absl::InvalidArgumentError(absl::StrCat("tensor ", name, " added twice"));
-  int64_t elements = 1;
-  for (int64_t d : shape) elements *= d;
+  const int64_t elements = NumElements(shape);
   index_[name] = entries_.size();
   entries_.push_back({name, dtype, std::move(shape), elements * static_cast<int64_t>(DTypeSize(dtype)),
                       std::move(producer)});

@@ -33,14 +33,6 @@ VisionEncoder::~VisionEncoder() = default;
 
 namespace {
 
-absl::StatusOr<std::vector<float>> LoadF32(const Checkpoint& ckpt, const std::string& name,
-                                           const std::vector<int64_t>& shape) {
-  ASSIGN_OR_RETURN(TensorInfo t, ckpt.Get(name, shape));
-  std::vector<float> out(t.NumElements());
-  RETURN_IF_ERROR(CopyToF32(t, absl::MakeSpan(out)));
-  return out;
-}
-
 // A 1x1 convolution [out, in, 1, 1] as the matrix [out, in].
 absl::StatusOr<WeightMatrix> LoadPointwise(const Checkpoint& ckpt, const std::string& name, int64_t out, int64_t in) {
   ASSIGN_OR_RETURN(TensorInfo t, ckpt.Get(name, {out, in, 1, 1}));
