@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "audio_worker/encoder/audio_encoder_config.h"
 #include "common/checkpoint/checkpoint.h"
@@ -45,6 +46,9 @@ struct ConformerBlockWeights {
   std::vector<float> norm;  // [hidden]
 };
 
+// Visits block `index`'s tensors: name, shape and field in `w`.
+absl::Status ForEachConformerTensor(const AudioEncoderConfig& c, int index, ConformerBlockWeights& w,
+                                    absl::FunctionRef<absl::Status(const NamedWeightSlot&)> visit);
 absl::StatusOr<ConformerBlockWeights> LoadConformerBlock(const Checkpoint& ckpt, const AudioEncoderConfig& c, int index);
 
 // x [t, hidden] in place; padding[t] = 1 where the frame is padding.
