@@ -1,6 +1,5 @@
 #include "text_worker/model/weight_cache.h"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -9,24 +8,15 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/kernels/weight_cache_file.h"
 #include "common/status/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
-#include "text_worker/model/weight_cache_file.h"
 
 namespace gemma3n {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Sha256Hex(const std::string& bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) absl::StrAppend(&hex, absl::Hex(digest[i], absl::kZeroPad2));
-  return hex;
-}
 
 // ${XDG_CACHE_HOME:-~/.cache} (the XDG spec ignores a relative value).
 std::optional<fs::path> UserCacheHome() {

@@ -1,25 +1,19 @@
-#include "text_worker/model/weight_cache_file.h"
+#include "common/kernels/weight_cache_file.h"
 
-#include <fcntl.h>
-#include <stdlib.h>
+#include <openssl/evp.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/checkpoint/dtype.h"
 #include "common/checkpoint/mapped_pages.h"
 #include "common/checkpoint/safetensors_file.h"
+#include "common/checkpoint/safetensors_writer.h"
 #include "common/status/status_macros.h"
-#include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
 
 namespace gemma3n {
@@ -28,41 +22,24 @@ namespace {
 // Each tensor starts on a cache line (the kernels read whole lines).
 constexpr uint64_t kAlign = 64;
 
-uint64_t RoundUp(uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-
-// One tensor of the file: a matrix's quantized weights or its scales.
-struct CacheTensor {
-  std::string name;
-  DType dtype;
-  std::vector<int64_t> shape;
-  uint64_t bytes;
-};
-
-// The file's tensors for these matrices (only their rows and cols are read):
-// the one definition of the layout, for writing and for checking a file.
-std::vector<CacheTensor> Layout(WeightFormat format, const NamedMatrices& matrices) {
-  std::vector<CacheTensor> out;
+// The file's tensors for these matrices (only their rows and cols are read),
+// without producers: the one definition of the layout, for writing and for
+// checking a file.
+std::vector<TensorToWrite> Layout(WeightFormat format, const NamedMatrices& matrices) {
+  std::vector<TensorToWrite> out;
   for (const auto& [name, m] : matrices) {
-    const uint64_t rows = m->rows, cols = m->cols, blocks = cols / kInt8Block;
     if (format == WeightFormat::kInt4) {
-      out.push_back({name, DType::kU8, {m->rows, m->cols / 2}, rows * cols / 2});
+      out.push_back({name, DType::kU8, {m->rows, m->cols / 2}, nullptr});
     } else {
-      out.push_back({name, DType::kI8, {m->rows, m->cols}, rows * cols});
+      out.push_back({name, DType::kI8, {m->rows, m->cols}, nullptr});
     }
-    out.push_back({name + ".scales", DType::kF32, {m->rows, m->cols / kInt8Block}, rows * blocks * sizeof(float)});
+    out.push_back({name + ".scales", DType::kF32, {m->rows, m->cols / kInt8Block}, nullptr});
   }
   return out;
 }
 
 WeightMatrix::Format MatrixFormat(WeightFormat format) {
   return format == WeightFormat::kInt4 ? WeightMatrix::Format::kInt4 : WeightMatrix::Format::kInt8;
-}
-
-absl::Status Errno(const std::string& what) { return absl::ErrnoToStatus(errno, what); }
-
-absl::Status WriteAll(std::FILE* out, const void* data, size_t n, const std::string& path) {
-  if (n > 0 && std::fwrite(data, 1, n, out) != n) return Errno(absl::StrCat("writing ", path, " failed"));
-  return absl::OkStatus();
 }
 
 // Hints the kernel to start reading the mapped weights from disk now, so the
@@ -83,24 +60,16 @@ void PrefetchMapped(const SafetensorsFile& file) {
   madvise(reinterpret_cast<void*>(b), reinterpret_cast<uintptr_t>(end) - b, MADV_HUGEPAGE);
 }
 
-// Removes temporary files of writers that died (killed mid-write, several
-// GB each): those of this cache file not modified for ten minutes (a live
-// writer appends to its file continuously).
-void RemoveAbandonedTemporaries(const std::filesystem::path& dir, const std::string& prefix) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const auto cutoff = fs::file_time_type::clock::now() - std::chrono::minutes(10);
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) continue;
-    std::error_code time_ec;
-    if (e.last_write_time(time_ec) < cutoff && !time_ec && fs::remove(e.path(), time_ec)) {
-      spdlog::info("removed {}, left by a writer that did not finish", e.path().string());
-    }
-  }
-}
-
 }  // namespace
+
+std::string Sha256Hex(const std::string& bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) absl::StrAppend(&hex, absl::Hex(digest[i], absl::kZeroPad2));
+  return hex;
+}
 
 absl::Status WriteWeightCache(const std::string& path, const std::string& key, WeightFormat format,
                               const NamedMatrices& matrices) {
@@ -111,80 +80,32 @@ absl::Status WriteWeightCache(const std::string& path, const std::string& key, W
                                                      " matrix"));
     }
   }
-  // Header: each tensor at an aligned offset of the data, which itself starts
-  // aligned in the file (the JSON is padded with spaces).
-  const std::vector<CacheTensor> layout = Layout(format, matrices);
-  std::vector<uint64_t> offsets;
-  nlohmann::json header = nlohmann::json::object();
-  uint64_t end = 0;
-  for (const CacheTensor& t : layout) {
-    offsets.push_back(RoundUp(end));
-    end = offsets.back() + t.bytes;
-    header[t.name] = {{"dtype", std::string(DTypeName(t.dtype))},
-                      {"shape", t.shape},
-                      {"data_offsets", {offsets.back(), end}}};
+  std::vector<TensorToWrite> tensors = Layout(format, matrices);
+  std::vector<const TensorToWrite*> order;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const WeightMatrix& m = *matrices[i / 2].second;
+    const char* data = static_cast<const char*>(i % 2 == 0 ? m.data : static_cast<const void*>(m.scales));
+    const auto bytes = static_cast<std::streamsize>(NumElements(tensors[i].shape) * DTypeSize(tensors[i].dtype));
+    tensors[i].producer = [data, bytes](std::ostream& out) {
+      out.write(data, bytes);
+      return absl::OkStatus();
+    };
+    order.push_back(&tensors[i]);
   }
-  header["__metadata__"] = {
-      {"gemma3n_weight_cache", kWeightCacheVersion}, {"format", WeightFormatName(format)}, {"key", key}};
-  std::string text = header.dump();
-  text.append(RoundUp(8 + text.size()) - 8 - text.size(), ' ');
-  const uint64_t total = 8 + text.size() + end;
 
-  const std::filesystem::path target(path);
-  const std::filesystem::path dir = target.parent_path();
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::PermissionDeniedError(absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
-  const std::filesystem::space_info space = std::filesystem::space(dir, ec);
-  if (!ec && space.available < total) {
-    return absl::ResourceExhaustedError(absl::StrCat(dir.string(), " has ", space.available >> 20, " MB free, the cache needs ",
-                                                     total >> 20, " MB"));
-  }
-
-  // A temporary name in the same directory (so rename() is atomic), unique
-  // to this writer (several processes may convert the same model at once).
-  const std::string prefix = "." + target.filename().string() + ".";
-  RemoveAbandonedTemporaries(dir, prefix);
-  std::string tmp = (dir / (prefix + "XXXXXX")).string();
-  const int fd = mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) return Errno(absl::StrCat("cannot create a file in ", dir.string()));
-  fchmod(fd, 0644);  // mkstemp makes it 0600; the cache may serve other users
-  std::FILE* out = fdopen(fd, "wb");
-  if (!out) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return Errno(absl::StrCat("cannot open ", tmp));
-  }
-  bool committed = false;
-  absl::Cleanup cleanup = [&] {
-    if (out) std::fclose(out);
-    if (!committed) ::unlink(tmp.c_str());
-  };
-  uint8_t length[8];
-  for (int i = 0; i < 8; ++i) length[i] = static_cast<uint8_t>((text.size() >> (8 * i)) & 0xff);  // little endian
-  RETURN_IF_ERROR(WriteAll(out, length, sizeof length, tmp));
-  RETURN_IF_ERROR(WriteAll(out, text.data(), text.size(), tmp));
-  const char zeros[kAlign] = {};
-  uint64_t at = 0;
-  for (size_t i = 0; i < layout.size(); ++i) {
-    const WeightMatrix& m = *matrices[i / 2].second;
-    const void* data = i % 2 == 0 ? m.data : static_cast<const void*>(m.scales);
-    RETURN_IF_ERROR(WriteAll(out, zeros, offsets[i] - at, tmp));
-    RETURN_IF_ERROR(WriteAll(out, data, layout[i].bytes, tmp));
-    at = offsets[i] + layout[i].bytes;
-  }
-  // On disk before the rename: after a crash the name holds all or nothing.
-  if (std::fflush(out) != 0 || fdatasync(fileno(out)) != 0) return Errno(absl::StrCat("writing ", tmp, " failed"));
-  // This process keeps its own copy: drop the file's pages from the page
-  // cache (clean after the sync). A later load then reads them back in huge
-  // pages (MADV_HUGEPAGE below), which page-sized write-back pages are not.
-  posix_fadvise(fileno(out), 0, 0, POSIX_FADV_DONTNEED);
-  const int closed = std::fclose(out);
-  out = nullptr;
-  if (closed != 0) return Errno(absl::StrCat("writing ", tmp, " failed"));
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Errno(absl::StrCat("cannot rename ", tmp, " to ", path));
-  committed = true;
-  return absl::OkStatus();
+  SafetensorsFileOptions options;
+  options.alignment = kAlign;
+  options.metadata = {
+      {"gemma3n_weight_cache", kWeightCacheVersion}, {"format", WeightFormatName(format)}, {"key", key}};
+  // This process keeps its own copy: sync drops the file's pages from the
+  // page cache. A later load then reads them back in huge pages
+  // (MADV_HUGEPAGE below), which page-sized write-back pages are not.
+  options.sync = true;
+  return WriteSafetensorsFile(path, order, options);
 }
 
 absl::Status ReadWeightCache(const std::string& path, const std::string& key, WeightFormat format,
@@ -214,13 +135,13 @@ absl::Status ReadWeightCache(const std::string& path, const std::string& key, We
         "it was converted from another state of the checkpoint (a safetensors file's size or mtime, or config.json, "
         "changed since)");
   }
-  const std::vector<CacheTensor> layout = Layout(format, matrices);
+  const std::vector<TensorToWrite> layout = Layout(format, matrices);
   if (file->tensors().size() != layout.size()) {
     return absl::FailedPreconditionError(absl::StrCat("it holds ", file->tensors().size(), " tensors, this model needs ",
                                                       layout.size()));
   }
   std::vector<const TensorInfo*> found;
-  for (const CacheTensor& t : layout) {
+  for (const TensorToWrite& t : layout) {
     auto it = file->tensors().find(t.name);
     if (it == file->tensors().end()) return absl::FailedPreconditionError(absl::StrCat("it has no tensor ", t.name));
     const TensorInfo& info = it->second;
