@@ -60,6 +60,80 @@ void PrefetchMapped(const SafetensorsFile& file) {
   madvise(reinterpret_cast<void*>(b), reinterpret_cast<uintptr_t>(end) - b, MADV_HUGEPAGE);
 }
 
+// FailedPrecondition unless the file's metadata is this version's, in `format`, with `key`.
+absl::Status CheckMetadata(const SafetensorsFile& file, const std::string& path, const std::string& key,
+                           WeightFormat format) {
+  const auto meta = [&](const std::string& name) {
+    auto it = file.metadata().find(name);
+    return it == file.metadata().end() ? std::string() : it->second;
+  };
+  if (meta("gemma3n_weight_cache") != kWeightCacheVersion) {
+    return absl::FailedPreconditionError(absl::StrCat("it is not a weight cache of version ", kWeightCacheVersion,
+                                                      " (it says '", meta("gemma3n_weight_cache"), "')"));
+  }
+  if (meta("format") != WeightFormatName(format)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("it holds ", meta("format"), " weights, not ", WeightFormatName(format)));
+  }
+  if (meta("key") != key) {
+    spdlog::debug("weight cache {}: key {}, expected {}", path, meta("key"), key);
+    return absl::FailedPreconditionError(
+        "it was converted from another state of the checkpoint (a safetensors file's size or mtime, or config.json, "
+        "changed since)");
+  }
+  return absl::OkStatus();
+}
+
+// The file's tensors in layout order, if it holds exactly the layout (names,
+// dtypes, shapes), each aligned; else FailedPrecondition / DataLoss saying why.
+absl::StatusOr<std::vector<const TensorInfo*>> FindLayout(const SafetensorsFile& file,
+                                                          const std::vector<TensorToWrite>& layout) {
+  if (file.tensors().size() != layout.size()) {
+    return absl::FailedPreconditionError(absl::StrCat("it holds ", file.tensors().size(), " tensors, this model needs ",
+                                                      layout.size()));
+  }
+  std::vector<const TensorInfo*> found;
+  for (const TensorToWrite& t : layout) {
+    auto it = file.tensors().find(t.name);
+    if (it == file.tensors().end()) return absl::FailedPreconditionError(absl::StrCat("it has no tensor ", t.name));
+    const TensorInfo& info = it->second;
+    if (info.dtype != t.dtype || info.shape != t.shape) {
+      return absl::FailedPreconditionError(absl::StrCat("tensor ", t.name, " is ", DTypeName(info.dtype), " ",
+                                                        info.ShapeString(), ", expected ", DTypeName(t.dtype)));
+    }
+    if (reinterpret_cast<uintptr_t>(info.data) % kAlign != 0) {
+      return absl::DataLossError(absl::StrCat("tensor ", t.name, " is not ", kAlign, "-byte aligned"));
+    }
+    found.push_back(&info);
+  }
+  return found;
+}
+
+// The matrix of shape `like` in `format` over its weights q and scales s:
+// copies of them (copy), or views into the mapped file kept alive.
+WeightMatrix CachedMatrix(const WeightMatrix& like, WeightFormat format, const TensorInfo& q, const TensorInfo& s,
+                          const std::shared_ptr<const SafetensorsFile>& file, bool copy) {
+  WeightMatrix w;
+  w.format = MatrixFormat(format);
+  w.rows = like.rows;
+  w.cols = w.stride = like.cols;
+  if (copy) {
+    w.owned_int8 = std::make_shared<std::vector<int8_t>>(q.nbytes);
+    std::memcpy(w.owned_int8->data(), q.data, q.nbytes);
+    w.owned = std::make_shared<std::vector<float>>(s.nbytes / sizeof(float));
+    std::memcpy(w.owned->data(), s.data, s.nbytes);
+    w.data = w.owned_int8->data();
+    w.scales = w.owned->data();
+    ReleaseMappedPages(q.data, q.nbytes);
+    ReleaseMappedPages(s.data, s.nbytes);
+  } else {
+    w.data = q.data;
+    w.scales = reinterpret_cast<const float*>(s.data);
+    w.keep_alive = file;
+  }
+  return w;
+}
+
 }  // namespace
 
 std::string Sha256Hex(const std::string& bytes) {
@@ -117,65 +191,11 @@ absl::Status ReadWeightCache(const std::string& path, const std::string& key, We
     return absl::DataLossError(std::string(opened.status().message()));
   }
   std::shared_ptr<const SafetensorsFile> file = *std::move(opened);
-  const auto meta = [&](const std::string& name) {
-    auto it = file->metadata().find(name);
-    return it == file->metadata().end() ? std::string() : it->second;
-  };
-  if (meta("gemma3n_weight_cache") != kWeightCacheVersion) {
-    return absl::FailedPreconditionError(absl::StrCat("it is not a weight cache of version ", kWeightCacheVersion,
-                                                      " (it says '", meta("gemma3n_weight_cache"), "')"));
-  }
-  if (meta("format") != WeightFormatName(format)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("it holds ", meta("format"), " weights, not ", WeightFormatName(format)));
-  }
-  if (meta("key") != key) {
-    spdlog::debug("weight cache {}: key {}, expected {}", path, meta("key"), key);
-    return absl::FailedPreconditionError(
-        "it was converted from another state of the checkpoint (a safetensors file's size or mtime, or config.json, "
-        "changed since)");
-  }
-  const std::vector<TensorToWrite> layout = Layout(format, matrices);
-  if (file->tensors().size() != layout.size()) {
-    return absl::FailedPreconditionError(absl::StrCat("it holds ", file->tensors().size(), " tensors, this model needs ",
-                                                      layout.size()));
-  }
-  std::vector<const TensorInfo*> found;
-  for (const TensorToWrite& t : layout) {
-    auto it = file->tensors().find(t.name);
-    if (it == file->tensors().end()) return absl::FailedPreconditionError(absl::StrCat("it has no tensor ", t.name));
-    const TensorInfo& info = it->second;
-    if (info.dtype != t.dtype || info.shape != t.shape) {
-      return absl::FailedPreconditionError(absl::StrCat("tensor ", t.name, " is ", DTypeName(info.dtype), " ",
-                                                        info.ShapeString(), ", expected ", DTypeName(t.dtype)));
-    }
-    if (reinterpret_cast<uintptr_t>(info.data) % kAlign != 0) {
-      return absl::DataLossError(absl::StrCat("tensor ", t.name, " is not ", kAlign, "-byte aligned"));
-    }
-    found.push_back(&info);
-  }
+  RETURN_IF_ERROR(CheckMetadata(*file, path, key, format));
+  ASSIGN_OR_RETURN(const std::vector<const TensorInfo*> found, FindLayout(*file, Layout(format, matrices)));
   // Everything checked: only now do the matrices change.
   for (size_t i = 0; i < matrices.size(); ++i) {
-    const TensorInfo &q = *found[2 * i], &s = *found[2 * i + 1];
-    WeightMatrix w;
-    w.format = MatrixFormat(format);
-    w.rows = matrices[i].second->rows;
-    w.cols = w.stride = matrices[i].second->cols;
-    if (copy) {
-      w.owned_int8 = std::make_shared<std::vector<int8_t>>(q.nbytes);
-      std::memcpy(w.owned_int8->data(), q.data, q.nbytes);
-      w.owned = std::make_shared<std::vector<float>>(s.nbytes / sizeof(float));
-      std::memcpy(w.owned->data(), s.data, s.nbytes);
-      w.data = w.owned_int8->data();
-      w.scales = w.owned->data();
-      ReleaseMappedPages(q.data, q.nbytes);
-      ReleaseMappedPages(s.data, s.nbytes);
-    } else {
-      w.data = q.data;
-      w.scales = reinterpret_cast<const float*>(s.data);
-      w.keep_alive = file;
-    }
-    *matrices[i].second = std::move(w);
+    *matrices[i].second = CachedMatrix(*matrices[i].second, format, *found[2 * i], *found[2 * i + 1], file, copy);
   }
   if (!copy) PrefetchMapped(*file);
   return absl::OkStatus();

@@ -90,6 +90,58 @@ nlohmann::json SlicedConfig(const nlohmann::json& original, const TextConfig& sl
   return config;
 }
 
+// Every tensor of the checkpoint as the sub-model of `plan` holds it: skipped
+// layers dropped, the rest renumbered, FFN and layers x P dimensions cut.
+absl::Status AddSlicedTensors(const Checkpoint& ckpt, const TextConfig& config, const ElasticPlan& plan,
+                              SafetensorsWriter& writer) {
+  std::vector<int> new_index(config.num_hidden_layers, -1);
+  for (size_t k = 0; k < plan.kept.size(); ++k) new_index[plan.kept[k]] = static_cast<int>(k);
+  const int64_t p = config.hidden_size_per_layer_input;
+  const std::map<std::string, SlicedTensor> text = SlicedTensorsByName(config);
+  static const std::regex kLayerName(R"(model\.language_model\.layers\.(\d+)\.(.*))");
+
+  for (const std::string& name : ckpt.TensorNames()) {
+    ASSIGN_OR_RETURN(TensorInfo t, ckpt.Get(name));
+    std::string renamed = name;
+    int64_t ffn = 0;  // the sliced layer's FFN width
+    std::smatch m;
+    if (std::regex_match(name, m, kLayerName)) {
+      const int old = std::stoi(m[1].str());
+      if (old >= config.num_hidden_layers) {
+        return absl::InvalidArgumentError(absl::StrCat("tensor ", name, " names a layer beyond the config's ",
+                                                       config.num_hidden_layers));
+      }
+      if (new_index[old] < 0) continue;  // skipped layer
+      renamed = absl::StrCat(kTextPrefix, "layers.", new_index[old], ".", m[2].str());
+      ffn = plan.sliced_config.intermediate_size[new_index[old]];
+    }
+    auto sliced = text.find(name);
+    if (sliced == text.end()) {  // kept whole: tensors of other parts, vectors, unsliced matrices
+      RETURN_IF_ERROR(writer.Add(renamed, t.dtype, t.shape, Whole(t)));
+      continue;
+    }
+    ASSIGN_OR_RETURN(t, ckpt.Get(name, sliced->second.shape));
+    const TextTensorDef& d = *sliced->second.def;
+    Ranges rows = Kept(d.rows, t.shape[0], ffn, plan.kept, p), cols = Kept(d.cols, t.shape[1], ffn, plan.kept, p);
+    const std::vector<int64_t> shape = {Count(rows), Count(cols)};
+    RETURN_IF_ERROR(writer.Add(renamed, t.dtype, shape, Gather(t, std::move(rows), std::move(cols))));
+  }
+  return absl::OkStatus();
+}
+
+// The tokenizer and processor files the model directory has.
+absl::Status CopyProcessorFiles(const std::string& model_dir, const std::string& out_dir) {
+  std::error_code ec;
+  for (const char* file : {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
+                           "preprocessor_config.json", "processor_config.json", "generation_config.json",
+                           "chat_template.jinja", "chat_template.json"}) {
+    const fs::path src = fs::path(model_dir) / file;
+    if (fs::exists(src, ec)) fs::copy_file(src, fs::path(out_dir) / file, fs::copy_options::overwrite_existing, ec);
+    if (ec) return absl::InternalError(absl::StrCat("cannot copy ", src.string(), ": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status WriteSlicedCheckpoint(const std::string& model_dir, const SlicingProfile& profile,
@@ -104,48 +156,11 @@ absl::Status WriteSlicedCheckpoint(const std::string& model_dir, const SlicingPr
   fs::create_directories(out_dir, ec);
   if (ec) return absl::PermissionDeniedError(absl::StrCat("cannot create ", out_dir, ": ", ec.message()));
 
-  std::vector<int> new_index(config.text.num_hidden_layers, -1);
-  for (size_t k = 0; k < plan.kept.size(); ++k) new_index[plan.kept[k]] = static_cast<int>(k);
-  const int64_t p = config.text.hidden_size_per_layer_input;
-  const std::map<std::string, SlicedTensor> text = SlicedTensorsByName(config.text);
-  static const std::regex kLayerName(R"(model\.language_model\.layers\.(\d+)\.(.*))");
-
   SafetensorsWriter writer(out_dir, options.max_shard_bytes);
-  for (const std::string& name : ckpt->TensorNames()) {
-    ASSIGN_OR_RETURN(TensorInfo t, ckpt->Get(name));
-    std::string renamed = name;
-    int64_t ffn = 0;  // the sliced layer's FFN width
-    std::smatch m;
-    if (std::regex_match(name, m, kLayerName)) {
-      const int old = std::stoi(m[1].str());
-      if (old >= config.text.num_hidden_layers) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor ", name, " names a layer beyond the config's ",
-                                                       config.text.num_hidden_layers));
-      }
-      if (new_index[old] < 0) continue;  // skipped layer
-      renamed = absl::StrCat(kTextPrefix, "layers.", new_index[old], ".", m[2].str());
-      ffn = plan.sliced_config.intermediate_size[new_index[old]];
-    }
-    auto sliced = text.find(name);
-    if (sliced == text.end()) {  // kept whole: tensors of other parts, vectors, unsliced matrices
-      RETURN_IF_ERROR(writer.Add(renamed, t.dtype, t.shape, Whole(t)));
-      continue;
-    }
-    ASSIGN_OR_RETURN(t, ckpt->Get(name, sliced->second.shape));
-    const TextTensorDef& d = *sliced->second.def;
-    Ranges rows = Kept(d.rows, t.shape[0], ffn, plan.kept, p), cols = Kept(d.cols, t.shape[1], ffn, plan.kept, p);
-    const std::vector<int64_t> shape = {Count(rows), Count(cols)};
-    RETURN_IF_ERROR(writer.Add(renamed, t.dtype, shape, Gather(t, std::move(rows), std::move(cols))));
-  }
+  RETURN_IF_ERROR(AddSlicedTensors(*ckpt, config.text, plan, writer));
   RETURN_IF_ERROR(writer.Finish());
 
-  for (const char* file : {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
-                           "preprocessor_config.json", "processor_config.json", "generation_config.json",
-                           "chat_template.jinja", "chat_template.json"}) {
-    const fs::path src = fs::path(model_dir) / file;
-    if (fs::exists(src, ec)) fs::copy_file(src, fs::path(out_dir) / file, fs::copy_options::overwrite_existing, ec);
-    if (ec) return absl::InternalError(absl::StrCat("cannot copy ", src.string(), ": ", ec.message()));
-  }
+  RETURN_IF_ERROR(CopyProcessorFiles(model_dir, out_dir));
   std::ofstream(fs::path(out_dir) / "config.json") << SlicedConfig(ckpt->config(), plan.sliced_config).dump(2) << "\n";
   spdlog::info("wrote profile '{}' ({} layers, {:.3f}B effective parameters) to {}", profile.name,
                plan.sliced_config.num_hidden_layers, plan.effective_params / 1e9, out_dir);
