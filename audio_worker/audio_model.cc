@@ -5,8 +5,9 @@
 
 namespace gemma3n {
 
-absl::StatusOr<std::unique_ptr<AudioModel>> AudioModel::Load(const std::string& model_dir, int soft_tokens_per_span) {
-  ASSIGN_OR_RETURN(std::unique_ptr<AudioEncoder> encoder, AudioEncoder::Load(model_dir));
+absl::StatusOr<std::unique_ptr<AudioModel>> AudioModel::Load(const std::string& model_dir, int soft_tokens_per_span,
+                                                              ThreadPool* pool) {
+  ASSIGN_OR_RETURN(std::unique_ptr<AudioEncoder> encoder, AudioEncoder::Load(model_dir, pool));
   LogMelConfig mel;
   if (auto pre = ReadJsonFile(model_dir + "/preprocessor_config.json"); pre.ok()) {
     ASSIGN_OR_RETURN(mel, LogMelConfigFromJson(*pre));

@@ -15,7 +15,8 @@ namespace gemma3n {
 class AudioModel {
  public:
   // soft_tokens_per_span: the config's audio_soft_tokens_per_image.
-  static absl::StatusOr<std::unique_ptr<AudioModel>> Load(const std::string& model_dir, int soft_tokens_per_span);
+  static absl::StatusOr<std::unique_ptr<AudioModel>> Load(const std::string& model_dir, int soft_tokens_per_span,
+                                                          ThreadPool* pool = nullptr);
 
   const AudioPipeline& pipeline() const { return pipeline_; }
 

@@ -21,10 +21,10 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "audio", "threads", "repeat"}, {}));
   ASSIGN_OR_RETURN(std::string dir, args.Required("model"));
   ASSIGN_OR_RETURN(std::string file, args.Required("audio"));
-  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
+  ASSIGN_OR_RETURN(int threads, ThreadsFlag(args));
   ASSIGN_OR_RETURN(int64_t repeat, args.Int("repeat", 2));
-  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
-  ASSIGN_OR_RETURN(auto encoder, AudioEncoder::Load(dir));
+  ThreadPool pool(threads);
+  ASSIGN_OR_RETURN(auto encoder, AudioEncoder::Load(dir, &pool));
   const LogMelExtractor features{LogMelConfig{}};
   ASSIGN_OR_RETURN(nlohmann::json config, ReadJsonFile(dir + "/config.json"));
   const AudioPipeline pipeline(*encoder, features, config.value("audio_soft_tokens_per_image", 188));
@@ -38,9 +38,9 @@ absl::Status Run(const std::vector<std::string>& argv) {
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     seconds = spans.seconds;
   }
-  std::printf("%s: %.1f s of audio encoded in %.2f s (best of %lld) with %lld threads: real-time factor %.3f, "
+  std::printf("%s: %.1f s of audio encoded in %.2f s (best of %lld) with %d threads: real-time factor %.3f, "
               "peak RSS %.2f GB\n",
-              file.c_str(), seconds, best, static_cast<long long>(repeat), static_cast<long long>(threads), best / seconds,
+              file.c_str(), seconds, best, static_cast<long long>(repeat), pool.num_threads(), best / seconds,
               ProcStatusGb("VmHWM"));
   return absl::OkStatus();
 }

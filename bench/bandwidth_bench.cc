@@ -40,7 +40,7 @@ uint64_t SumWords(const uint64_t* p, int64_t n) {
 
 absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"threads", "mb", "passes", "format"}, {}));
-  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
+  ASSIGN_OR_RETURN(int threads, ThreadsFlag(args));
   ASSIGN_OR_RETURN(int64_t mb, args.Int("mb", 2048));
   ASSIGN_OR_RETURN(int64_t passes, args.Int("passes", 5));
   const std::string format = args.Get("format").value_or("table");
@@ -48,8 +48,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   if (format != "table" && format != "tsv" && format != "json") {
     return absl::InvalidArgumentError("--format must be table, tsv or json");
   }
-  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
-  ThreadPool& pool = ThreadPool::Default();
+  ThreadPool pool(threads);
   const int parts = pool.num_threads();
 
   const int64_t words = mb * (int64_t{1} << 20) / 8;

@@ -74,11 +74,10 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(std::string dir, args.Required("model"));
   ASSIGN_OR_RETURN(int64_t prompt_len, args.Int("prompt", 128));
   ASSIGN_OR_RETURN(int64_t gen_len, args.Int("generate", 32));
-  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
+  ASSIGN_OR_RETURN(int threads, ThreadsFlag(args));
   ASSIGN_OR_RETURN(int64_t streams, args.Int("streams", 1));
   if (streams < 1 || streams > 256) return absl::InvalidArgumentError("--streams must be in [1, 256]");
   if (prompt_len < 1 || gen_len < 1) return absl::InvalidArgumentError("--prompt and --generate must be >= 1");
-  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
   std::optional<SuiteOptions> suite;  // checked before the (long) load
   if (args.Has("suite")) {
     ASSIGN_OR_RETURN(suite, SuiteOptionsFromArgs(args));
@@ -86,6 +85,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
 
   const auto load_start = std::chrono::steady_clock::now();
   TextModel::Options model_options;
+  model_options.threads = threads;
   model_options.preload_weights = args.Has("preload");
   ASSIGN_OR_RETURN(model_options.weights, ParseWeightFormat(args.Get("weights").value_or("bf16")));
   ASSIGN_OR_RETURN(auto model, TextModel::Load(dir, model_options));
@@ -105,12 +105,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
     return RunSuite(*model, options, model_options.weights, *suite);
   }
 
-  std::mt19937 rng(7);
-  // Ids inside the text vocabulary (the tiny test model has 528).
-  const int vocab = model->text_config().vocab_size;
-  std::uniform_int_distribution<int> token(std::min(1000, vocab / 2), std::min(200000, vocab - 1));
-  std::vector<int> prompt = {2};
-  while (static_cast<int64_t>(prompt.size()) < prompt_len) prompt.push_back(token(rng));
+  const std::vector<int> prompt = MakePrompt(model->text_config(), prompt_len, /*seed=*/7);
   // `streams` sequences with the same prompt; the first prefill is timed,
   // then all decode together (one batched forward per step).
   std::vector<std::unique_ptr<KvCache>> caches;
@@ -136,9 +131,10 @@ absl::Status Run(const std::vector<std::string>& argv) {
     for (int64_t s = 0; s < streams; ++s) logits[s] = std::move(out[s].logits);
   }
   const double decode_s = Seconds(start);
-  std::printf("| %-14s | %4lld | %7lld | %8.1f | %8.2f | %9.2f | %8.2f | %7.1f |\n", label.c_str(),
+  std::printf("| %-14s | %4lld | %7lld | %7d | %8.1f | %8.2f | %9.2f | %8.2f | %7.1f |\n", label.c_str(),
               static_cast<long long>(plan ? plan->kept.size() : model->text_config().num_hidden_layers),
-              static_cast<long long>(streams), prompt_len / prefill_s, streams * gen_len / decode_s, ProcStatusGb("VmRSS"), ProcStatusGb("VmHWM"), load_s);
+              static_cast<long long>(streams), model->pool().num_threads(), prompt_len / prefill_s,
+              streams * gen_len / decode_s, ProcStatusGb("VmRSS"), ProcStatusGb("VmHWM"), load_s);
   return absl::OkStatus();
 }
 

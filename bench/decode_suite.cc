@@ -28,17 +28,6 @@ int Argmax(const std::vector<float>& logits) {
   return static_cast<int>(std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
 
-// BOS and random text ids: content does not change the work of a forward.
-// Ids stay below the per-layer vocabulary (the text tokens; multimodal ids
-// would take the embedders' path).
-std::vector<int> MakePrompt(const TextConfig& c, int64_t length, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> token(3, std::min(c.vocab_size, c.vocab_size_per_layer_input) - 1);
-  std::vector<int> prompt = {2};
-  while (static_cast<int64_t>(prompt.size()) < length) prompt.push_back(token(rng));
-  return prompt;
-}
-
 // From a fresh cache to the first generated token: prefill with the last
 // row's logits, then pick the token.
 absl::StatusOr<double> TimePrompt(const TextModel& model, const ForwardOptions& forward, const std::vector<int>& prompt) {
@@ -84,6 +73,17 @@ std::vector<double> Milliseconds(const std::vector<double>& seconds) {
 
 }  // namespace
 
+// BOS and random text ids: content does not change the work of a forward.
+// Ids stay below the per-layer vocabulary (the text tokens; multimodal ids
+// would take the embedders' path).
+std::vector<int> MakePrompt(const TextConfig& c, int64_t length, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> token(3, std::min(c.vocab_size, c.vocab_size_per_layer_input) - 1);
+  std::vector<int> prompt = {2};
+  while (static_cast<int64_t>(prompt.size()) < length) prompt.push_back(token(rng));
+  return prompt;
+}
+
 absl::Status RunSuite(const TextModel& model, const ForwardOptions& forward, WeightFormat weights,
                       const SuiteOptions& options) {
   if (options.prompt_lengths.empty()) return absl::InvalidArgumentError("--pp needs at least one prompt length");
@@ -114,7 +114,7 @@ absl::Status RunSuite(const TextModel& model, const ForwardOptions& forward, Wei
   }
   tests.push_back(std::move(tg));
   const Spread ttft = MeanSpread(Milliseconds(tests[0].seconds));
-  const int threads = ThreadPool::Default().num_threads();
+  const int threads = model.pool().num_threads();
   const double rss = ProcStatusGb("VmRSS"), peak = ProcStatusGb("VmHWM");
 
   BenchRecord record;

@@ -24,6 +24,10 @@ struct SuiteOptions {
   double load_seconds = 0;
 };
 
+// BOS and `length - 1` random text ids (seeded): below the per-layer
+// vocabulary, so no id takes the multimodal embedders' path.
+std::vector<int> MakePrompt(const TextConfig& c, int64_t length, uint32_t seed);
+
 absl::Status RunSuite(const TextModel& model, const ForwardOptions& forward, WeightFormat weights,
                       const SuiteOptions& options);
 

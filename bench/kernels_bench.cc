@@ -1,6 +1,7 @@
 // Kernel micro-benchmarks (Google Benchmark): the matrix products the decoder
 // spends its time in, at the real E2B shapes (hidden 2048, FFN 8192).
 //   build/bin/kernels_bench [--benchmark_filter=MatMul]
+#include <string>
 #include <random>
 #include <vector>
 
@@ -11,6 +12,12 @@
 
 namespace gemma3n {
 namespace {
+
+// Every core: kernels_bench measures the kernels as a worker runs them.
+ThreadPool& Pool() {
+  static ThreadPool pool(0);
+  return pool;
+}
 
 struct Bf16Matrix {
   std::vector<uint16_t> data;
@@ -33,7 +40,7 @@ void BM_MatMulBf16(benchmark::State& state) {
   Bf16Matrix w(rows, cols);
   std::vector<float> x(n * cols, 0.5f), y(n * rows);
   for (auto _ : state) {
-    MatMul(x.data(), n, w.view, y.data());
+    MatMul(Pool(), x.data(), n, w.view, y.data());
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["weight_GB/s"] = benchmark::Counter(static_cast<double>(rows * cols * 2) * state.iterations(),
@@ -53,10 +60,10 @@ BENCHMARK(BM_MatMulBf16)
 void BM_MatMulQuantized(benchmark::State& state) {
   const int64_t n = state.range(0), rows = state.range(1), cols = state.range(2);
   Bf16Matrix source(rows, cols);
-  auto w = state.range(3) == 8 ? QuantizeInt8(source.view, false) : QuantizeInt4(source.view, false);
+  auto w = state.range(3) == 8 ? QuantizeInt8(Pool(), source.view, false) : QuantizeInt4(Pool(), source.view, false);
   std::vector<float> x(n * cols, 0.5f), y(n * rows);
   for (auto _ : state) {
-    MatMul(x.data(), n, *w, y.data());
+    MatMul(Pool(), x.data(), n, *w, y.data());
     benchmark::DoNotOptimize(y.data());
   }
   const double bits = state.range(3) + 32.0 / kInt8Block;  // weights + scales
@@ -77,4 +84,11 @@ BENCHMARK(BM_MatMulQuantized)
 }  // namespace
 }  // namespace gemma3n
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  // The threads the kernels really ran on, in the report's context.
+  benchmark::AddCustomContext("kernel_threads", std::to_string(gemma3n::Pool().num_threads()));
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -20,7 +20,7 @@ profiles=("$@")
 run() {
   echo
   echo "random E4B-dimension weights, bf16, $THREADS threads, prompt $1, generate $2, $3"
-  echo "| profile        | layers | streams | prompt tok/s | gen tok/s (all streams) | RSS GB | peak RSS GB | load s |"
+  echo "| profile        | layers | streams | threads | prompt tok/s | gen tok/s (all streams) | RSS GB | peak RSS GB | load s |"
   for p in "${profiles[@]}"; do
     "$BUILD_DIR"/bin/gemma3n-decode-bench --model "$CKPT" --profile "$p" --threads "$THREADS" \
       --prompt "$1" --generate "$2" ${4:-} 2>/dev/null

@@ -20,10 +20,10 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "image", "threads", "repeat", "size"}, {}));
   ASSIGN_OR_RETURN(std::string dir, args.Required("model"));
   ASSIGN_OR_RETURN(std::string file, args.Required("image"));
-  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
+  ASSIGN_OR_RETURN(int threads, ThreadsFlag(args));
   ASSIGN_OR_RETURN(int64_t repeat, args.Int("repeat", 2));
-  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
-  ASSIGN_OR_RETURN(auto encoder, VisionEncoder::Load(dir));
+  ThreadPool pool(threads);
+  ASSIGN_OR_RETURN(auto encoder, VisionEncoder::Load(dir, &pool));
   ASSIGN_OR_RETURN(int64_t size, args.Int("size", encoder->spec().input_h));
   std::ifstream in(file, std::ios::binary);
   if (!in) return absl::NotFoundError("cannot read " + file);
@@ -34,9 +34,9 @@ absl::Status Run(const std::vector<std::string>& argv) {
     ASSIGN_OR_RETURN(VisionEncoding e, EncodeImageBytes(*encoder, bytes, static_cast<int>(size)));
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  std::printf("%s at %lldx%lld: %.2f s per image (best of %lld), %.3f images/s with %lld threads, peak RSS %.2f GB\n",
+  std::printf("%s at %lldx%lld: %.2f s per image (best of %lld), %.3f images/s with %d threads, peak RSS %.2f GB\n",
               file.c_str(), static_cast<long long>(size), static_cast<long long>(size), best, static_cast<long long>(repeat),
-              1.0 / best, static_cast<long long>(threads), ProcStatusGb("VmHWM"));
+              1.0 / best, pool.num_threads(), ProcStatusGb("VmHWM"));
   return absl::OkStatus();
 }
 

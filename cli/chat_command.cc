@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "common/cli/args.h"
+#include "common/request/generation_flags.h"
+#include "common/request/generation_proto.h"
 #include "common/rpc/server.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
@@ -26,20 +28,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 absl::StatusOr<pb::GenerationConfig> ConfigFromArgs(const Args& args) {
   pb::GenerationConfig c;
-  ASSIGN_OR_RETURN(int64_t max_new, args.Int("max-new", 0));
-  ASSIGN_OR_RETURN(double temperature, args.Double("temperature", 0));
-  ASSIGN_OR_RETURN(int64_t top_k, args.Int("top-k", 0));
-  ASSIGN_OR_RETURN(double top_p, args.Double("top-p", 0));
-  ASSIGN_OR_RETURN(double min_p, args.Double("min-p", 0));
-  ASSIGN_OR_RETURN(double rep, args.Double("repetition-penalty", 0));
-  ASSIGN_OR_RETURN(int64_t seed, args.Int("seed", 0));
-  c.set_max_new_tokens(static_cast<int>(max_new));
-  c.set_temperature(static_cast<float>(temperature));
-  c.set_top_k(static_cast<int>(top_k));
-  c.set_top_p(static_cast<float>(top_p));
-  c.set_min_p(static_cast<float>(min_p));
-  c.set_repetition_penalty(static_cast<float>(rep));
-  c.set_seed(static_cast<uint64_t>(seed));
+  ASSIGN_OR_RETURN(GenerationSettings settings, GenerationSettingsFromArgs(args));
+  SettingsToPublic(settings, &c);
   for (const std::string& s : args.GetAll("stop")) c.add_stop(s);
   c.set_profile(args.Get("profile").value_or(""));
   c.set_ignore_eos(args.Has("ignore-eos"));
@@ -75,9 +65,8 @@ absl::StatusOr<std::string> StreamOnce(pb::Gemma::Stub& stub, const pb::Generate
 
 absl::Status RunChat(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
-                                          {"addr", "prompt", "system", "image", "audio", "max-new", "temperature",
-                                           "top-k", "top-p", "min-p", "repetition-penalty", "seed", "stop",
-                                           "profile", "timeout"},
+                                          WithGenerationFlags({"addr", "prompt", "system", "image", "audio",
+                                                               "stop", "profile", "timeout"}),
                                           {"raw", "quiet", "info", "count", "ignore-eos"}));
   const std::string addr = args.Get("addr").value_or("127.0.0.1:50051");
   auto stub = pb::Gemma::NewStub(MakeChannel(addr));

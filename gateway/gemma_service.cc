@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "common/request/generation_proto.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
 #include "common/tokenizer/streaming_decoder.h"
@@ -28,16 +29,6 @@ pb::FinishReason ToPublic(ipb::TextFinish f) {
     case ipb::TEXT_FINISH_CONTEXT_FULL: return pb::FINISH_REASON_CONTEXT_FULL;
     default: return pb::FINISH_REASON_UNSPECIFIED;
   }
-}
-
-absl::Status CheckConfig(const pb::GenerationConfig& c) {
-  if (c.max_new_tokens() < 0) return absl::InvalidArgumentError("config.max_new_tokens must be >= 0");
-  if (c.temperature() < 0) return absl::InvalidArgumentError("config.temperature must be >= 0");
-  if (c.top_k() < 0) return absl::InvalidArgumentError("config.top_k must be >= 0");
-  if (c.top_p() < 0 || c.top_p() > 1) return absl::InvalidArgumentError("config.top_p must be in [0, 1]");
-  if (c.min_p() < 0 || c.min_p() > 1) return absl::InvalidArgumentError("config.min_p must be in [0, 1]");
-  if (c.repetition_penalty() < 0) return absl::InvalidArgumentError("config.repetition_penalty must be >= 0");
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -71,9 +62,10 @@ absl::StatusOr<BuiltPrompt> GemmaService::Prepare(const google::protobuf::Repeat
 grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::GenerateRequest* request,
                                     grpc::ServerWriter<pb::GenerateResponse>* writer) {
   const std::string id = absl::StrCat("req-", next_id_.fetch_add(1));
-  absl::Status status = CheckConfig(request->config());
-  if (!status.ok()) return ToGrpcStatus(status);
-  status = admission_.Acquire([context] { return context->IsCancelled(); });
+  const absl::StatusOr<GenerationParams> params =
+      ValidateGeneration(SettingsFromPublic(request->config()), options_.default_max_new_tokens);
+  if (!params.ok()) return ToGrpcStatus(params.status());
+  absl::Status status = admission_.Acquire([context] { return context->IsCancelled(); });
   if (!status.ok()) {
     spdlog::warn("{} refused: {}", id, status.ToString());
     return ToGrpcStatus(status);
@@ -84,20 +76,17 @@ grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::Gene
     spdlog::info("{} rejected: {}", id, prompt.status().ToString());
     return ToGrpcStatus(prompt.status());
   }
-  const int64_t n = prompt->ids.size();
-  if (n >= options_.context_limit) {
-    const std::string msg = absl::StrCat("the prompt has ", n, " tokens; the context holds ", options_.context_limit,
-                                         " (prompt + at least one generated token): shorten it by ",
-                                         n - options_.context_limit + 1, " tokens");
-    spdlog::info("{} rejected: {}", id, msg);
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, msg);
+  status = CheckPromptLength(static_cast<int64_t>(prompt->ids.size()), options_.context_limit);
+  if (!status.ok()) {
+    spdlog::info("{} rejected: {}", id, status.ToString());
+    return ToGrpcStatus(status);
   }
-  status = Stream(context, *request, *prompt, writer, id);
+  status = Stream(context, *request, *params, *prompt, writer, id);
   return ToGrpcStatus(status);
 }
 
 absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::GenerateRequest& request,
-                                  const BuiltPrompt& prompt, grpc::ServerWriter<pb::GenerateResponse>* writer,
+                                  const GenerationParams& params, const BuiltPrompt& prompt, grpc::ServerWriter<pb::GenerateResponse>* writer,
                                   const std::string& id) {
   const auto start = Clock::now();
   const pb::GenerationConfig& cfg = request.config();
@@ -106,15 +95,9 @@ absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::Genera
   req.set_request_id(id);
   req.mutable_prompt_ids()->Add(prompt.ids.begin(), prompt.ids.end());
   for (const ipb::SoftTokenSpan& s : prompt.soft) *req.add_soft_tokens() = s;
-  const int64_t wanted = cfg.max_new_tokens() > 0 ? cfg.max_new_tokens() : options_.default_max_new_tokens;
-  req.set_max_new_tokens(static_cast<int>(std::min<int64_t>(wanted, options_.context_limit - n)));
-  ipb::Sampling* s = req.mutable_sampling();
-  s->set_temperature(cfg.temperature());
-  s->set_top_k(cfg.top_k());
-  s->set_top_p(cfg.top_p());
-  s->set_min_p(cfg.min_p());
-  s->set_repetition_penalty(cfg.repetition_penalty());
-  s->set_seed(cfg.seed());
+  GenerationParams sent = params;
+  sent.max_new_tokens = static_cast<int>(std::min<int64_t>(params.max_new_tokens, options_.context_limit - n));
+  ParamsToInternal(sent, &req);
   if (!cfg.ignore_eos()) req.mutable_stop_ids()->Add(config_.eos_token_ids.begin(), config_.eos_token_ids.end());
   req.set_profile(cfg.profile());
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/config/model_config.h"
+#include "common/request/generation_params.h"
 #include "common/tokenizer/tokenizer.h"
 #include "gateway/admission.h"
 #include "gateway/media_encoder.h"
@@ -18,7 +19,7 @@ namespace gemma3n {
 
 struct GatewayOptions {
   int64_t context_limit = 32768;   // prompt + generated tokens
-  int default_max_new_tokens = 512;
+  int default_max_new_tokens = kDefaultMaxNewTokens;
   int image_size = 0;              // passed to the vision workers; 0 = theirs
   std::string ple_address;         // shown in GetModelInfo only
 };
@@ -39,7 +40,7 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
   absl::StatusOr<BuiltPrompt> Prepare(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages,
                                       const std::string& prompt, const grpc::ServerContext& context) const;
   absl::Status Stream(grpc::ServerContext* context, const gemma3n::v1::GenerateRequest& request,
-                      const BuiltPrompt& prompt, grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer,
+                      const GenerationParams& params, const BuiltPrompt& prompt, grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer,
                       const std::string& id);
 
   const ModelConfig& config_;

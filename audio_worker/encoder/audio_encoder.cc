@@ -32,8 +32,10 @@ std::vector<NamedShape> AudioTowerTensorShapes(const AudioEncoderConfig& c, cons
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<AudioEncoder>> AudioEncoder::Load(const std::string& model_dir) {
+absl::StatusOr<std::unique_ptr<AudioEncoder>> AudioEncoder::Load(const std::string& model_dir, ThreadPool* pool) {
   auto e = std::unique_ptr<AudioEncoder>(new AudioEncoder());
+  e->threads_ = std::make_unique<ModelThreads>(pool);
+  e->pool_ = &e->threads_->pool();
   ASSIGN_OR_RETURN(e->ckpt_, Checkpoint::Open(model_dir, {"model.audio_tower.", kAudioEmbedderPrefix}));
   const nlohmann::json& config = e->ckpt_->config();
   auto audio = config.find("audio_config");
@@ -49,7 +51,7 @@ absl::StatusOr<std::unique_ptr<AudioEncoder>> AudioEncoder::Load(const std::stri
     ASSIGN_OR_RETURN(ConformerBlockWeights block, LoadConformerBlock(*e->ckpt_, e->config_, i));
     e->blocks_.push_back(std::move(block));
   }
-  ASSIGN_OR_RETURN(e->embedder_, MultimodalEmbedder::Load(*e->ckpt_, kAudioEmbedderPrefix, vocab, text_hidden));
+  ASSIGN_OR_RETURN(e->embedder_, MultimodalEmbedder::Load(*e->ckpt_, kAudioEmbedderPrefix, vocab, text_hidden, *e->pool_));
   e->vocab_ = vocab;
   spdlog::info("loaded audio encoder from {}: {} conformer blocks, width {}", model_dir, e->config_.num_layers,
                e->config_.hidden_size);
@@ -72,14 +74,14 @@ absl::StatusOr<AudioEncoding> AudioEncoder::Encode(const std::vector<float>& fea
   }
   AudioEncoding out;
   std::vector<float> x;
-  const int64_t t_sub = SubsampleConvForward(sscp_, c, features.data(), frames, x);
+  const int64_t t_sub = SubsampleConvForward(*pool_, sscp_, c, features.data(), frames, x);
   // The sub-sampled mask: the input frame at each output's first receptive-field step.
   const int64_t stride = static_cast<int64_t>(c.conv_stride[0][0]) * c.conv_stride[1][0];
   std::vector<uint8_t> padding(t_sub);
   for (int64_t s = 0; s < t_sub; ++s) padding[s] = valid[std::min(s * stride, frames - 1)] ? 0 : 1;
   if (keep_stages) out.sscp_output = x;
   for (const ConformerBlockWeights& block : blocks_) {
-    ConformerBlockForward(block, c, padding, x);
+    ConformerBlockForward(*pool_, block, c, padding, x);
     if (keep_stages) out.block_outputs.push_back(x);
   }
   const int64_t h = c.hidden_size, r = c.reduction_factor;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/kernels/thread_pool.h"
 #include "absl/status/statusor.h"
 #include "audio_worker/encoder/audio_encoder_config.h"
 #include "audio_worker/encoder/conformer_block.h"
@@ -35,7 +36,8 @@ std::vector<NamedShape> AudioTowerTensorShapes(const AudioEncoderConfig& c, cons
 
 class AudioEncoder {
  public:
-  static absl::StatusOr<std::unique_ptr<AudioEncoder>> Load(const std::string& model_dir);
+  // pool: the threads to encode on (not owned); null = a pool of its own.
+  static absl::StatusOr<std::unique_ptr<AudioEncoder>> Load(const std::string& model_dir, ThreadPool* pool = nullptr);
 
   const AudioEncoderConfig& config() const { return config_; }
   const Checkpoint& checkpoint() const { return *ckpt_; }
@@ -51,6 +53,8 @@ class AudioEncoder {
  private:
   AudioEncoder() = default;
   AudioEncoderConfig config_;
+  std::unique_ptr<ModelThreads> threads_;
+  ThreadPool* pool_ = nullptr;  // threads_->pool()
   std::unique_ptr<Checkpoint> ckpt_;
   SubsampleConvWeights sscp_;
   std::vector<ConformerBlockWeights> blocks_;

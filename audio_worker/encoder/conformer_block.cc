@@ -77,38 +77,38 @@ void Clip(std::vector<float>& x, float limit) {
 float Silu(float v) { return v / (1.0f + std::exp(-v)); }
 
 // x += residual_weight * post_norm(clip(down(silu(up(pre_norm(clip(x)))))))
-void FeedForward(const AudioFeedForwardWeights& w, const AudioEncoderConfig& c, std::vector<float>& x) {
+void FeedForward(ThreadPool& pool, const AudioFeedForwardWeights& w, const AudioEncoderConfig& c, std::vector<float>& x) {
   const int64_t h = c.hidden_size, t = static_cast<int64_t>(x.size()) / h;
   std::vector<float> y = x, up(static_cast<size_t>(t * 4 * h));
   Clip(y, c.gradient_clipping);
   RmsNorm(y.data(), t, h, w.pre_norm.data(), c.rms_norm_eps, y.data());
-  MatMul(y.data(), t, w.up, up.data());
+  MatMul(pool, y.data(), t, w.up, up.data());
   for (float& v : up) v = Silu(v);
-  MatMul(up.data(), t, w.down, y.data());
+  MatMul(pool, up.data(), t, w.down, y.data());
   Clip(y, c.gradient_clipping);
   RmsNorm(y.data(), t, h, w.post_norm.data(), c.rms_norm_eps, y.data());
   for (size_t i = 0; i < x.size(); ++i) x[i] += y[i] * c.residual_weight;
 }
 
-void Attention(const AudioAttentionWeights& w, const AudioEncoderConfig& c, const std::vector<uint8_t>& padding,
+void Attention(ThreadPool& pool, const AudioAttentionWeights& w, const AudioEncoderConfig& c, const std::vector<uint8_t>& padding,
                std::vector<float>& x) {
   const int64_t h = c.hidden_size, t = static_cast<int64_t>(x.size()) / h;
   std::vector<float> y = x;
   Clip(y, c.gradient_clipping);
   RmsNorm(y.data(), t, h, w.pre_norm.data(), c.rms_norm_eps, y.data());
-  std::vector<float> context = LocalAttention(w, c, y, padding);
-  MatMul(context.data(), t, w.post, y.data());
+  std::vector<float> context = LocalAttention(pool, w, c, y, padding);
+  MatMul(pool, context.data(), t, w.post, y.data());
   Clip(y, c.gradient_clipping);
   RmsNorm(y.data(), t, h, w.post_norm.data(), c.rms_norm_eps, y.data());
   for (size_t i = 0; i < x.size(); ++i) x[i] += y[i];
 }
 
 // x += linear_end(silu(conv_norm(clip(depthwise_causal(glu(linear_start(pre_norm(x))))))))
-void LightConv(const LightConvWeights& w, const AudioEncoderConfig& c, std::vector<float>& x) {
+void LightConv(ThreadPool& pool, const LightConvWeights& w, const AudioEncoderConfig& c, std::vector<float>& x) {
   const int64_t h = c.hidden_size, t = static_cast<int64_t>(x.size()) / h, k = c.conv_kernel_size;
   std::vector<float> y(x.size()), wide(static_cast<size_t>(t * 2 * h));
   RmsNorm(x.data(), t, h, w.pre_norm.data(), c.rms_norm_eps, y.data());
-  MatMul(y.data(), t, w.linear_start, wide.data());
+  MatMul(pool, y.data(), t, w.linear_start, wide.data());
   std::vector<float> gated(x.size());
   for (int64_t s = 0; s < t; ++s) {
     for (int64_t d = 0; d < h; ++d) {
@@ -129,7 +129,7 @@ void LightConv(const LightConvWeights& w, const AudioEncoderConfig& c, std::vect
   Clip(y, c.gradient_clipping);
   RmsNorm(y.data(), t, h, w.conv_norm.data(), c.rms_norm_eps, y.data());
   for (float& v : y) v = Silu(v);
-  MatMul(y.data(), t, w.linear_end, gated.data());
+  MatMul(pool, y.data(), t, w.linear_end, gated.data());
   for (size_t i = 0; i < x.size(); ++i) x[i] += gated[i];
 }
 
@@ -154,16 +154,16 @@ absl::StatusOr<ConformerBlockWeights> LoadConformerBlock(const Checkpoint& ckpt,
   return w;
 }
 
-void ConformerBlockForward(const ConformerBlockWeights& w, const AudioEncoderConfig& c,
+void ConformerBlockForward(ThreadPool& pool, const ConformerBlockWeights& w, const AudioEncoderConfig& c,
                            const std::vector<uint8_t>& padding, std::vector<float>& x) {
   const int64_t h = c.hidden_size;
-  FeedForward(w.ffw_start, c, x);
-  Attention(w.attention, c, padding, x);
+  FeedForward(pool, w.ffw_start, c, x);
+  Attention(pool, w.attention, c, padding, x);
   for (size_t s = 0; s < padding.size(); ++s) {
     if (padding[s]) std::fill(x.begin() + s * h, x.begin() + (s + 1) * h, 0.0f);
   }
-  LightConv(w.lconv, c, x);
-  FeedForward(w.ffw_end, c, x);
+  LightConv(pool, w.lconv, c, x);
+  FeedForward(pool, w.ffw_end, c, x);
   Clip(x, c.gradient_clipping);
   RmsNorm(x.data(), static_cast<int64_t>(padding.size()), h, w.norm.data(), c.rms_norm_eps, x.data());
 }

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "audio_worker/encoder/audio_encoder_config.h"
 #include "common/checkpoint/checkpoint.h"
+#include "common/kernels/thread_pool.h"
 #include "common/kernels/weight_matrix.h"
 
 namespace gemma3n {
@@ -52,7 +53,7 @@ absl::Status ForEachConformerTensor(const AudioEncoderConfig& c, int index, Conf
 absl::StatusOr<ConformerBlockWeights> LoadConformerBlock(const Checkpoint& ckpt, const AudioEncoderConfig& c, int index);
 
 // x [t, hidden] in place; padding[t] = 1 where the frame is padding.
-void ConformerBlockForward(const ConformerBlockWeights& w, const AudioEncoderConfig& c, const std::vector<uint8_t>& padding,
+void ConformerBlockForward(ThreadPool& pool, const ConformerBlockWeights& w, const AudioEncoderConfig& c, const std::vector<uint8_t>& padding,
                            std::vector<float>& x);
 
 }  // namespace gemma3n

@@ -12,7 +12,7 @@ namespace {
 
 // [span, hidden]: pos_proj of the sinusoidal signal of relative distances
 // max_backward, ..., -max_forward (row f is distance max_backward - f).
-std::vector<float> RelativePositionEmbedding(const AudioAttentionWeights& w, const AudioEncoderConfig& c,
+std::vector<float> RelativePositionEmbedding(ThreadPool& pool, const AudioAttentionWeights& w, const AudioEncoderConfig& c,
                                              int max_backward, int max_forward) {
   const int h = c.hidden_size, timescales = h / 2, span = max_backward + max_forward + 1;
   const float increment = static_cast<float>(std::log(1.0e4) / std::max(timescales - 1, 1));
@@ -26,13 +26,13 @@ std::vector<float> RelativePositionEmbedding(const AudioAttentionWeights& w, con
     }
   }
   std::vector<float> emb(static_cast<size_t>(span) * h);
-  MatMul(signal.data(), span, w.pos_proj, emb.data());
+  MatMul(pool, signal.data(), span, w.pos_proj, emb.data());
   return emb;
 }
 
 }  // namespace
 
-std::vector<float> LocalAttention(const AudioAttentionWeights& w, const AudioEncoderConfig& c,
+std::vector<float> LocalAttention(ThreadPool& pool, const AudioAttentionWeights& w, const AudioEncoderConfig& c,
                                   const std::vector<float>& x, const std::vector<uint8_t>& padding) {
   const int64_t h = c.hidden_size, t = static_cast<int64_t>(x.size()) / h;
   const int heads = c.num_heads, hd = static_cast<int>(h / heads);
@@ -40,9 +40,9 @@ std::vector<float> LocalAttention(const AudioAttentionWeights& w, const AudioEnc
   const int context = chunk + past + future, span = past + future + 1;
 
   std::vector<float> q(x.size()), k(x.size()), v(x.size());
-  MatMul(x.data(), t, w.q, q.data());
-  MatMul(x.data(), t, w.k, k.data());
-  MatMul(x.data(), t, w.v, v.data());
+  MatMul(pool, x.data(), t, w.q, q.data());
+  MatMul(pool, x.data(), t, w.k, k.data());
+  MatMul(pool, x.data(), t, w.v, v.data());
   const float softplus0 = std::log(2.0f);
   std::vector<float> q_scale(hd);
   for (int d = 0; d < hd; ++d) {
@@ -50,7 +50,7 @@ std::vector<float> LocalAttention(const AudioAttentionWeights& w, const AudioEnc
     q_scale[d] = (1.0f / std::sqrt(static_cast<float>(hd))) * (1.0f / softplus0) * sp;
   }
   for (int64_t i = 0; i < t * h; ++i) q[i] *= q_scale[i % hd];
-  const std::vector<float> rel = RelativePositionEmbedding(w, c, past, future);
+  const std::vector<float> rel = RelativePositionEmbedding(pool, w, c, past, future);
 
   std::vector<float> out(x.size(), 0.0f), logits(context);
   std::vector<uint8_t> allowed(context);

@@ -11,13 +11,14 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/kernels/thread_pool.h"
 #include "audio_worker/encoder/audio_encoder_config.h"
 #include "audio_worker/encoder/conformer_block.h"
 
 namespace gemma3n {
 
 // x [t, hidden] (normed) -> context vectors [t, hidden] (before `post`).
-std::vector<float> LocalAttention(const AudioAttentionWeights& w, const AudioEncoderConfig& c,
+std::vector<float> LocalAttention(ThreadPool& pool, const AudioAttentionWeights& w, const AudioEncoderConfig& c,
                                   const std::vector<float>& x, const std::vector<uint8_t>& padding);
 
 }  // namespace gemma3n

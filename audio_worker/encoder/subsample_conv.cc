@@ -91,7 +91,7 @@ absl::StatusOr<SubsampleConvWeights> LoadSubsampleConv(const Checkpoint& ckpt, c
   return w;
 }
 
-int64_t SubsampleConvForward(const SubsampleConvWeights& w, const AudioEncoderConfig& c, const float* features,
+int64_t SubsampleConvForward(ThreadPool& pool, const SubsampleConvWeights& w, const AudioEncoderConfig& c, const float* features,
                              int64_t t, std::vector<float>& out) {
   std::vector<float> x(features, features + t * c.input_feat_size), y;
   int64_t f = c.input_feat_size;
@@ -105,7 +105,7 @@ int64_t SubsampleConvForward(const SubsampleConvWeights& w, const AudioEncoderCo
   }
   // x is [t, f, c]: exactly the reference's flatten order (freq-major, channel-minor).
   out.resize(static_cast<size_t>(t * c.hidden_size));
-  MatMul(x.data(), t, w.input_proj, out.data());
+  MatMul(pool, x.data(), t, w.input_proj, out.data());
   return t;
 }
 

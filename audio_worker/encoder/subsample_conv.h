@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "audio_worker/encoder/audio_encoder_config.h"
 #include "common/checkpoint/checkpoint.h"
+#include "common/kernels/thread_pool.h"
 #include "common/kernels/weight_matrix.h"
 
 namespace gemma3n {
@@ -35,7 +36,7 @@ absl::Status ForEachSubsampleTensor(const AudioEncoderConfig& c, SubsampleConvWe
 absl::StatusOr<SubsampleConvWeights> LoadSubsampleConv(const Checkpoint& ckpt, const AudioEncoderConfig& c);
 
 // features [t, feat] -> out [t_sub, hidden]; returns t_sub.
-int64_t SubsampleConvForward(const SubsampleConvWeights& w, const AudioEncoderConfig& c, const float* features,
+int64_t SubsampleConvForward(ThreadPool& pool, const SubsampleConvWeights& w, const AudioEncoderConfig& c, const float* features,
                              int64_t t, std::vector<float>& out);
 
 }  // namespace gemma3n

@@ -38,7 +38,7 @@ absl::StatusOr<std::unique_ptr<MediaEncoderBackend>> LoadAudio(const EncoderWork
   ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(f.model_dir + "/config.json"));
   ASSIGN_OR_RETURN(ModelConfig config, ParseModelConfig(json));
   if (!config.has_audio) return absl::InvalidArgumentError(f.model_dir + " has no audio_config");
-  ASSIGN_OR_RETURN(auto model, AudioModel::Load(f.model_dir, config.audio_soft_tokens_per_image));
+  ASSIGN_OR_RETURN(auto model, AudioModel::Load(f.model_dir, config.audio_soft_tokens_per_image, f.pool));
   return std::make_unique<AudioBackend>(std::move(model));
 }
 

@@ -90,4 +90,14 @@ absl::StatusOr<std::vector<int>> ParseIdList(const std::string& text) {
   return ids;
 }
 
+absl::StatusOr<int> ThreadsFlag(const Args& args) {
+  constexpr int64_t kMaxThreads = 1024;
+  absl::StatusOr<int64_t> threads = args.Int("threads", 0);
+  if (!threads.ok()) return threads.status();
+  if (*threads < 0 || *threads > kMaxThreads) {
+    return absl::InvalidArgumentError(absl::StrCat("--threads must be in [0, ", kMaxThreads, "] (0 = every core)"));
+  }
+  return static_cast<int>(*threads);
+}
+
 }  // namespace gemma3n

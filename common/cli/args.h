@@ -33,6 +33,9 @@ class Args {
   std::set<std::string> switches_;
 };
 
+// --threads N: [0, 1024], 0 (the default) = every core the process has.
+absl::StatusOr<int> ThreadsFlag(const Args& args);
+
 // "2,17,300" -> ids; InvalidArgument on anything else.
 absl::StatusOr<std::vector<int>> ParseIdList(const std::string& text);
 

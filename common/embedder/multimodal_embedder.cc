@@ -20,8 +20,9 @@ absl::Status MultimodalEmbedder::ForEachTensor(const std::string& prefix, const 
 absl::StatusOr<std::unique_ptr<MultimodalEmbedder>> MultimodalEmbedder::Load(const Checkpoint& ckpt,
                                                                              const std::string& prefix,
                                                                              const EmbedderVocab& vocab,
-                                                                             int text_hidden_size) {
+                                                                             int text_hidden_size, ThreadPool& pool) {
   auto e = std::unique_ptr<MultimodalEmbedder>(new MultimodalEmbedder());
+  e->pool_ = &pool;
   e->vocab_ = vocab;
   e->text_hidden_ = text_hidden_size;
   RETURN_IF_ERROR(ForEachTensor(prefix, vocab, text_hidden_size, *e,
@@ -41,7 +42,7 @@ std::vector<NamedShape> MultimodalEmbedder::TensorShapes(const std::string& pref
 }
 
 void MultimodalEmbedder::Project(std::vector<float>& normed, int64_t n, float* out) const {
-  MatMul(normed.data(), n, projection_, out);
+  MatMul(*pool_, normed.data(), n, projection_, out);
   RmsNorm(out, n, text_hidden_, nullptr, vocab_.rms_norm_eps, out);
 }
 

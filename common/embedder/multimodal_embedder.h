@@ -15,6 +15,7 @@
 #include "absl/types/span.h"
 #include "common/checkpoint/checkpoint.h"
 #include "common/config/model_config.h"
+#include "common/kernels/thread_pool.h"
 #include "common/kernels/weight_matrix.h"
 
 namespace gemma3n {
@@ -25,7 +26,7 @@ class MultimodalEmbedder {
   static absl::StatusOr<std::unique_ptr<MultimodalEmbedder>> Load(const Checkpoint& ckpt,
                                                                   const std::string& prefix,
                                                                   const EmbedderVocab& vocab,
-                                                                  int text_hidden_size);
+                                                                  int text_hidden_size, ThreadPool& pool);
 
   // Its tensors under `prefix` with their shapes (the table Load reads), for
   // writing synthetic checkpoints.
@@ -49,6 +50,7 @@ class MultimodalEmbedder {
 
   EmbedderVocab vocab_;
   int text_hidden_ = 0;
+  ThreadPool* pool_ = nullptr;  // the owning model's
   WeightMatrix embedding_;   // [vocab_size, mm_hidden]
   WeightMatrix projection_;  // [text_hidden, mm_hidden]
   std::vector<float> hard_norm_, soft_norm_;  // [mm_hidden]

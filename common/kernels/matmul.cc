@@ -15,7 +15,7 @@ constexpr int64_t kGemmBlockRows = 256;
 // Multiply-adds below which a kernel runs on the calling thread alone.
 constexpr int64_t kMinParallelWork = 1 << 16;
 
-void MatVecRows(const float* x, int64_t n, const WeightMatrix& w, float* y) {
+void MatVecRows(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
   const DotKernels& k = Kernels();
   // bf16: x reordered once for the two-op widening of the prepared kernels.
   thread_local std::vector<float> prepared;
@@ -24,7 +24,7 @@ void MatVecRows(const float* x, int64_t n, const WeightMatrix& w, float* y) {
     for (int64_t t = 0; t < n; ++t) k.prepare_bf16(x + t * w.cols, w.cols, prepared.data() + t * w.cols);
     x = prepared.data();
   }
-  ThreadPool::Default().ParallelFor(w.rows, n * w.cols, kMinParallelWork, [&](int64_t r0, int64_t r1) {
+  pool.ParallelFor(w.rows, n * w.cols, kMinParallelWork, [&](int64_t r0, int64_t r1) {
     if (w.format != WeightMatrix::Format::kF32 && n > 1) {
       // Batched decoding: each weight row is widened once per group of rows of x.
       for (int64_t r = r0; r < r1; ++r) {
@@ -104,24 +104,24 @@ bool MatMulQuantizesActivations(const WeightMatrix& w, int64_t n) {
          Kernels().vnni_dot_int8 != nullptr && w.cols % kInt8Block == 0;
 }
 
-void MatMul(const float* x, int64_t n, const WeightMatrix& w, float* y) {
+void MatMul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
   if (n <= 0 || w.rows == 0) return;
   if (n < kGemmMinRows) {
     if (MatMulQuantizesActivations(w, n)) {
-      MatVecVnni(x, n, w, y);
+      MatVecVnni(pool, x, n, w, y);
     } else {
-      MatVecRows(x, n, w, y);
+      MatVecRows(pool, x, n, w, y);
     }
     return;
   }
   if (MatMulQuantizesActivations(w, n)) {
-    GemmVnni(x, n, w, y);
+    GemmVnni(pool, x, n, w, y);
     return;
   }
   // Blocks of W's rows (y's columns), spread over the pool; each thread
   // widens a bf16 block into its own buffer, then one sgemm per block.
   const int64_t blocks = (w.rows + kGemmBlockRows - 1) / kGemmBlockRows;
-  ThreadPool::Default().ParallelFor(blocks, n * kGemmBlockRows * w.cols, kMinParallelWork, [&](int64_t b0, int64_t b1) {
+  pool.ParallelFor(blocks, n * kGemmBlockRows * w.cols, kMinParallelWork, [&](int64_t b0, int64_t b1) {
     thread_local std::vector<float> block;
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t r0 = b * kGemmBlockRows, rows = std::min(kGemmBlockRows, w.rows - r0);
@@ -136,13 +136,13 @@ void MatMul(const float* x, int64_t n, const WeightMatrix& w, float* y) {
   });
 }
 
-void MatMulTransposed(const float* x, int64_t n, const WeightMatrix& wt, float* y) {
+void MatMulTransposed(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& wt, float* y) {
   const int64_t k = wt.rows, m = wt.cols;
   if (n <= 0 || m == 0) return;
   // Column blocks of y (= of wt) spread over the pool; each thread runs
   // down the k rows of its block.
   const int64_t blocks = (m + kGemmBlockRows - 1) / kGemmBlockRows;
-  ThreadPool::Default().ParallelFor(blocks, n * k * kGemmBlockRows, kMinParallelWork, [&](int64_t b0, int64_t b1) {
+  pool.ParallelFor(blocks, n * k * kGemmBlockRows, kMinParallelWork, [&](int64_t b0, int64_t b1) {
     const DotKernels& kernels = Kernels();
     thread_local std::vector<float> block;
     for (int64_t b = b0; b < b1; ++b) {
@@ -168,11 +168,11 @@ void MatMulTransposed(const float* x, int64_t n, const WeightMatrix& wt, float* 
   });
 }
 
-void ParallelSgemm(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-                   int64_t ldb, float* c, int64_t ldc) {
+void ParallelSgemm(ThreadPool& pool, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                   const float* b, int64_t ldb, float* c, int64_t ldc) {
   constexpr int64_t kRowsPerTask = 64;
   const int64_t tasks = (m + kRowsPerTask - 1) / kRowsPerTask;
-  ThreadPool::Default().ParallelFor(tasks, kRowsPerTask * n * k, kMinParallelWork, [&](int64_t t0, int64_t t1) {
+  pool.ParallelFor(tasks, kRowsPerTask * n * k, kMinParallelWork, [&](int64_t t0, int64_t t1) {
     const int64_t r0 = t0 * kRowsPerTask, r1 = std::min(m, t1 * kRowsPerTask);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(r1 - r0),
                 static_cast<int>(n), static_cast<int>(k), 1.0f, a + r0 * lda, static_cast<int>(lda), b,

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "common/kernels/simd/dot_kernels.h"
+#include "common/kernels/thread_pool.h"
 #include "common/kernels/weight_matrix.h"
 
 namespace gemma3n {
@@ -18,13 +19,14 @@ inline constexpr int64_t kGemmMinRows = 24;
 // Few rows (decoding): a row-parallel dot-product kernel that reads bf16
 // directly. Many rows (prompt processing): each pool thread widens its own
 // blocks of W to f32 and multiplies them with single-threaded OpenBLAS sgemm.
-void MatMul(const float* x, int64_t n, const WeightMatrix& w, float* y);
+// Every kernel here splits its work over `pool`.
+void MatMul(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y);
 
 // y = x W for a weight stored transposed, W^T = wt [k, m] (x [n, k], y [n, m]):
 // the FFN down projections of the activation-sparse layers are kept this way
 // so that a surviving channel's weights are one contiguous row (see
 // sparse_matvec.h).
-void MatMulTransposed(const float* x, int64_t n, const WeightMatrix& wt, float* y);
+void MatMulTransposed(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& wt, float* y);
 
 // Whether MatMul(x, n, w) rounds x to 8 bits per 32-element block: int8
 // and int4 weights on a CPU with AVX512-VNNI, where decode (MatVecVnni) and
@@ -34,8 +36,8 @@ bool MatMulQuantizesActivations(const WeightMatrix& w, int64_t n);
 
 // Row-major C[m, n] = A[m, k] * B (B [k, n]) or A * B^T (trans_b: B [n, k]),
 // split over the rows of C across the thread pool.
-void ParallelSgemm(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-                   int64_t ldb, float* c, int64_t ldc);
+void ParallelSgemm(ThreadPool& pool, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                   const float* b, int64_t ldb, float* c, int64_t ldc);
 
 // Row r of w dotted with x[w.cols], in w's format.
 float DotRow(const DotKernels& k, const float* x, const WeightMatrix& w, int64_t r);

@@ -38,7 +38,7 @@ void ReleaseSource(const WeightMatrix& w) {
 // zero; `store(q, out)` packs one block's quantized values [kInt8Block] into
 // its bytes_per_block bytes.
 template <typename Store>
-absl::StatusOr<WeightMatrix> QuantizeBlocks(const WeightMatrix& w, bool release_source, WeightMatrix::Format format,
+absl::StatusOr<WeightMatrix> QuantizeBlocks(ThreadPool& pool, const WeightMatrix& w, bool release_source, WeightMatrix::Format format,
                                             float levels, int64_t bytes_per_block, Store store) {
   if (w.format == format) return w;
   if (w.format != WeightMatrix::Format::kBF16 && w.format != WeightMatrix::Format::kF32) {
@@ -52,7 +52,7 @@ absl::StatusOr<WeightMatrix> QuantizeBlocks(const WeightMatrix& w, bool release_
   const int64_t blocks = w.cols / kInt8Block;
   auto q = std::make_shared<std::vector<int8_t>>(static_cast<size_t>(w.rows * blocks * bytes_per_block));
   auto scales = std::make_shared<std::vector<float>>(static_cast<size_t>(w.rows * blocks));
-  ThreadPool::Default().ParallelFor(w.rows, w.cols, 1 << 16, [&](int64_t r0, int64_t r1) {
+  pool.ParallelFor(w.rows, w.cols, 1 << 16, [&](int64_t r0, int64_t r1) {
     std::vector<float> row(static_cast<size_t>(w.cols));
     for (int64_t r = r0; r < r1; ++r) {
       w.RowToF32(r, row.data());
@@ -79,9 +79,9 @@ absl::StatusOr<WeightMatrix> QuantizeBlocks(const WeightMatrix& w, bool release_
 // dst [cols, rows] = src [rows, cols]^T; src rows are `stride` apart. Tiles of
 // 64 x 64 keep both the rows read and the rows written in cache.
 template <typename T>
-void TransposeInto(const T* src, int64_t rows, int64_t cols, int64_t stride, T* dst) {
+void TransposeInto(ThreadPool& pool, const T* src, int64_t rows, int64_t cols, int64_t stride, T* dst) {
   constexpr int64_t kTile = 64;
-  ThreadPool::Default().ParallelFor((rows + kTile - 1) / kTile, [&](int64_t t0, int64_t t1) {
+  pool.ParallelFor((rows + kTile - 1) / kTile, [&](int64_t t0, int64_t t1) {
     for (int64_t r0 = t0 * kTile; r0 < std::min(rows, t1 * kTile); r0 += kTile) {
       for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
         for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r) {
@@ -94,7 +94,7 @@ void TransposeInto(const T* src, int64_t rows, int64_t cols, int64_t stride, T* 
 
 }  // namespace
 
-absl::StatusOr<WeightMatrix> TransposeWeights(const WeightMatrix& w, bool release_source) {
+absl::StatusOr<WeightMatrix> TransposeWeights(ThreadPool& pool, const WeightMatrix& w, bool release_source) {
   WeightMatrix t;
   t.format = w.format;
   t.rows = w.cols;
@@ -102,7 +102,7 @@ absl::StatusOr<WeightMatrix> TransposeWeights(const WeightMatrix& w, bool releas
   t.stride = w.rows;
   if (w.format == WeightMatrix::Format::kF32) {
     t.owned = std::make_shared<std::vector<float>>(static_cast<size_t>(w.rows * w.cols));
-    TransposeInto(w.f32_row(0), w.rows, w.cols, w.stride, t.owned->data());
+    TransposeInto(pool, w.f32_row(0), w.rows, w.cols, w.stride, t.owned->data());
     t.data = t.owned->data();
     return t;
   }
@@ -110,7 +110,7 @@ absl::StatusOr<WeightMatrix> TransposeWeights(const WeightMatrix& w, bool releas
     return absl::InvalidArgumentError("only bf16 and f32 weights are transposed (before any conversion)");
   }
   auto out = std::make_shared<std::vector<uint16_t>>(static_cast<size_t>(w.rows * w.cols));
-  TransposeInto(w.bf16_row(0), w.rows, w.cols, w.stride, out->data());
+  TransposeInto(pool, w.bf16_row(0), w.rows, w.cols, w.stride, out->data());
   if (release_source) ReleaseSource(w);
   t.data = out->data();
   t.keep_alive = std::move(out);
@@ -131,14 +131,14 @@ float QuantizeBlock(const float* v, float levels, int8_t* q) {
   return scale;
 }
 
-absl::StatusOr<WeightMatrix> QuantizeInt8(const WeightMatrix& w, bool release_source) {
-  return QuantizeBlocks(w, release_source, WeightMatrix::Format::kInt8, 127.0f, kInt8Block,
+absl::StatusOr<WeightMatrix> QuantizeInt8(ThreadPool& pool, const WeightMatrix& w, bool release_source) {
+  return QuantizeBlocks(pool, w, release_source, WeightMatrix::Format::kInt8, 127.0f, kInt8Block,
                         [](const int8_t* q, int8_t* out) { std::copy_n(q, kInt8Block, out); });
 }
 
-absl::StatusOr<WeightMatrix> QuantizeInt4(const WeightMatrix& w, bool release_source) {
+absl::StatusOr<WeightMatrix> QuantizeInt4(ThreadPool& pool, const WeightMatrix& w, bool release_source) {
   // Byte i: weight i in the low nibble, weight i + 16 in the high one, each + 8.
-  return QuantizeBlocks(w, release_source, WeightMatrix::Format::kInt4, 7.0f, kInt8Block / 2,
+  return QuantizeBlocks(pool, w, release_source, WeightMatrix::Format::kInt4, 7.0f, kInt8Block / 2,
                         [](const int8_t* q, int8_t* out) {
                           for (int64_t i = 0; i < kInt8Block / 2; ++i) {
                             out[i] = static_cast<int8_t>(static_cast<uint8_t>((q[i] + 8) | ((q[i + 16] + 8) << 4)));

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/kernels/thread_pool.h"
 #include "common/kernels/weight_matrix.h"
 
 namespace gemma3n {
@@ -26,14 +27,14 @@ float QuantizeBlock(const float* v, float levels, int8_t* q);
 // scales (max |w| / 127 per block, round to nearest). release_source: the
 // source is a read-only file mapping nothing else will read; its resident
 // pages are dropped from this process afterwards.
-absl::StatusOr<WeightMatrix> QuantizeInt8(const WeightMatrix& w, bool release_source);
+absl::StatusOr<WeightMatrix> QuantizeInt8(ThreadPool& pool, const WeightMatrix& w, bool release_source);
 // The same with 4-bit weights (scale max |w| / 7, 5 bits per weight with the
 // f32 scales).
-absl::StatusOr<WeightMatrix> QuantizeInt4(const WeightMatrix& w, bool release_source);
+absl::StatusOr<WeightMatrix> QuantizeInt4(ThreadPool& pool, const WeightMatrix& w, bool release_source);
 
 // w (bf16 or f32 [rows, cols]) -> its transpose [cols, rows] in the same
 // format, in memory
 // (the activation-sparse FFN keeps its down projection this way).
-absl::StatusOr<WeightMatrix> TransposeWeights(const WeightMatrix& w, bool release_source);
+absl::StatusOr<WeightMatrix> TransposeWeights(ThreadPool& pool, const WeightMatrix& w, bool release_source);
 
 }  // namespace gemma3n

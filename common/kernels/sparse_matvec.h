@@ -9,14 +9,15 @@
 
 #include <cstdint>
 
+#include "common/kernels/thread_pool.h"
 #include "common/kernels/weight_matrix.h"
 
 namespace gemma3n {
 
 // y[j] = x . w[rows[j]] for j < count (x [w.cols], y [count]).
-void GatherRowsMatVec(const float* x, const WeightMatrix& w, const int32_t* rows, int64_t count, float* y);
+void GatherRowsMatVec(ThreadPool& pool, const float* x, const WeightMatrix& w, const int32_t* rows, int64_t count, float* y);
 
 // y = sum_j a[j] * wt[rows[j]] (y [wt.cols], overwritten).
-void GatherRowsCombine(const float* a, const WeightMatrix& wt, const int32_t* rows, int64_t count, float* y);
+void GatherRowsCombine(ThreadPool& pool, const float* a, const WeightMatrix& wt, const int32_t* rows, int64_t count, float* y);
 
 }  // namespace gemma3n

@@ -1,6 +1,7 @@
 #include "common/kernels/thread_pool.h"
 
 #include <cblas.h>
+#include <sched.h>
 
 #include <immintrin.h>
 
@@ -9,14 +10,18 @@
 #include <memory>
 
 namespace gemma3n {
-namespace {
-std::mutex g_default_mu;
-std::unique_ptr<ThreadPool> g_default;
-int g_default_threads = 0;
-}  // namespace
+
+int ThreadPool::AvailableCores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 ThreadPool::ThreadPool(int num_threads) {
-  for (int i = 1; i < std::max(1, num_threads); ++i) {
+  static std::once_flag blas_single_threaded;
+  std::call_once(blas_single_threaded, [] { openblas_set_num_threads(1); });
+  if (num_threads <= 0) num_threads = AvailableCores();
+  for (int i = 1; i < num_threads; ++i) {
     workers_.emplace_back([this, i] { WorkerLoop(i); });
   }
 }
@@ -109,26 +114,6 @@ void ThreadPool::WorkerLoop(int index) {
       done_cv_.notify_one();
     }
   }
-}
-
-ThreadPool& ThreadPool::Default() {
-  std::lock_guard<std::mutex> lock(g_default_mu);
-  if (!g_default) {
-    int n = g_default_threads > 0 ? g_default_threads
-                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    g_default = std::make_unique<ThreadPool>(n);
-    // This pool is the only source of parallelism: OpenBLAS runs single-
-    // threaded inside its tasks. Its own threads would spin between calls
-    // and take the cores from ours (see matmul.cc).
-    openblas_set_num_threads(1);
-  }
-  return *g_default;
-}
-
-void ThreadPool::SetDefaultThreads(int num_threads) {
-  std::lock_guard<std::mutex> lock(g_default_mu);
-  g_default_threads = num_threads;
-  g_default.reset();
 }
 
 }  // namespace gemma3n

@@ -1,11 +1,17 @@
-// A small fixed pool of worker threads for data-parallel kernels (the hot
-// matrix-vector products of decoding). OpenBLAS keeps its own threads for GEMM.
+// A small fixed pool of worker threads for the data-parallel kernels. Each
+// process creates its pools at its edge (main, a test, a benchmark) and passes
+// them down: a model keeps the pool it was loaded with, the way gemma.cpp's
+// threading context belongs to the model, so two models or a test can run
+// on threads of their own. A pool is the only parallelism: creating one puts
+// OpenBLAS in single-threaded mode, since its own threads would spin between
+// calls and take the cores from ours (the kernels call sgemm inside tasks).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -14,6 +20,7 @@ namespace gemma3n {
 
 class ThreadPool {
  public:
+  // num_threads <= 0: AvailableCores(). The caller's thread is one of them.
   explicit ThreadPool(int num_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -30,10 +37,8 @@ class ThreadPool {
   void ParallelFor(int64_t n, int64_t work_per_item, int64_t min_work,
                    const std::function<void(int64_t, int64_t)>& fn);
 
-  // The process-wide pool used by the kernels; sized by SetDefaultThreads
-  // (default: hardware concurrency), which also sets OpenBLAS's threads.
-  static ThreadPool& Default();
-  static void SetDefaultThreads(int num_threads);
+  // The CPUs this process may run on (its affinity mask): the default size.
+  static int AvailableCores();
 
  private:
   void WorkerLoop(int index);
@@ -48,6 +53,19 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   bool stop_ = false;  // under mu_
+};
+
+// What a model holds: the pool it was given (not owned), or, given none, a
+// pool of its own with `threads` threads (0 = every core).
+class ModelThreads {
+ public:
+  explicit ModelThreads(ThreadPool* shared, int threads = 0)
+      : own_(shared ? nullptr : std::make_unique<ThreadPool>(threads)), pool_(shared ? shared : own_.get()) {}
+  ThreadPool& pool() const { return *pool_; }
+
+ private:
+  std::unique_ptr<ThreadPool> own_;
+  ThreadPool* pool_;
 };
 
 }  // namespace gemma3n

@@ -32,7 +32,7 @@ struct PreparedRows {
 
 // decode_layouts: also the decode kernels' arrays (q + 128, scale pairs,
 // the int4 order); the prompt GEMM reads only q, scale and sum.
-PreparedRows PrepareRows(const float* x, int64_t n, int64_t cols, bool decode_layouts) {
+PreparedRows PrepareRows(ThreadPool& pool, const float* x, int64_t n, int64_t cols, bool decode_layouts) {
   PreparedRows p;
   p.cols = cols;
   p.blocks = cols / kInt8Block;
@@ -49,7 +49,7 @@ PreparedRows PrepareRows(const float* x, int64_t n, int64_t cols, bool decode_la
   }
   // Rows of x are independent: spread over the pool (prompts quantize
   // hundreds of rows per product).
-  ThreadPool::Default().ParallelFor(n, 4 * cols, 1 << 16, [&](int64_t t0, int64_t t1) {
+  pool.ParallelFor(n, 4 * cols, 1 << 16, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       int8_t* q = p.q.data() + t * cols;
       float* scale = p.scale.data() + t * blocks;
@@ -118,14 +118,14 @@ void RepackPanel(const WeightMatrix& w, int64_t r0, int rows, std::vector<uint8_
 
 }  // namespace
 
-void GemmVnni(const float* x, int64_t n, const WeightMatrix& w, float* y) {
+void GemmVnni(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
   const DotKernels& k = Kernels();
-  const PreparedRows prepared = PrepareRows(x, n, w.cols, /*decode_layouts=*/false);
+  const PreparedRows prepared = PrepareRows(pool, x, n, w.cols, /*decode_layouts=*/false);
   std::vector<VnniRow> rows;
   for (int64_t t = 0; t < n; ++t) rows.push_back(prepared.Row(t));
   const int64_t blocks = w.cols / kInt8Block, panels = (w.rows + 15) / 16;
   // Each panel is repacked once and multiplied with every row of x.
-  ThreadPool::Default().ParallelFor(panels, n * 16 * w.cols, 1 << 16, [&](int64_t p0, int64_t p1) {
+  pool.ParallelFor(panels, n * 16 * w.cols, 1 << 16, [&](int64_t p0, int64_t p1) {
     thread_local std::vector<uint8_t> weights;
     thread_local std::vector<float> scales;
     for (int64_t p = p0; p < p1; ++p) {
@@ -136,14 +136,14 @@ void GemmVnni(const float* x, int64_t n, const WeightMatrix& w, float* y) {
   });
 }
 
-void MatVecVnni(const float* x, int64_t n, const WeightMatrix& w, float* y) {
+void MatVecVnni(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y) {
   const DotKernels& k = Kernels();
-  const PreparedRows prepared = PrepareRows(x, n, w.cols, /*decode_layouts=*/true);
+  const PreparedRows prepared = PrepareRows(pool, x, n, w.cols, /*decode_layouts=*/true);
   std::vector<VnniRow> rows;
   for (int64_t t = 0; t < n; ++t) rows.push_back(prepared.Row(t));
   const int64_t blocks = w.cols / kInt8Block;
   const bool int4 = w.format == WeightMatrix::Format::kInt4;
-  ThreadPool::Default().ParallelFor(w.rows, n * w.cols, 1 << 16, [&](int64_t r0, int64_t r1) {
+  pool.ParallelFor(w.rows, n * w.cols, 1 << 16, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       for (int64_t t = 0; t < n; ++t) {
         y[t * w.rows + r] = int4 ? k.vnni_dot_int4(w.int4_row(r), w.scale_row(r), rows[t], blocks)

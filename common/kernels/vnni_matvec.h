@@ -10,18 +10,19 @@
 
 #include <cstdint>
 
+#include "common/kernels/thread_pool.h"
 #include "common/kernels/weight_matrix.h"
 
 namespace gemma3n {
 
 // y = x W^T for int8 or int4 W and few rows of x (x [n, w.cols], y [n, w.rows]).
 // Only where Kernels() has the VNNI entries (see MatMulQuantizesActivations).
-void MatVecVnni(const float* x, int64_t n, const WeightMatrix& w, float* y);
+void MatVecVnni(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y);
 
 // The same product for many rows of x (prompts): panels of 16 weight rows
 // are repacked so that one vpdpbusd serves all 16 rows (see VnniGemmPanel),
 // and each panel is multiplied with every row of x. x is rounded exactly as
 // in MatVecVnni, so prompt and decode see the same products.
-void GemmVnni(const float* x, int64_t n, const WeightMatrix& w, float* y);
+void GemmVnni(ThreadPool& pool, const float* x, int64_t n, const WeightMatrix& w, float* y);
 
 }  // namespace gemma3n

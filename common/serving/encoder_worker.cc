@@ -74,8 +74,9 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
   ASSIGN_OR_RETURN(int64_t size, args.Int("image-size", 0));
   if (size < 0 || size > 4096) return absl::InvalidArgumentError("--image-size must be in [0, 4096]");
   f.image_size = static_cast<int>(size);
-  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
-  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
+  ASSIGN_OR_RETURN(int threads, ThreadsFlag(args));
+  ThreadPool pool(threads);
+  f.pool = &pool;
   ASSIGN_OR_RETURN(std::unique_ptr<MediaEncoderBackend> backend, load(f));
   std::unique_ptr<grpc::Service> service;
   if (kind == "vision") {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/kernels/thread_pool.h"
 #include "absl/status/statusor.h"
 #include "gemma3n/internal/v1/internal.grpc.pb.h"
 
@@ -38,6 +39,7 @@ absl::Status EncodeToProto(const MediaEncoderBackend& backend, std::mutex& mu, c
 struct EncoderWorkerFlags {
   std::string model_dir;
   int image_size = 0;  // vision only: --image-size
+  ThreadPool* pool = nullptr;  // --threads of them, for the process's life
 };
 
 // main() of an encoder worker: parses --model, --listen, --threads,

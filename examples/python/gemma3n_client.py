@@ -2,8 +2,10 @@
 """A streaming Python client of gemma3n-grpc's public API (gemma3n.v1.Gemma).
 
 The Python stubs are generated from proto/gemma3n/v1/gemma.proto at start with
-grpc_tools (Debian: python3-grpcio python3-grpc-tools), into a temporary
-directory, so nothing generated is kept in the source tree.
+protoc and grpc_python_plugin (Debian: protobuf-compiler protobuf-compiler-grpc,
+python3-grpcio), into a temporary directory, so nothing generated is kept in
+the source tree. (python3-grpc-tools bundles protoc 3.5, which predates the
+proto3 `optional` fields the API uses.)
 
   python3 examples/python/gemma3n_client.py --addr 127.0.0.1:50051 --prompt "Hello"
   python3 examples/python/gemma3n_client.py --prompt "Describe it." --image cat.jpg
@@ -11,11 +13,12 @@ directory, so nothing generated is kept in the source tree.
 import argparse
 import importlib
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 
 import grpc
-from grpc_tools import protoc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO_ROOT = os.path.join(HERE, "..", "..", "proto")
@@ -24,11 +27,15 @@ PROTO_ROOT = os.path.join(HERE, "..", "..", "proto")
 def load_stubs():
     """Compiles gemma.proto and returns the (messages, services) modules."""
     out = tempfile.mkdtemp(prefix="gemma3n-py-")
-    grpc_include = os.path.join(os.path.dirname(protoc.__file__), "_proto")
-    args = ["protoc", f"-I{PROTO_ROOT}", f"-I{grpc_include}", f"--python_out={out}",
-            f"--grpc_python_out={out}", "gemma3n/v1/gemma.proto"]
-    if protoc.main(args) != 0:
-        sys.exit("gemma3n_client: cannot compile gemma.proto")
+    protoc, plugin = shutil.which("protoc"), shutil.which("grpc_python_plugin")
+    if not protoc or not plugin:
+        sys.exit("gemma3n_client: needs protoc and grpc_python_plugin "
+                 "(apt-get install protobuf-compiler protobuf-compiler-grpc)")
+    args = [protoc, f"-I{PROTO_ROOT}", f"--python_out={out}", f"--grpc_python_out={out}",
+            f"--plugin=protoc-gen-grpc_python={plugin}", "gemma3n/v1/gemma.proto"]
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit("gemma3n_client: cannot compile gemma.proto: " + done.stderr.strip())
     sys.path.insert(0, out)
     return (importlib.import_module("gemma3n.v1.gemma_pb2"),
             importlib.import_module("gemma3n.v1.gemma_pb2_grpc"))
@@ -51,9 +58,10 @@ def check_server(channel, timeout):
 
 
 def build_request(pb, args):
-    config = pb.GenerationConfig(
-        max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
-        top_p=args.top_p, seed=args.seed, stop=args.stop, ignore_eos=args.ignore_eos)
+    # Only the values given are sent: an unset field takes the server's default.
+    given = {k: getattr(args, k) for k in ("max_new_tokens", "temperature", "top_k", "top_p", "min_p", "seed")
+             if getattr(args, k) is not None}
+    config = pb.GenerationConfig(stop=args.stop, ignore_eos=args.ignore_eos, **given)
     if args.raw:
         return pb.GenerateRequest(prompt=args.prompt, config=config)
     parts = []
@@ -76,10 +84,12 @@ def main():
     p.add_argument("--image", action="append", default=[])
     p.add_argument("--audio", action="append", default=[])
     p.add_argument("--max-new-tokens", type=int, default=128)
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--top-k", type=int, default=0)
-    p.add_argument("--top-p", type=float, default=0.0)
-    p.add_argument("--seed", type=int, default=0)
+    # Unset sampling flags are not sent: greedy unless one is given.
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--top-k", type=int)
+    p.add_argument("--top-p", type=float)
+    p.add_argument("--min-p", type=float)
+    p.add_argument("--seed", type=int)
     p.add_argument("--stop", action="append", default=[])
     p.add_argument("--ignore-eos", action="store_true")
     p.add_argument("--timeout", type=float, default=300.0)

@@ -1,5 +1,10 @@
 #include "tests/integration/client.h"
 
+#include <fstream>
+#include <iterator>
+
+#include "gtest/gtest.h"
+
 namespace gemma3n::testing {
 
 namespace pb = gemma3n::v1;
@@ -28,6 +33,24 @@ pb::GenerateRequest RawPrompt(const std::string& text, int max_new, bool ignore_
   req.mutable_config()->set_max_new_tokens(max_new);
   req.mutable_config()->set_ignore_eos(ignore_eos);
   return req;
+}
+
+std::vector<int> PromptIds(pb::Gemma::Stub& stub, const pb::GenerateRequest& req) {
+  pb::CountTokensRequest count;
+  *count.mutable_messages() = req.messages();
+  count.set_prompt(req.prompt());
+  count.set_return_token_ids(true);
+  pb::CountTokensResponse counted;
+  grpc::ClientContext ctx;
+  const grpc::Status status = stub.CountTokens(&ctx, count, &counted);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(counted.token_count(), counted.token_ids_size());
+  return {counted.token_ids().begin(), counted.token_ids().end()};
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 }  // namespace gemma3n::testing

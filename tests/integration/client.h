@@ -22,5 +22,10 @@ Outcome Call(gemma3n::v1::Gemma::Stub& stub, const gemma3n::v1::GenerateRequest&
              std::chrono::milliseconds deadline = std::chrono::seconds(60));
 // A raw prompt with max_new tokens (ignore_eos: exactly that many).
 gemma3n::v1::GenerateRequest RawPrompt(const std::string& text, int max_new, bool ignore_eos = false);
+// The ids the gateway builds for a request's prompt (CountTokens); a failed
+// call is a test failure and gives no ids.
+std::vector<int> PromptIds(gemma3n::v1::Gemma::Stub& stub, const gemma3n::v1::GenerateRequest& req);
+// A file's bytes (media parts of requests).
+std::string ReadBytes(const std::string& path);
 
 }  // namespace gemma3n::testing

@@ -31,7 +31,9 @@ using namespace std::chrono_literals;
 
 using testing::Call;
 using testing::Outcome;
+using testing::PromptIds;
 using testing::RawPrompt;
+using testing::ReadBytes;
 
 std::string DecodeTiny(const std::vector<int>& ids) {
   static auto tokenizer = Tokenizer::LoadFromModelDir(testing::TinyModelDir());
@@ -39,25 +41,6 @@ std::string DecodeTiny(const std::vector<int>& ids) {
   auto text = (*tokenizer)->Decode(ids);
   EXPECT_TRUE(text.ok()) << text.status();
   return text.ok() ? *text : "";
-}
-
-// The ids the gateway builds for a request's prompt (CountTokens).
-std::vector<int> PromptIds(pb::Gemma::Stub& stub, const pb::GenerateRequest& req) {
-  pb::CountTokensRequest count;
-  *count.mutable_messages() = req.messages();
-  count.set_prompt(req.prompt());
-  count.set_return_token_ids(true);
-  pb::CountTokensResponse counted;
-  grpc::ClientContext ctx;
-  const grpc::Status status = stub.CountTokens(&ctx, count, &counted);
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(counted.token_count(), counted.token_ids_size());
-  return {counted.token_ids().begin(), counted.token_ids().end()};
-}
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // `gemma3n serve` on the tiny model, on a free port, sockets in a known dir.
@@ -228,6 +211,13 @@ TEST_F(SystemTest, BadMediaAndRequestsAreInvalidArgument) {
   pb::GenerateRequest bad_config = RawPrompt("x", 4);
   bad_config.mutable_config()->set_top_p(2.0f);
   EXPECT_EQ(Call(*stub_, bad_config).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad_config.mutable_config()->set_top_p(0.0f);  // explicit 0: refused, not "off"
+  EXPECT_EQ(Call(*stub_, bad_config).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // The gateway and the text worker agree on every boundary (one validation):
+  // min_p = 1 is in range for both.
+  pb::GenerateRequest edge = RawPrompt("x", 2);
+  edge.mutable_config()->set_min_p(1.0f);
+  EXPECT_TRUE(Call(*stub_, edge).status.ok()) << Call(*stub_, edge).status.error_message();
   bad_config.mutable_config()->set_top_p(0.5f);
   bad_config.mutable_config()->set_profile("E9000B");
   EXPECT_NE(Call(*stub_, bad_config).status.error_code(), grpc::StatusCode::OK);

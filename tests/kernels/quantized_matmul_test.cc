@@ -2,11 +2,18 @@
 // every MatMul path (decode dot, batched group, prompt sgemm, VNNI; views of
 // the first rows / columns; transposed weights; the sparse-FFN gathers) equal
 // to the product with the dequantized weights, for each kernel ISA this CPU
-// runs (AVX2, AVX-512): both tables come from one source, but each has its
-// own loads, lane counts and tails.
+// has (AVX2, AVX-512): both tables come from one source, but each has its
+// own loads, lane counts and tails. An ISA is skipped, with a message, only on
+// a CPU whose /proc/cpuinfo lacks it.
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
+#include <set>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "common/kernels/cpu_isa.h"
@@ -18,6 +25,12 @@
 
 namespace gemma3n {
 namespace {
+
+// The kernels' threads here: two, so the parallel split runs on any machine.
+ThreadPool& Pool() {
+  static ThreadPool pool(2);
+  return pool;
+}
 
 struct Bf16Matrix {
   std::vector<uint16_t> data;
@@ -80,7 +93,7 @@ void ExpectEveryPathMatchesReference(const WeightMatrix& q, uint32_t seed) {
       std::vector<float> x(static_cast<size_t>(n * w.cols));
       for (float& v : x) v = dist(rng);
       std::vector<float> y(static_cast<size_t>(n * w.rows));
-      MatMul(x.data(), n, w, y.data());
+      MatMul(Pool(), x.data(), n, w, y.data());
       const bool rounded = MatMulQuantizesActivations(w, n);
       const std::vector<float> ref = Reference(rounded ? BlockRounded(x) : x, n, w);
       if (rounded) {  // and not far from the unrounded product either
@@ -104,7 +117,7 @@ void ExpectEveryPathMatchesReference(const WeightMatrix& q, uint32_t seed) {
 
 TEST(Int8Test, QuantizationErrorIsAtMostHalfAStep) {
   const Bf16Matrix m = RandomBf16(40, 256, 1);
-  auto q = QuantizeInt8(m.view, /*release_source=*/false);
+  auto q = QuantizeInt8(Pool(), m.view, /*release_source=*/false);
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->format, WeightMatrix::Format::kInt8);
   std::vector<float> orig(256), deq(256);
@@ -118,12 +131,47 @@ TEST(Int8Test, QuantizationErrorIsAtMostHalfAStep) {
   }
 }
 
-// Runs a test with the kernels of one ISA; an ISA this CPU lacks is
-// reported as skipped (its code cannot run here).
+// The instruction-set extensions an ISA's kernels need, as /proc/cpuinfo
+// names them.
+std::vector<std::string> RequiredCpuFlags(Isa isa) {
+  if (isa == Isa::kAvx512) return {"avx512f", "avx512bw", "avx512vl", "avx512dq"};
+  return {"avx2", "fma"};
+}
+
+// The CPU's flags as the kernel reports them: a second opinion, independent
+// of the cpuid probe (IsaSupported) that decides what runs.
+std::set<std::string> CpuinfoFlags() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::istringstream words(line.substr(line.find(':') + 1));
+    return {std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+  }
+  return {};
+}
+
+// Runs a test with the kernels of one ISA. The test is skipped, saying so,
+// only when /proc/cpuinfo shows the CPU lacks a required extension; a CPU that
+// has them all runs it, and a probe that disagrees with /proc/cpuinfo fails.
 class KernelIsaTest : public ::testing::TestWithParam<Isa> {
  protected:
   void SetUp() override {
-    if (!IsaSupported(GetParam())) GTEST_SKIP() << "this CPU has no " << IsaName(GetParam());
+    const std::set<std::string> flags = CpuinfoFlags();
+    ASSERT_FALSE(flags.empty()) << "no flags line in /proc/cpuinfo: cannot tell whether to run the "
+                                << IsaName(GetParam()) << " kernels";
+    std::string missing;
+    for (const std::string& flag : RequiredCpuFlags(GetParam())) {
+      if (!flags.count(flag)) missing += " " + flag;
+    }
+    ASSERT_EQ(IsaSupported(GetParam()), missing.empty())
+        << "the cpuid probe and /proc/cpuinfo disagree about " << IsaName(GetParam()) << " (/proc/cpuinfo lacks:"
+        << (missing.empty() ? " none of its extensions" : missing) << ")";
+    if (!missing.empty()) {
+      std::printf("SKIPPED: the %s kernel tests need%s, which this CPU lacks\n", IsaName(GetParam()),
+                  missing.c_str());
+      GTEST_SKIP() << "this CPU lacks" << missing << " (needed by the " << IsaName(GetParam()) << " kernels)";
+    }
     ASSERT_TRUE(SetKernelIsa(GetParam()).ok());
     ASSERT_EQ(Kernels().isa, GetParam());
   }
@@ -148,14 +196,14 @@ TEST_P(KernelIsaTest, Bf16EveryMatMulPath) {
 
 TEST_P(KernelIsaTest, Int8EveryMatMulPath) {
   const Bf16Matrix m = RandomBf16(300, 512, 2);
-  auto q = QuantizeInt8(m.view, false);
+  auto q = QuantizeInt8(Pool(), m.view, false);
   ASSERT_TRUE(q.ok());
   ExpectEveryPathMatchesReference(*q, 3);
 }
 
 TEST_P(KernelIsaTest, Int4QuantizationErrorAndEveryMatMulPath) {
   const Bf16Matrix m = RandomBf16(300, 512, 5);
-  auto q = QuantizeInt4(m.view, false);
+  auto q = QuantizeInt4(Pool(), m.view, false);
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->format, WeightMatrix::Format::kInt4);
   std::vector<float> orig(512), deq(512);
@@ -171,9 +219,9 @@ TEST_P(KernelIsaTest, Int4QuantizationErrorAndEveryMatMulPath) {
 
 TEST(Int8Test, BadInputIsRefused) {
   const Bf16Matrix m = RandomBf16(4, 48, 4);  // 48 is not a multiple of 32
-  EXPECT_EQ(QuantizeInt8(m.view, false).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(QuantizeInt8(Pool(), m.view, false).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(ParseWeightFormat("int3").ok());
-  EXPECT_EQ(QuantizeInt4(m.view, false).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(QuantizeInt4(Pool(), m.view, false).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(*ParseWeightFormat("int4"), WeightFormat::kInt4);
   EXPECT_EQ(*ParseWeightFormat("int8"), WeightFormat::kInt8);
 }
@@ -183,8 +231,8 @@ TEST(Int8Test, BadInputIsRefused) {
 TEST_P(KernelIsaTest, TransposedWeightsAndSparseGathers) {
   const Bf16Matrix m = RandomBf16(300, 320, 11);  // k 300 (> one 256-row block), m 320 (two column blocks)
   std::vector<WeightMatrix> formats = {m.view};
-  formats.push_back(*QuantizeInt8(m.view, false));
-  formats.push_back(*QuantizeInt4(m.view, false));
+  formats.push_back(*QuantizeInt8(Pool(), m.view, false));
+  formats.push_back(*QuantizeInt4(Pool(), m.view, false));
   std::mt19937 rng(12);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   for (const WeightMatrix& wt : formats) {
@@ -193,7 +241,7 @@ TEST_P(KernelIsaTest, TransposedWeightsAndSparseGathers) {
     for (int64_t n : {1, 5, 40}) {
       std::vector<float> x(static_cast<size_t>(n * wt.rows)), y(static_cast<size_t>(n * wt.cols));
       for (float& v : x) v = dist(rng);
-      MatMulTransposed(x.data(), n, wt, y.data());
+      MatMulTransposed(Pool(), x.data(), n, wt, y.data());
       std::vector<float> ref(y.size());
       for (int64_t t = 0; t < n; ++t) {
         for (int64_t c = 0; c < wt.cols; ++c) {
@@ -210,8 +258,8 @@ TEST_P(KernelIsaTest, TransposedWeightsAndSparseGathers) {
     for (float& v : a) v = dist(rng);
     for (float& v : x) v = dist(rng);
     std::vector<float> combined(static_cast<size_t>(wt.cols), 7.0f), dots(alive.size());
-    GatherRowsCombine(a.data(), wt, alive.data(), static_cast<int64_t>(alive.size()), combined.data());
-    GatherRowsMatVec(x.data(), wt, alive.data(), static_cast<int64_t>(alive.size()), dots.data());
+    GatherRowsCombine(Pool(), a.data(), wt, alive.data(), static_cast<int64_t>(alive.size()), combined.data());
+    GatherRowsMatVec(Pool(), x.data(), wt, alive.data(), static_cast<int64_t>(alive.size()), dots.data());
     std::vector<float> combined_ref(combined.size(), 0.0f), dots_ref(dots.size(), 0.0f);
     for (size_t j = 0; j < alive.size(); ++j) {
       double dot = 0.0;
@@ -229,7 +277,7 @@ TEST_P(KernelIsaTest, TransposedWeightsAndSparseGathers) {
 // Transposing is exact, and the original is unchanged.
 TEST(TransposeTest, Bf16TransposeIsExact) {
   const Bf16Matrix m = RandomBf16(70, 130, 13);
-  auto t = TransposeWeights(m.view, /*release_source=*/false);
+  auto t = TransposeWeights(Pool(), m.view, /*release_source=*/false);
   ASSERT_TRUE(t.ok()) << t.status();
   ASSERT_EQ(t->rows, 130);
   ASSERT_EQ(t->cols, 70);
@@ -237,9 +285,9 @@ TEST(TransposeTest, Bf16TransposeIsExact) {
     for (int64_t c = 0; c < 130; ++c) ASSERT_EQ(t->bf16_row(c)[r], m.view.bf16_row(r)[c]);
   }
   const Bf16Matrix small = RandomBf16(4, 64, 14);
-  auto q = QuantizeInt8(small.view, false);
+  auto q = QuantizeInt8(Pool(), small.view, false);
   ASSERT_TRUE(q.ok()) << q.status();
-  EXPECT_EQ(TransposeWeights(*q, false).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(TransposeWeights(Pool(), *q, false).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, KernelIsaTest, ::testing::Values(Isa::kAvx2, Isa::kAvx512),

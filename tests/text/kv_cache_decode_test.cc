@@ -1,8 +1,10 @@
 // Incremental decoding through the KV cache (ring buffers for sliding layers,
 // shared layers reading their source's cache) gives the logits of one full
-// forward, including well past the sliding window; bad input leaves the cache
-// untouched.
+// forward, including well past the sliding window, while a sliding layer holds
+// only its window's rows; bad input leaves the cache untouched.
+#include <cstdio>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -76,6 +78,54 @@ TEST_F(KvCacheDecodeTest, EveryChunkingGivesTheFullForwardLogits) {
   for (size_t chunk : {1u, 3u, 7u, 8u, 9u, 33u}) {
     EXPECT_LE(MaxAbsDiff(ChunkedLogits(ids, chunk), full), 1e-3f) << "chunk " << chunk;
   }
+}
+
+TEST_F(KvCacheDecodeTest, SlidingLayersKeepARingOfTheWindowAndStillGiveTheFullLogits) {
+  // 100 tokens decoded one by one into a cache sized for 100: every sliding
+  // layer's store must be a ring of exactly sliding_window rows (position p
+  // reuses the row of p - window) while the logits stay those of the full
+  // forward. A cache that kept every row, or a larger ring, gives the same
+  // logits (attention masks the window anyway) but fails the memory figures.
+  const TextConfig& config = model_->text_config();
+  const int64_t window = config.sliding_window, n = 100;
+  ASSERT_GT(n, 3 * window);
+  const std::vector<int> ids = RandomTextIds(static_cast<int>(n), 11);
+  auto cache = model_->NewCache(n);
+  std::vector<float> decoded;
+  for (int64_t p = 0; p < n; ++p) {
+    auto out = model_->Forward(*cache, absl::MakeConstSpan(ids).subspan(p, 1), LogitsFor::kAll);
+    ASSERT_TRUE(out.ok()) << out.status();
+    decoded.insert(decoded.end(), out->logits.begin(), out->logits.end());
+  }
+  EXPECT_LE(MaxAbsDiff(decoded, FullLogits(ids)), 1e-3f);
+
+  int rings = 0, full = 0;
+  for (int layer = 0; layer < config.num_hidden_layers; ++layer) {
+    if (!cache->HasStore(layer)) continue;  // KV-shared: reads its source's store
+    if (config.layer_types[layer] != AttentionType::kSliding) {
+      EXPECT_FALSE(cache->IsRing(layer)) << "layer " << layer;
+      EXPECT_EQ(cache->OldestRetained(layer), 0) << "layer " << layer;
+      ++full;
+      continue;
+    }
+    ++rings;
+    EXPECT_TRUE(cache->IsRing(layer)) << "sliding layer " << layer;
+    EXPECT_EQ(cache->OldestRetained(layer), n - window) << "layer " << layer;
+    // The rows of all 100 positions live in `window` distinct places.
+    std::set<const float*> rows;
+    for (int64_t p = 0; p < n; ++p) rows.insert(cache->Key(layer, p));
+    EXPECT_EQ(static_cast<int64_t>(rows.size()), window) << "layer " << layer;
+    EXPECT_EQ(cache->Key(layer, n - 1), cache->Key(layer, n - 1 - window)) << "layer " << layer;
+  }
+  ASSERT_GT(rings, 0);
+  ASSERT_GT(full, 0);
+  // Memory: rings hold `window` rows, full layers all n (grown up to max_tokens).
+  const int64_t row_bytes = static_cast<int64_t>(config.num_key_value_heads) * config.head_dim * sizeof(float);
+  const int64_t expected = 2 * row_bytes * (rings * window + full * n);  // K and V
+  std::printf("[kv cache] %lld tokens: %d rings of %lld rows, %d full stores; %lld bytes (every row kept: %lld)\n",
+              static_cast<long long>(n), rings, static_cast<long long>(window), full,
+              static_cast<long long>(cache->bytes()), static_cast<long long>(2 * row_bytes * (rings + full) * n));
+  EXPECT_EQ(cache->bytes(), expected);
 }
 
 TEST_F(KvCacheDecodeTest, SharedLayersReallyReadTheSourceCache) {

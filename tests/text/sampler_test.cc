@@ -1,5 +1,5 @@
 // Sampling: greedy, temperature, top-k, top-p, min-p, repetition penalty,
-// reproducible seeds, and parameter validation.
+// reproducible seeds (their ranges: tests/request/generation_params_test.cc).
 #include <cmath>
 #include <map>
 #include <vector>
@@ -90,28 +90,6 @@ TEST(SamplerTest, SameSeedSameTokensOtherSeedOtherTokens) {
   }
   EXPECT_EQ(ta, tb);
   EXPECT_NE(ta, tc);
-}
-
-TEST(SamplerTest, InvalidParametersAreRejectedWithTheirName) {
-  SamplingParams p;
-  p.temperature = -1;
-  EXPECT_NE(ValidateSamplingParams(p).message().find("temperature"), std::string::npos);
-  p = {};
-  p.top_p = 0;
-  EXPECT_NE(ValidateSamplingParams(p).message().find("top_p"), std::string::npos);
-  p = {};
-  p.min_p = 1;
-  EXPECT_NE(ValidateSamplingParams(p).message().find("min_p"), std::string::npos);
-  p = {};
-  p.top_k = -3;
-  EXPECT_NE(ValidateSamplingParams(p).message().find("top_k"), std::string::npos);
-  p = {};
-  p.repetition_penalty = 0;
-  EXPECT_NE(ValidateSamplingParams(p).message().find("repetition_penalty"), std::string::npos);
-  p = {};
-  p.temperature = NAN;
-  EXPECT_FALSE(ValidateSamplingParams(p).ok());
-  EXPECT_TRUE(ValidateSamplingParams(SamplingParams{}).ok());
 }
 
 }  // namespace

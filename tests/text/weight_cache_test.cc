@@ -25,6 +25,12 @@
 namespace gemma3n {
 namespace {
 
+// The kernels' threads here: two, so the parallel split runs on any machine.
+ThreadPool& Pool() {
+  static ThreadPool pool(2);
+  return pool;
+}
+
 namespace fs = std::filesystem;
 
 class TextWeightCacheTest : public ::testing::TestWithParam<WeightFormat> {
@@ -303,7 +309,7 @@ TEST(TextWeightCacheFileTest, TakenOnlyForExactlyItsMatrices) {
     f32.owned = std::make_shared<std::vector<float>>(rows * cols);
     for (int64_t i = 0; i < rows * cols; ++i) (*f32.owned)[i] = std::sin(seed * (i + 1));
     f32.data = f32.owned->data();
-    return *QuantizeInt8(f32, false);
+    return *QuantizeInt8(Pool(), f32, false);
   };
   WeightMatrix a = matrix(3, 64, 0.3f), b = matrix(5, 32, 0.7f);
   ASSERT_TRUE(WriteWeightCache(path, "k", WeightFormat::kInt8, {{"a", &a}, {"b", &b}}).ok());

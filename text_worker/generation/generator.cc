@@ -20,20 +20,14 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 absl::StatusOr<GenerateResult> Generate(const TextModel& model, absl::Span<const int> prompt,
                                         const SoftTokenRows* soft, const GenerateOptions& options,
                                         const std::function<bool(int)>& on_token) {
-  RETURN_IF_ERROR(ValidateSamplingParams(options.sampling));
-  if (prompt.empty()) return absl::InvalidArgumentError("the prompt is empty");
-  if (options.max_new_tokens < 0) return absl::InvalidArgumentError("max_new_tokens must be >= 0");
   const TextConfig& c = model.text_config();
-  const int64_t total = static_cast<int64_t>(prompt.size()) + options.max_new_tokens;
-  if (static_cast<int64_t>(prompt.size()) >= c.max_position_embeddings) {
-    return absl::InvalidArgumentError(absl::StrCat("the prompt has ", prompt.size(),
-                                                   " tokens; the model's context is ", c.max_position_embeddings));
-  }
+  RETURN_IF_ERROR(CheckPromptLength(static_cast<int64_t>(prompt.size()), c.max_position_embeddings));
+  const int64_t total = static_cast<int64_t>(prompt.size()) + std::max(0, options.max_new_tokens);
   auto cache = model.NewCache(std::min<int64_t>(total, c.max_position_embeddings), options.plan);
 
   GenerateResult result;
   result.prompt_tokens = static_cast<int>(prompt.size());
-  if (options.max_new_tokens == 0) return result;
+  if (options.max_new_tokens <= 0) return result;
   const auto start = std::chrono::steady_clock::now();
 
   // Prefill in chunks; only the last chunk's last logits are needed.

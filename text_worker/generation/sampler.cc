@@ -5,27 +5,7 @@
 #include <limits>
 #include <numeric>
 
-#include "absl/strings/str_cat.h"
-
 namespace gemma3n {
-
-absl::Status ValidateSamplingParams(const SamplingParams& p) {
-  if (!(p.temperature >= 0.0f) || !std::isfinite(p.temperature)) {
-    return absl::InvalidArgumentError(absl::StrCat("temperature must be >= 0, got ", p.temperature));
-  }
-  if (p.top_k < 0) return absl::InvalidArgumentError(absl::StrCat("top_k must be >= 0, got ", p.top_k));
-  if (!(p.top_p > 0.0f && p.top_p <= 1.0f)) {
-    return absl::InvalidArgumentError(absl::StrCat("top_p must be in (0, 1], got ", p.top_p));
-  }
-  if (!(p.min_p >= 0.0f && p.min_p < 1.0f)) {
-    return absl::InvalidArgumentError(absl::StrCat("min_p must be in [0, 1), got ", p.min_p));
-  }
-  if (!(p.repetition_penalty > 0.0f) || !std::isfinite(p.repetition_penalty)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("repetition_penalty must be > 0, got ", p.repetition_penalty));
-  }
-  return absl::OkStatus();
-}
 
 int Sampler::Sample(absl::Span<const float> logits, absl::Span<const int> history) {
   const int vocab = static_cast<int>(logits.size());

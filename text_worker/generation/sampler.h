@@ -1,29 +1,18 @@
 // Next-token selection from logits. Order as in Hugging Face generation:
 // repetition penalty -> (greedy if temperature == 0) -> temperature -> top-k
 // -> top-p -> min-p -> draw from the renormalised distribution with a seeded
-// generator, so a given seed reproduces the same tokens.
+// generator, so a given seed reproduces the same tokens. The parameters come
+// checked from ValidateGeneration (common/request/generation_params.h).
 #pragma once
 
 #include <cstdint>
 #include <random>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "common/request/generation_params.h"
 
 namespace gemma3n {
-
-struct SamplingParams {
-  float temperature = 0.0f;         // 0 = greedy
-  int top_k = 0;                    // 0 = off
-  float top_p = 1.0f;               // 1 = off
-  float min_p = 0.0f;               // 0 = off
-  float repetition_penalty = 1.0f;  // 1 = off
-  uint64_t seed = 0;
-};
-
-// InvalidArgument naming the field for values outside their ranges.
-absl::Status ValidateSamplingParams(const SamplingParams& p);
 
 class Sampler {
  public:

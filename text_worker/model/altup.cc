@@ -9,23 +9,23 @@ namespace gemma3n {
 namespace {
 
 // modalities [n, N] = tanh(router(router_norm(x) * hidden^-1)).
-std::vector<float> RouterModalities(const AltUpWeights& w, const TextConfig& c, const float* x, int64_t n) {
+std::vector<float> RouterModalities(ThreadPool& pool, const AltUpWeights& w, const TextConfig& c, const float* x, int64_t n) {
   const int64_t h = c.hidden_size;
   std::vector<float> normed(static_cast<size_t>(n * h));
   RmsNorm(x, n, h, w.router_norm.data(), c.rms_norm_eps, normed.data());
   const float scale = 1.0f / static_cast<float>(h);
   for (float& v : normed) v *= scale;
   std::vector<float> modalities(static_cast<size_t>(n * c.altup_num_inputs));
-  MatMul(normed.data(), n, w.modality_router, modalities.data());
+  MatMul(pool, normed.data(), n, w.modality_router, modalities.data());
   for (float& v : modalities) v = std::tanh(v);
   return modalities;
 }
 
 }  // namespace
 
-void AltUpPredict(const AltUpWeights& w, const TextConfig& c, const float* streams, int64_t n, float* pred) {
+void AltUpPredict(ThreadPool& pool, const AltUpWeights& w, const TextConfig& c, const float* streams, int64_t n, float* pred) {
   const int64_t h = c.hidden_size, N = c.altup_num_inputs, plane = n * h;
-  std::vector<float> modalities = RouterModalities(w, c, streams + c.altup_active_idx * plane, n);
+  std::vector<float> modalities = RouterModalities(pool, w, c, streams + c.altup_active_idx * plane, n);
   std::vector<float> coefs(static_cast<size_t>(N * N));
   for (int64_t t = 0; t < n; ++t) {
     const float* m = modalities.data() + t * N;
@@ -46,10 +46,10 @@ void AltUpPredict(const AltUpWeights& w, const TextConfig& c, const float* strea
   }
 }
 
-void AltUpCorrect(const AltUpWeights& w, const TextConfig& c, const float* pred, const float* activated, int64_t n,
+void AltUpCorrect(ThreadPool& pool, const AltUpWeights& w, const TextConfig& c, const float* pred, const float* activated, int64_t n,
                   float* corrected) {
   const int64_t h = c.hidden_size, N = c.altup_num_inputs, plane = n * h;
-  std::vector<float> modalities = RouterModalities(w, c, activated, n);
+  std::vector<float> modalities = RouterModalities(pool, w, c, activated, n);
   const float* active = pred + c.altup_active_idx * plane;
   for (int64_t t = 0; t < n; ++t) {
     const float* m = modalities.data() + t * N;

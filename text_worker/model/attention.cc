@@ -49,14 +49,14 @@ AttentionContext StoreAndGather(KvCache& cache, int layer, const AttentionShape&
   return ctx;
 }
 
-void Attend(const float* q, int64_t p0, int64_t n, const AttentionContext& ctx, const AttentionShape& shape,
+void Attend(ThreadPool& pool, const float* q, int64_t p0, int64_t n, const AttentionContext& ctx, const AttentionShape& shape,
             float* out) {
   const int64_t hd = shape.head_dim;
   const int64_t q_row = static_cast<int64_t>(shape.heads) * hd;
   const int group = shape.heads / shape.kv_heads;
   // Work per (token, head): about two passes over the visible keys.
   const int64_t per_task = 2 * hd * std::min<int64_t>(ctx.count, shape.sliding ? shape.window : ctx.count);
-  ThreadPool::Default().ParallelFor(n * shape.heads, per_task, 1 << 16, [&](int64_t begin, int64_t end) {
+  pool.ParallelFor(n * shape.heads, per_task, 1 << 16, [&](int64_t begin, int64_t end) {
     std::vector<float> scores;
     for (int64_t task = begin; task < end; ++task) {
       const int64_t t = task / shape.heads;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/kernels/thread_pool.h"
 #include "text_worker/model/kv_cache.h"
 
 namespace gemma3n {
@@ -52,7 +53,7 @@ AttentionContext StoreAndGather(KvCache& cache, int layer, const AttentionShape&
                                 const float* k_new, const float* v_new);
 
 // q [n, heads * head_dim] for positions [p0, p0 + n) -> out [n, heads * head_dim].
-void Attend(const float* q, int64_t p0, int64_t n, const AttentionContext& ctx, const AttentionShape& shape,
+void Attend(ThreadPool& pool, const float* q, int64_t p0, int64_t n, const AttentionContext& ctx, const AttentionShape& shape,
             float* out);
 
 }  // namespace gemma3n

@@ -40,13 +40,13 @@ void SelfAttention(const LayerSpec& spec, const AttentionWeights& w, const TextC
   const AttentionShape shape = ShapeOf(spec, c);
   const int64_t q_row = shape.heads * hd, kv_row = shape.kv_heads * hd;
   std::vector<float> q(static_cast<size_t>(n * q_row));
-  MatMul(normed, n, w.q_proj, q.data());
+  MatMul(*in.pool, normed, n, w.q_proj, q.data());
   NormAndRotate(q.data(), n, shape.heads, hd, w.q_norm.data(), c.rms_norm_eps, in.inv_freq, in.positions.data());
 
   if (!spec.kv_shared) {
     std::vector<float> k(static_cast<size_t>(n * kv_row)), v(static_cast<size_t>(n * kv_row));
-    MatMul(normed, n, w.k_proj, k.data());
-    MatMul(normed, n, w.v_proj, v.data());
+    MatMul(*in.pool, normed, n, w.k_proj, k.data());
+    MatMul(*in.pool, normed, n, w.v_proj, v.data());
     NormAndRotate(k.data(), n, shape.kv_heads, hd, w.k_norm.data(), c.rms_norm_eps, in.inv_freq,
                   in.positions.data());
     NormAndRotate(v.data(), n, shape.kv_heads, hd, nullptr, c.rms_norm_eps, nullptr, nullptr);  // v_norm: no scale
@@ -57,9 +57,9 @@ void SelfAttention(const LayerSpec& spec, const AttentionWeights& w, const TextC
   }
   std::vector<float> attn(q.size());
   for (const SequenceRows& s : in.seqs) {
-    Attend(q.data() + s.row0 * q_row, s.p0, s.n, (*s.contexts)[spec.kv_source], shape, attn.data() + s.row0 * q_row);
+    Attend(*in.pool, q.data() + s.row0 * q_row, s.p0, s.n, (*s.contexts)[spec.kv_source], shape, attn.data() + s.row0 * q_row);
   }
-  MatMul(attn.data(), n, w.o_proj, out);
+  MatMul(*in.pool, attn.data(), n, w.o_proj, out);
 }
 
 }  // namespace
@@ -70,7 +70,7 @@ void DecoderLayerForward(const LayerSpec& spec, const DecoderLayerWeights& w, co
   const float eps = c.rms_norm_eps;
 
   std::vector<float> pred(streams.size());
-  AltUpPredict(w.altup, c, streams.data(), n, pred.data());
+  AltUpPredict(*in.pool, w.altup, c, streams.data(), n, pred.data());
   const float* active = pred.data() + c.altup_active_idx * plane;  // [n, hidden]
 
   std::vector<float> normed(plane), laurel(plane), tmp(plane);
@@ -78,8 +78,8 @@ void DecoderLayerForward(const LayerSpec& spec, const DecoderLayerWeights& w, co
 
   // LAuReL: a low-rank residual branch.
   std::vector<float> low(static_cast<size_t>(n * w.laurel.linear_left.rows));
-  MatMul(normed.data(), n, w.laurel.linear_left, low.data());
-  MatMul(low.data(), n, w.laurel.linear_right, laurel.data());
+  MatMul(*in.pool, normed.data(), n, w.laurel.linear_left, low.data());
+  MatMul(*in.pool, low.data(), n, w.laurel.linear_right, laurel.data());
   RmsNorm(laurel.data(), n, h, w.laurel.post_norm.data(), eps, laurel.data());
   for (int64_t i = 0; i < plane; ++i) laurel[i] += normed[i];
 
@@ -90,11 +90,11 @@ void DecoderLayerForward(const LayerSpec& spec, const DecoderLayerWeights& w, co
   for (int64_t i = 0; i < plane; ++i) hidden[i] = (active[i] + tmp[i] + laurel[i]) * inv_sqrt2;
 
   RmsNorm(hidden.data(), n, h, w.pre_feedforward_layernorm.data(), eps, normed.data());
-  MlpForward(w.mlp, spec, normed.data(), n, tmp.data());
+  MlpForward(*in.pool, w.mlp, spec, normed.data(), n, tmp.data());
   RmsNorm(tmp.data(), n, h, w.post_feedforward_layernorm.data(), eps, tmp.data());
   for (int64_t i = 0; i < plane; ++i) hidden[i] += tmp[i];
 
-  AltUpCorrect(w.altup, c, pred.data(), hidden.data(), n, streams.data());
+  AltUpCorrect(*in.pool, w.altup, c, pred.data(), hidden.data(), n, streams.data());
 
   // Per-layer input: gate the (scaled) active stream, multiply by this
   // layer's per-layer embedding, project back and add to the other streams.
@@ -104,12 +104,12 @@ void DecoderLayerForward(const LayerSpec& spec, const DecoderLayerWeights& w, co
   }
   const int64_t ple = w.per_layer_input_gate.rows;
   std::vector<float> gate(static_cast<size_t>(n * ple));
-  MatMul(tmp.data(), n, w.per_layer_input_gate, gate.data());
+  MatMul(*in.pool, tmp.data(), n, w.per_layer_input_gate, gate.data());
   GeluTanh(gate.data(), n * ple);
   for (int64_t t = 0; t < n; ++t) {
     for (int64_t d = 0; d < ple; ++d) gate[t * ple + d] *= in.per_layer_input[t * in.per_layer_stride + d];
   }
-  MatMul(gate.data(), n, w.per_layer_projection, tmp.data());
+  MatMul(*in.pool, gate.data(), n, w.per_layer_projection, tmp.data());
   RmsNorm(tmp.data(), n, h, w.post_per_layer_input_norm.data(), eps, tmp.data());
   for (int64_t s = 1; s < N; ++s) {
     float* dst = streams.data() + s * plane;

@@ -32,6 +32,7 @@ struct SequenceRows {
 };
 
 struct LayerInputs {
+  ThreadPool* pool = nullptr;        // the model's threads
   int64_t n = 0;                     // rows in the batch (all sequences)
   std::vector<SequenceRows> seqs;    // a partition of the rows
   std::vector<int64_t> positions;    // [n] each row's position in its sequence

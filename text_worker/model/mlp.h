@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "common/kernels/thread_pool.h"
 #include "common/config/model_config.h"
 #include "text_worker/model/layer_spec.h"
 #include "text_worker/model/text_weights.h"
@@ -12,7 +13,7 @@
 namespace gemma3n {
 
 // x [n, hidden] -> out [n, hidden].
-void MlpForward(const MlpWeights& w, const LayerSpec& spec, const float* x, int64_t n, float* out);
+void MlpForward(ThreadPool& pool, const MlpWeights& w, const LayerSpec& spec, const float* x, int64_t n, float* out);
 
 // The Gaussian top-k cut, in place on rows [n, width].
 void GaussianTopK(float* gate, int64_t n, int64_t width, float std_multiplier);

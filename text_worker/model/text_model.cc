@@ -7,6 +7,7 @@
 #include "common/kernels/matmul.h"
 #include "common/kernels/ops.h"
 #include "common/kernels/simd/dot_kernels.h"
+#include "common/request/generation_params.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "text_worker/model/decoder_layer.h"
@@ -140,8 +141,9 @@ LogitRows WantedLogitRows(absl::Span<const SequenceChunk> chunks, const std::vec
 // matrix of the model is read once for the whole batch; each chunk's
 // soft-capped logits go to its result. hidden: [rows, hidden], exactly the
 // wanted rows when `compacted`, else every row of the batch.
-void TiedLmHead(const WeightMatrix& embed_tokens, const TextConfig& c, const std::vector<float>& hidden,
-                const LogitRows& wanted, bool compacted, std::vector<ForwardResult>& results) {
+void TiedLmHead(ThreadPool& pool, const WeightMatrix& embed_tokens, const TextConfig& c,
+                const std::vector<float>& hidden, const LogitRows& wanted, bool compacted,
+                std::vector<ForwardResult>& results) {
   const int64_t h = c.hidden_size, rows = wanted.rows.size(), vocab = c.vocab_size;
   std::vector<float> gathered, logits(static_cast<size_t>(rows * vocab));
   if (compacted) {
@@ -150,7 +152,7 @@ void TiedLmHead(const WeightMatrix& embed_tokens, const TextConfig& c, const std
     gathered.resize(static_cast<size_t>(rows * h));
     for (int64_t r = 0; r < rows; ++r) std::copy_n(hidden.data() + wanted.rows[r] * h, h, gathered.data() + r * h);
   }
-  MatMul(gathered.data(), rows, embed_tokens, logits.data());
+  MatMul(pool, gathered.data(), rows, embed_tokens, logits.data());
   if (c.final_logit_softcapping > 0.0f) SoftCap(logits.data(), logits.size(), c.final_logit_softcapping);
   int64_t next = 0;
   for (size_t i = 0; i < results.size(); ++i) {
@@ -164,6 +166,8 @@ void TiedLmHead(const WeightMatrix& embed_tokens, const TextConfig& c, const std
 absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& model_dir, Options options) {
   auto m = std::unique_ptr<TextModel>(new TextModel());
   m->dir_ = model_dir;
+  m->threads_ = std::make_unique<ModelThreads>(options.pool, options.threads);
+  m->pool_ = &m->threads_->pool();
   // Text core only: the per-layer table is opened separately (or served by
   // the PLE service), vision/audio never.
   CheckpointOptions ckpt_options;
@@ -185,7 +189,7 @@ absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& mo
   // The sparse layers' transposes are filled in only if the weight cache
   // does not provide those matrices.
   PendingTransposes transposes = PlanSparseDownTransposes(m->weights_, m->specs_);
-  ASSIGN_OR_RETURN(m->weight_cache_, ConvertTextWeightsCached(*m->ckpt_, m->weights_, transposes, options.weights,
+  ASSIGN_OR_RETURN(m->weight_cache_, ConvertTextWeightsCached(*m->pool_, *m->ckpt_, m->weights_, transposes, options.weights,
                                                               options.weight_cache_dir, options.preload_weights));
   const int64_t ple_width = static_cast<int64_t>(c.num_hidden_layers) * c.hidden_size_per_layer_input;
   if (options.per_layer) {
@@ -202,9 +206,9 @@ absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& mo
   }
   m->inv_freq_local_ = RopeInverseFrequencies(c.rope_local_base_freq, c.head_dim);
   m->inv_freq_global_ = RopeInverseFrequencies(c.rope_theta, c.head_dim);
-  spdlog::info("loaded text model from {}: {} layers, hidden {}, vocab {}, {} KV-shared layers; kernels {}{}",
+  spdlog::info("loaded text model from {}: {} layers, hidden {}, vocab {}, {} KV-shared layers; kernels {}{}, {} threads",
                model_dir, c.num_hidden_layers, c.hidden_size, c.vocab_size, c.num_kv_shared_layers,
-               IsaName(Kernels().isa), Kernels().vnni_dot_int8 ? " with VNNI" : "");
+               IsaName(Kernels().isa), Kernels().vnni_dot_int8 ? " with VNNI" : "", m->pool_->num_threads());
   return m;
 }
 
@@ -231,7 +235,7 @@ absl::StatusOr<const MultimodalEmbedder*> TextModel::HardEmbedderFor(int id) con
     ASSIGN_OR_RETURN(slot, MultimodalEmbedder::Load(*embedders_ckpt_,
                                                     vision ? "model.embed_vision." : "model.embed_audio.",
                                                     vision ? config_.vision : config_.audio,
-                                                    config_.text.hidden_size));
+                                                    config_.text.hidden_size, *pool_));
   }
   return slot.get();
 }
@@ -247,12 +251,9 @@ absl::Status TextModel::EmbedTokens(absl::Span<const int> ids, float* out) const
   const float scale = std::sqrt(static_cast<float>(h));
   const int text_end = config_.has_vision ? config_.vision.vocab_offset
                                           : (config_.has_audio ? config_.audio.vocab_offset : c.vocab_size);
+  RETURN_IF_ERROR(CheckTokenIds(ids, c.vocab_size));
   for (size_t i = 0; i < ids.size(); ++i) {
     const int id = ids[i];
-    if (id < 0 || id >= c.vocab_size) {
-      return absl::InvalidArgumentError(absl::StrCat("token id ", id, " at position ", i,
-                                                     " is outside the vocabulary [0, ", c.vocab_size, ")"));
-    }
     if (id < text_end) {
       weights_.embed_tokens.RowToF32(id, out + i * h);
       for (int64_t d = 0; d < h; ++d) out[i * h + d] *= scale;
@@ -276,7 +277,7 @@ absl::Status TextModel::PerLayerInputs(absl::Span<const int> ids, const float* e
   std::vector<float> table(static_cast<size_t>(n * width));
   RETURN_IF_ERROR(per_layer_->Lookup(rows, table.data()));
   // Projection part: per_layer_model_projection(embeds) / sqrt(hidden), normed per layer.
-  MatMul(embeds, n, weights_.per_layer_model_projection, out);
+  MatMul(*pool_, embeds, n, weights_.per_layer_model_projection, out);
   const float proj_scale = 1.0f / std::sqrt(static_cast<float>(h));
   for (int64_t i = 0; i < n * width; ++i) out[i] *= proj_scale;
   RmsNorm(out, n * c.num_hidden_layers, ple, weights_.per_layer_projection_norm.data(), c.rms_norm_eps, out);
@@ -293,7 +294,7 @@ void TextModel::InitialStreams(const float* embeds, int64_t n, std::vector<float
   std::copy(embeds, embeds + plane, streams.begin());
   for (int s = 1; s < c.altup_num_inputs; ++s) {
     float* dst = streams.data() + s * plane;
-    MatMul(embeds, n, weights_.altup_projections[s - 1], dst);
+    MatMul(*pool_, embeds, n, weights_.altup_projections[s - 1], dst);
     MatchMagnitude(dst, embeds, n, h);
   }
 }
@@ -304,7 +305,7 @@ void TextModel::FinalHidden(const std::vector<float>& streams, int64_t n, float*
   std::copy(streams.begin(), streams.begin() + plane, out);
   std::vector<float> tmp(plane);
   for (int s = 1; s < c.altup_num_inputs; ++s) {
-    MatMul(streams.data() + s * plane, n, weights_.altup_unembed_projections[s - 1], tmp.data());
+    MatMul(*pool_, streams.data() + s * plane, n, weights_.altup_unembed_projections[s - 1], tmp.data());
     MatchMagnitude(tmp.data(), streams.data(), n, h);
     for (int64_t i = 0; i < plane; ++i) out[i] += tmp[i];
   }
@@ -392,6 +393,7 @@ absl::StatusOr<std::vector<ForwardResult>> TextModel::Run(absl::Span<const Seque
   }
   BatchRows batch = StackRows(chunks, c.num_hidden_layers);
   LayerInputs& in = batch.in;
+  in.pool = pool_;
   const int64_t n = in.n;
 
   std::vector<float> embeds(static_cast<size_t>(n * h));  // [n, hidden]
@@ -424,7 +426,7 @@ absl::StatusOr<std::vector<ForwardResult>> TextModel::Run(absl::Span<const Seque
   if (wanted.rows.empty() && !options.want_hidden) return results;
   std::vector<float> hidden(static_cast<size_t>(in.n * h));  // [rows left, hidden]
   FinalHidden(streams, in.n, hidden.data());
-  if (!wanted.rows.empty()) TiedLmHead(weights_.embed_tokens, c, hidden, wanted, compacted, results);
+  if (!wanted.rows.empty()) TiedLmHead(*pool_, weights_.embed_tokens, c, hidden, wanted, compacted, results);
   if (options.want_hidden && chunks.size() == 1) results[0].last_hidden = std::move(hidden);
   return results;
 }

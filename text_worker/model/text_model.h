@@ -14,10 +14,11 @@
 #include "common/checkpoint/checkpoint.h"
 #include "common/config/model_config.h"
 #include "common/embedder/multimodal_embedder.h"
+#include "common/embedder/per_layer_embeddings.h"
+#include "common/kernels/thread_pool.h"
 #include "text_worker/matformer/elastic_plan.h"
 #include "text_worker/model/kv_cache.h"
 #include "text_worker/model/layer_spec.h"
-#include "common/embedder/per_layer_embeddings.h"
 #include "text_worker/model/text_weights.h"
 #include "text_worker/model/weight_cache.h"
 
@@ -79,6 +80,10 @@ class TextModel {
     // user's cache directory), "none" = convert at every load, else a
     // directory (weight_cache.h).
     std::string weight_cache_dir;
+    // The threads the model computes on, shared (not owned); null = a pool
+    // of its own with `threads` threads (0 = every core this process has).
+    ThreadPool* pool = nullptr;
+    int threads = 0;
   };
   static absl::StatusOr<std::unique_ptr<TextModel>> Load(const std::string& model_dir, Options options);
   static absl::StatusOr<std::unique_ptr<TextModel>> Load(const std::string& model_dir) {
@@ -89,6 +94,7 @@ class TextModel {
   const TextConfig& text_config() const { return config_.text; }
   const std::vector<LayerSpec>& layer_specs() const { return specs_; }
   const Checkpoint& checkpoint() const { return *ckpt_; }
+  ThreadPool& pool() const { return *pool_; }
 
   // A cache for a sequence of at most max_tokens tokens (capped at the
   // model's max_position_embeddings).
@@ -143,6 +149,8 @@ class TextModel {
                                                  const ForwardOptions& options) const;
 
   std::string dir_;
+  std::unique_ptr<ModelThreads> threads_;
+  ThreadPool* pool_ = nullptr;  // threads_->pool()
   ModelConfig config_;
   std::vector<LayerSpec> specs_;
   std::unique_ptr<Checkpoint> ckpt_;

@@ -51,9 +51,9 @@ PendingTransposes PlanSparseDownTransposes(TextWeights& w, const std::vector<Lay
   return pending;
 }
 
-absl::Status TransposeSparseDownProjections(TextWeights& w, PendingTransposes& pending, bool release_source) {
+absl::Status TransposeSparseDownProjections(ThreadPool& pool, TextWeights& w, PendingTransposes& pending, bool release_source) {
   for (auto& [layer, original] : pending.originals) {
-    ASSIGN_OR_RETURN(w.layers[layer].mlp.down_proj, TransposeWeights(original, release_source));
+    ASSIGN_OR_RETURN(w.layers[layer].mlp.down_proj, TransposeWeights(pool, original, release_source));
   }
   pending.originals.clear();
   return absl::OkStatus();
@@ -81,13 +81,13 @@ int64_t WeightBytes(const WeightMatrix& m) {
   return 4 * m.rows * m.cols;
 }
 
-absl::StatusOr<int64_t> ConvertTextWeights(TextWeights& w, WeightFormat format, bool release_source) {
+absl::StatusOr<int64_t> ConvertTextWeights(ThreadPool& pool, TextWeights& w, WeightFormat format, bool release_source) {
   int64_t bytes = 0;
   for (auto& [name, m] : ConvertibleMatrices(w)) {
     if (format == WeightFormat::kInt8) {
-      ASSIGN_OR_RETURN(*m, QuantizeInt8(*m, release_source));
+      ASSIGN_OR_RETURN(*m, QuantizeInt8(pool, *m, release_source));
     } else if (format == WeightFormat::kInt4) {
-      ASSIGN_OR_RETURN(*m, QuantizeInt4(*m, release_source));
+      ASSIGN_OR_RETURN(*m, QuantizeInt4(pool, *m, release_source));
     }
     bytes += WeightBytes(*m);
   }

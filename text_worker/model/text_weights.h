@@ -98,7 +98,7 @@ struct PendingTransposes {
 };
 PendingTransposes PlanSparseDownTransposes(TextWeights& w, const std::vector<LayerSpec>& specs);
 // release_source: drop the mapped pages of the originals.
-absl::Status TransposeSparseDownProjections(TextWeights& w, PendingTransposes& pending, bool release_source);
+absl::Status TransposeSparseDownProjections(ThreadPool& pool, TextWeights& w, PendingTransposes& pending, bool release_source);
 
 // The matrices converted to int8 / int4, by checkpoint tensor name, in
 // ForEachTextTensor's order: the loaded kConvertible ones (text_tensors.h)
@@ -110,7 +110,7 @@ std::vector<std::pair<std::string, WeightMatrix*>> ConvertibleMatrices(TextWeigh
 // Converts ConvertibleMatrices(w) to `format` (bf16: nothing to do).
 // release_source: drop the mapped bf16 pages afterwards. Returns the bytes of
 // the converted matrices.
-absl::StatusOr<int64_t> ConvertTextWeights(TextWeights& w, WeightFormat format, bool release_source);
+absl::StatusOr<int64_t> ConvertTextWeights(ThreadPool& pool, TextWeights& w, WeightFormat format, bool release_source);
 
 // Bytes of a matrix's weights (and scales) as stored in its format.
 int64_t WeightBytes(const WeightMatrix& m);

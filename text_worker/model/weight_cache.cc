@@ -124,12 +124,12 @@ void WriteFirstCandidate(const std::vector<std::string>& paths, const std::strin
 
 }  // namespace
 
-absl::StatusOr<WeightCacheReport> ConvertTextWeightsCached(const Checkpoint& ckpt, TextWeights& w,
+absl::StatusOr<WeightCacheReport> ConvertTextWeightsCached(ThreadPool& pool, const Checkpoint& ckpt, TextWeights& w,
                                                            PendingTransposes& pending, WeightFormat format,
                                                            const std::string& cache_dir, bool preload) {
   WeightCacheReport report;
   if (format == WeightFormat::kBf16) {
-    RETURN_IF_ERROR(TransposeSparseDownProjections(w, pending, /*release_source=*/!preload));
+    RETURN_IF_ERROR(TransposeSparseDownProjections(pool, w, pending, /*release_source=*/!preload));
     return report;
   }
   const char* name = WeightFormatName(format);
@@ -150,8 +150,8 @@ absl::StatusOr<WeightCacheReport> ConvertTextWeightsCached(const Checkpoint& ckp
   // The checkpoint maps its tensors (TextModel::Load never preloads them for
   // a conversion), so the bf16 pages can be dropped once converted.
   const auto start = std::chrono::steady_clock::now();
-  RETURN_IF_ERROR(TransposeSparseDownProjections(w, pending, /*release_source=*/true));
-  ASSIGN_OR_RETURN(report.bytes, ConvertTextWeights(w, format, /*release_source=*/true));
+  RETURN_IF_ERROR(TransposeSparseDownProjections(pool, w, pending, /*release_source=*/true));
+  ASSIGN_OR_RETURN(report.bytes, ConvertTextWeights(pool, w, format, /*release_source=*/true));
   report.seconds = SecondsSince(start);
   WriteFirstCandidate(paths, key, format, matrices, report);
   if (!report.written) {

@@ -51,7 +51,7 @@ absl::StatusOr<std::string> WeightCacheKey(const Checkpoint& ckpt, const TextWei
 // preload: copy cached weights into memory instead of mapping the file.
 // pending: the sparse layers' transposes (PlanSparseDownTransposes), done
 // here only when the matrices do not come from the cache (and for bf16).
-absl::StatusOr<WeightCacheReport> ConvertTextWeightsCached(const Checkpoint& ckpt, TextWeights& w,
+absl::StatusOr<WeightCacheReport> ConvertTextWeightsCached(ThreadPool& pool, const Checkpoint& ckpt, TextWeights& w,
                                                            PendingTransposes& pending, WeightFormat format,
                                                            const std::string& cache_dir, bool preload);
 

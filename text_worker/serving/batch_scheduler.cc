@@ -46,19 +46,9 @@ BatchScheduler::~BatchScheduler() {
 
 absl::Status BatchScheduler::Validate(const SequenceRequest& r) const {
   const TextConfig& c = model_.text_config();
-  if (r.prompt.empty()) return absl::InvalidArgumentError("the prompt is empty");
-  if (static_cast<int64_t>(r.prompt.size()) >= context_limit_) {
-    return absl::InvalidArgumentError(absl::StrCat("the prompt has ", r.prompt.size(),
-                                                   " tokens; the context holds ", context_limit_,
-                                                   " (prompt + generated tokens)"));
-  }
-  if (r.max_new_tokens < 1) return absl::InvalidArgumentError("max_new_tokens must be at least 1");
-  for (size_t i = 0; i < r.prompt.size(); ++i) {
-    if (r.prompt[i] < 0 || r.prompt[i] >= c.vocab_size) {
-      return absl::InvalidArgumentError(absl::StrCat("token id ", r.prompt[i], " at position ", i,
-                                                     " is outside the vocabulary [0, ", c.vocab_size, ")"));
-    }
-  }
+  // Sampling and max_new_tokens come checked (ValidateGeneration).
+  RETURN_IF_ERROR(CheckPromptLength(static_cast<int64_t>(r.prompt.size()), context_limit_));
+  RETURN_IF_ERROR(CheckTokenIds(r.prompt, c.vocab_size));
   if (r.soft.rows.size() != r.soft.positions.size() * c.hidden_size) {
     return absl::InvalidArgumentError(absl::StrCat("soft tokens must be rows of width ", c.hidden_size));
   }
@@ -67,7 +57,7 @@ absl::Status BatchScheduler::Validate(const SequenceRequest& r) const {
       return absl::InvalidArgumentError(absl::StrCat("soft token position ", p, " is outside the prompt"));
     }
   }
-  return ValidateSamplingParams(r.sampling);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::shared_ptr<SequenceStream>> BatchScheduler::Submit(SequenceRequest request) {

@@ -75,8 +75,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
   const std::string listen = args.Get("listen").value_or("unix:/tmp/gemma3n-text.sock");
   const std::string ple = args.Get("ple").value_or("unix:/tmp/gemma3n-ple.sock");
-  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
-  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
+  ASSIGN_OR_RETURN(int threads, ThreadsFlag(args));
   SchedulerOptions sched;
   ASSIGN_OR_RETURN(int64_t max_sequences, args.Int("max-sequences", sched.max_sequences));
   ASSIGN_OR_RETURN(int64_t max_queued, args.Int("max-queued", sched.max_queued));
@@ -92,7 +91,9 @@ absl::Status Run(const std::vector<std::string>& argv) {
   sched.prefill_tokens_per_step = static_cast<int>(prefill);
 
   // The PLE row width comes from the config; read it before the weights.
+  ThreadPool pool(threads);  // every computation of this process
   TextModel::Options options;
+  options.pool = &pool;
   options.preload_weights = args.Has("preload");
   ASSIGN_OR_RETURN(options.weights, ParseWeightFormat(args.Get("weights").value_or("bf16")));
   options.weight_cache_dir = args.Get("weight-cache").value_or("");

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/process/proc_status.h"
+#include "common/request/generation_proto.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -40,15 +41,11 @@ absl::StatusOr<SequenceRequest> TextWorkerService::ToSequenceRequest(const pb::T
   SequenceRequest s;
   s.id = r.request_id();
   s.prompt.assign(r.prompt_ids().begin(), r.prompt_ids().end());
-  s.max_new_tokens = r.max_new_tokens();
   s.stop_ids.assign(r.stop_ids().begin(), r.stop_ids().end());
-  s.sampling.temperature = r.sampling().temperature();
-  s.sampling.top_k = r.sampling().top_k();
-  s.sampling.top_p = r.sampling().top_p() == 0.0f ? 1.0f : r.sampling().top_p();
-  s.sampling.min_p = r.sampling().min_p();
-  s.sampling.repetition_penalty =
-      r.sampling().repetition_penalty() == 0.0f ? 1.0f : r.sampling().repetition_penalty();
-  s.sampling.seed = r.sampling().seed();
+  // A direct caller is held to the same rules as the gateway's clients.
+  ASSIGN_OR_RETURN(GenerationParams params, ValidateGeneration(SettingsFromInternal(r), kDefaultMaxNewTokens));
+  s.max_new_tokens = params.max_new_tokens;
+  s.sampling = params.sampling;
   ASSIGN_OR_RETURN(s.plan, plans_.Find(r.profile()));
   const int64_t hidden = model_.text_config().hidden_size;
   for (const pb::SoftTokenSpan& span : r.soft_tokens()) {

@@ -25,7 +25,7 @@ FeatureMap SameOutput(const FeatureMap& x, int stride, int channels) {
 
 }  // namespace
 
-FeatureMap Conv2dSame(const FeatureMap& x, const std::vector<float>& kernel, int cout, int k, int stride,
+FeatureMap Conv2dSame(ThreadPool& pool, const FeatureMap& x, const std::vector<float>& kernel, int cout, int k, int stride,
                       const std::vector<float>* bias) {
   FeatureMap y = SameOutput(x, stride, cout);
   const int pt = SamePadBefore(x.h, k, stride), pl = SamePadBefore(x.w, k, stride);
@@ -36,7 +36,7 @@ FeatureMap Conv2dSame(const FeatureMap& x, const std::vector<float>& kernel, int
       for (int a = 0; a < k; ++a)
         for (int b = 0; b < k; ++b) kk[((static_cast<size_t>(a) * k + b) * x.c + i) * cout + o] = kernel[((static_cast<size_t>(o) * x.c + i) * k + a) * k + b];
   // Output rows are independent: split them over the kernel threads.
-  ThreadPool::Default().ParallelFor(y.h, static_cast<int64_t>(y.w) * k * k * x.c * cout, 1 << 16, [&](int64_t y0, int64_t y1) {
+  pool.ParallelFor(y.h, static_cast<int64_t>(y.w) * k * k * x.c * cout, 1 << 16, [&](int64_t y0, int64_t y1) {
   for (int oy = static_cast<int>(y0); oy < y1; ++oy) {
     for (int ox = 0; ox < y.w; ++ox) {
       float* out = y.at(oy, ox);
@@ -62,13 +62,13 @@ FeatureMap Conv2dSame(const FeatureMap& x, const std::vector<float>& kernel, int
   return y;
 }
 
-FeatureMap DepthwiseConv2dSame(const FeatureMap& x, const std::vector<float>& kernel, int k, int stride) {
+FeatureMap DepthwiseConv2dSame(ThreadPool& pool, const FeatureMap& x, const std::vector<float>& kernel, int k, int stride) {
   FeatureMap y = SameOutput(x, stride, x.c);
   const int pt = SamePadBefore(x.h, k, stride), pl = SamePadBefore(x.w, k, stride);
   std::vector<float> kk(static_cast<size_t>(k) * k * x.c);  // [ky, kx, c]
   for (int c = 0; c < x.c; ++c)
     for (int t = 0; t < k * k; ++t) kk[static_cast<size_t>(t) * x.c + c] = kernel[static_cast<size_t>(c) * k * k + t];
-  ThreadPool::Default().ParallelFor(y.h, static_cast<int64_t>(y.w) * k * k * x.c, 1 << 16, [&](int64_t y0, int64_t y1) {
+  pool.ParallelFor(y.h, static_cast<int64_t>(y.w) * k * k * x.c, 1 << 16, [&](int64_t y0, int64_t y1) {
   for (int oy = static_cast<int>(y0); oy < y1; ++oy) {
     for (int ox = 0; ox < y.w; ++ox) {
       float* out = y.at(oy, ox);
@@ -89,13 +89,13 @@ FeatureMap DepthwiseConv2dSame(const FeatureMap& x, const std::vector<float>& ke
   return y;
 }
 
-FeatureMap Pointwise(const FeatureMap& x, const WeightMatrix& weight) {
+FeatureMap Pointwise(ThreadPool& pool, const FeatureMap& x, const WeightMatrix& weight) {
   FeatureMap y;
   y.h = x.h;
   y.w = x.w;
   y.c = static_cast<int>(weight.rows);
   y.data.resize(static_cast<size_t>(y.pixels()) * y.c);
-  MatMul(x.data.data(), x.pixels(), weight, y.data.data());
+  MatMul(pool, x.data.data(), x.pixels(), weight, y.data.data());
   return y;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/kernels/thread_pool.h"
 #include "common/kernels/weight_matrix.h"
 
 namespace gemma3n {
@@ -20,12 +21,12 @@ struct FeatureMap {
 };
 
 // Full convolution; kernel [cout, cin, k, k] (PyTorch OIHW), optional bias [cout].
-FeatureMap Conv2dSame(const FeatureMap& x, const std::vector<float>& kernel, int cout, int k, int stride,
+FeatureMap Conv2dSame(ThreadPool& pool, const FeatureMap& x, const std::vector<float>& kernel, int cout, int k, int stride,
                       const std::vector<float>* bias = nullptr);
 // Depthwise convolution; kernel [c, 1, k, k].
-FeatureMap DepthwiseConv2dSame(const FeatureMap& x, const std::vector<float>& kernel, int k, int stride);
+FeatureMap DepthwiseConv2dSame(ThreadPool& pool, const FeatureMap& x, const std::vector<float>& kernel, int k, int stride);
 // 1x1 convolution: weight [cout, cin].
-FeatureMap Pointwise(const FeatureMap& x, const WeightMatrix& weight);
+FeatureMap Pointwise(ThreadPool& pool, const FeatureMap& x, const WeightMatrix& weight);
 // RMS norm over channels at every pixel, times weight[c]; optional GELU (tanh).
 void RmsNorm2d(FeatureMap& x, const std::vector<float>& weight, float eps, bool gelu);
 // Nearest-neighbour resize to (h, w) as F.interpolate(mode="nearest").

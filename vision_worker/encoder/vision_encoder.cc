@@ -26,30 +26,30 @@ void LayerScale(FeatureMap& x, const std::vector<float>& gamma) {
 }
 
 // er: conv_exp (k x k) -> norm + GELU -> conv_pwl (1x1) -> norm.
-FeatureMap EdgeResidual(const VisionBlockWeights& w, float eps, const FeatureMap& x) {
+FeatureMap EdgeResidual(ThreadPool& pool, const VisionBlockWeights& w, float eps, const FeatureMap& x) {
   const VisionBlockSpec& b = w.spec;
-  FeatureMap y = Conv2dSame(x, w.conv_exp, b.mid_chs, b.exp_kernel, b.stride);
+  FeatureMap y = Conv2dSame(pool, x, w.conv_exp, b.mid_chs, b.exp_kernel, b.stride);
   RmsNorm2d(y, w.bn1, eps, /*gelu=*/true);
-  y = Pointwise(y, w.conv_pwl);
+  y = Pointwise(pool, y, w.conv_pwl);
   RmsNorm2d(y, w.bn2, eps, false);
   return y;
 }
 
 // uir: [dw_start] -> pw_exp + GELU -> [dw_mid + GELU] -> pw_proj, each normed.
-FeatureMap UniversalInvertedResidual(const VisionBlockWeights& w, float eps, const FeatureMap& x) {
+FeatureMap UniversalInvertedResidual(ThreadPool& pool, const VisionBlockWeights& w, float eps, const FeatureMap& x) {
   const VisionBlockSpec& b = w.spec;
   FeatureMap y = x;
   if (b.dw_start_kernel > 0) {
-    y = DepthwiseConv2dSame(y, w.dw_start, b.dw_start_kernel, b.dw_start_stride);
+    y = DepthwiseConv2dSame(pool, y, w.dw_start, b.dw_start_kernel, b.dw_start_stride);
     RmsNorm2d(y, w.dw_start_bn, eps, false);
   }
-  y = Pointwise(y, w.pw_exp);
+  y = Pointwise(pool, y, w.pw_exp);
   RmsNorm2d(y, w.pw_exp_bn, eps, true);
   if (b.dw_mid_kernel > 0) {
-    y = DepthwiseConv2dSame(y, w.dw_mid, b.dw_mid_kernel, b.dw_mid_stride);
+    y = DepthwiseConv2dSame(pool, y, w.dw_mid, b.dw_mid_kernel, b.dw_mid_stride);
     RmsNorm2d(y, w.dw_mid_bn, eps, true);
   }
-  y = Pointwise(y, w.pw_proj);
+  y = Pointwise(pool, y, w.pw_proj);
   RmsNorm2d(y, w.pw_proj_bn, eps, false);
   return y;
 }
@@ -57,53 +57,53 @@ FeatureMap UniversalInvertedResidual(const VisionBlockWeights& w, float eps, con
 // Per head, as matrix products: P = softmax((q * scale) k^T) [rows, hw];
 // o_head = P v [rows, vd]. q [rows, heads * kd], k [hw, kd] and v [hw, vd]
 // shared by the heads; o [rows, heads * vd].
-void AttendHeads(const VisionBlockSpec& b, const FeatureMap& q, const FeatureMap& k, const FeatureMap& v,
-                 FeatureMap& o) {
+void AttendHeads(ThreadPool& pool, const VisionBlockSpec& b, const FeatureMap& q, const FeatureMap& k,
+                 const FeatureMap& v, FeatureMap& o) {
   const int64_t hw = k.pixels(), kd = b.key_dim, vd = b.value_dim, rows = q.pixels();
   std::vector<float> scaled_q = q.data, probs(static_cast<size_t>(rows * hw));
   for (float& x : scaled_q) x *= b.attn_scale;
   for (int head = 0; head < b.num_heads; ++head) {
-    ParallelSgemm(/*trans_b=*/true, rows, hw, kd, scaled_q.data() + head * kd, q.c, k.data.data(), kd, probs.data(),
+    ParallelSgemm(pool, /*trans_b=*/true, rows, hw, kd, scaled_q.data() + head * kd, q.c, k.data.data(), kd, probs.data(),
                   hw);
-    ThreadPool::Default().ParallelFor(rows, hw, 1 << 16, [&](int64_t r0, int64_t r1) {
+    pool.ParallelFor(rows, hw, 1 << 16, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) SoftmaxRow(probs.data() + r * hw, hw);
     });
-    ParallelSgemm(/*trans_b=*/false, rows, vd, hw, probs.data(), hw, v.data.data(), vd, o.data.data() + head * vd,
+    ParallelSgemm(pool, /*trans_b=*/false, rows, vd, hw, probs.data(), hw, v.data.data(), vd, o.data.data() + head * vd,
                   o.c);
   }
 }
 
 // mqa: norm -> query; keys and values from the (strided, normed) map, one
 // head shared -> attention -> output projection.
-FeatureMap MultiQueryAttention(const VisionBlockWeights& w, float eps, const FeatureMap& x) {
+FeatureMap MultiQueryAttention(ThreadPool& pool, const VisionBlockWeights& w, float eps, const FeatureMap& x) {
   const VisionBlockSpec& b = w.spec;
   FeatureMap n = x;
   RmsNorm2d(n, w.norm, eps, false);
-  const FeatureMap q = Pointwise(n, w.query);  // [HW, heads * kd]
+  const FeatureMap q = Pointwise(pool, n, w.query);  // [HW, heads * kd]
   FeatureMap kv_in_k = n, kv_in_v = n;
   if (b.kv_stride > 1) {
-    kv_in_k = DepthwiseConv2dSame(n, w.key_down, b.kv_dw_kernel, b.kv_stride);
+    kv_in_k = DepthwiseConv2dSame(pool, n, w.key_down, b.kv_dw_kernel, b.kv_stride);
     RmsNorm2d(kv_in_k, w.key_norm, eps, false);
-    kv_in_v = DepthwiseConv2dSame(n, w.value_down, b.kv_dw_kernel, b.kv_stride);
+    kv_in_v = DepthwiseConv2dSame(pool, n, w.value_down, b.kv_dw_kernel, b.kv_stride);
     RmsNorm2d(kv_in_v, w.value_norm, eps, false);
   }
-  const FeatureMap k = Pointwise(kv_in_k, w.key);    // [hw, kd], one head shared
-  const FeatureMap v = Pointwise(kv_in_v, w.value);  // [hw, vd]
+  const FeatureMap k = Pointwise(pool, kv_in_k, w.key);    // [hw, kd], one head shared
+  const FeatureMap v = Pointwise(pool, kv_in_v, w.value);  // [hw, vd]
   FeatureMap o;
   o.h = x.h;
   o.w = x.w;
   o.c = b.num_heads * b.value_dim;
   o.data.assign(static_cast<size_t>(o.pixels()) * o.c, 0.0f);
-  AttendHeads(b, q, k, v, o);
-  return Pointwise(o, w.output);
+  AttendHeads(pool, b, q, k, v, o);
+  return Pointwise(pool, o, w.output);
 }
 
-FeatureMap RunBlock(const VisionBlockWeights& w, float eps, const FeatureMap& x) {
+FeatureMap RunBlock(ThreadPool& pool, const VisionBlockWeights& w, float eps, const FeatureMap& x) {
   FeatureMap y;
   switch (w.spec.type) {
-    case VisionBlockSpec::Type::kEdgeResidual: y = EdgeResidual(w, eps, x); break;
-    case VisionBlockSpec::Type::kUniversalInvertedResidual: y = UniversalInvertedResidual(w, eps, x); break;
-    case VisionBlockSpec::Type::kMultiQueryAttention: y = MultiQueryAttention(w, eps, x); break;
+    case VisionBlockSpec::Type::kEdgeResidual: y = EdgeResidual(pool, w, eps, x); break;
+    case VisionBlockSpec::Type::kUniversalInvertedResidual: y = UniversalInvertedResidual(pool, w, eps, x); break;
+    case VisionBlockSpec::Type::kMultiQueryAttention: y = MultiQueryAttention(pool, w, eps, x); break;
   }
   LayerScale(y, w.gamma);
   if (w.spec.has_skip) AddScaled(y, x);
@@ -160,10 +160,10 @@ FeatureMap ConcatStages(const VisionSpec& s, const std::vector<FeatureMap>& stag
 }
 
 // The fusion adapter's FFN, pooled to the output grid, normed: [out_h, out_w, msfa_out].
-FeatureMap FusionAdapter(const VisionSpec& s, const VisionTowerWeights& w, const FeatureMap& fused) {
-  FeatureMap y = Pointwise(fused, w.msfa_exp);
+FeatureMap FusionAdapter(ThreadPool& pool, const VisionSpec& s, const VisionTowerWeights& w, const FeatureMap& fused) {
+  FeatureMap y = Pointwise(pool, fused, w.msfa_exp);
   RmsNorm2d(y, w.msfa_exp_norm, s.norm_eps, true);
-  y = Pointwise(y, w.msfa_proj);
+  y = Pointwise(pool, y, w.msfa_proj);
   RmsNorm2d(y, w.msfa_proj_norm, s.norm_eps, false);
   if (y.h != s.out_h || y.w != s.out_w) y = AvgPool(y, y.h / s.out_h, y.h / s.out_h);  // sizes checked (CheckInput)
   RmsNorm2d(y, w.msfa_norm, s.norm_eps, false);
@@ -186,8 +186,10 @@ std::vector<NamedShape> VisionTowerTensorShapes(const VisionSpec& s, const Embed
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<VisionEncoder>> VisionEncoder::Load(const std::string& model_dir) {
+absl::StatusOr<std::unique_ptr<VisionEncoder>> VisionEncoder::Load(const std::string& model_dir, ThreadPool* pool) {
   auto e = std::unique_ptr<VisionEncoder>(new VisionEncoder());
+  e->threads_ = std::make_unique<ModelThreads>(pool);
+  e->pool_ = &e->threads_->pool();
   ASSIGN_OR_RETURN(e->ckpt_, Checkpoint::Open(model_dir, {"model.vision_tower.", kVisionEmbedderPrefix}));
   const nlohmann::json& config = e->ckpt_->config();
   auto vision = config.find("vision_config");
@@ -214,7 +216,7 @@ absl::StatusOr<std::unique_ptr<VisionEncoder>> VisionEncoder::Load(const std::st
     return absl::InvalidArgumentError(absl::StrCat("vision_config.hidden_size ", vocab.hidden_size,
                                                    " differs from the tower's output width ", s.msfa_out));
   }
-  ASSIGN_OR_RETURN(e->embedder_, MultimodalEmbedder::Load(ck, kVisionEmbedderPrefix, vocab, text_hidden));
+  ASSIGN_OR_RETURN(e->embedder_, MultimodalEmbedder::Load(ck, kVisionEmbedderPrefix, vocab, text_hidden, *e->pool_));
   spdlog::info("loaded vision tower from {}: {} stages, {}x{} input, {} soft tokens", model_dir, s.stages.size(),
                s.input_h, s.input_w, s.out_h * s.out_w);
   return e;
@@ -227,18 +229,18 @@ absl::StatusOr<VisionEncoding> VisionEncoder::Encode(const std::vector<float>& p
   RETURN_IF_ERROR(CheckInput(s, h, w, pixels.size()));
   VisionEncoding out;
   FeatureMap x = ChannelsLast(pixels, s.in_chans, h, w);
-  x = Conv2dSame(x, weights_.stem_kernel, s.stem_out, s.stem_kernel, s.stem_stride, &weights_.stem_bias);
+  x = Conv2dSame(*pool_, x, weights_.stem_kernel, s.stem_out, s.stem_kernel, s.stem_stride, &weights_.stem_bias);
   RmsNorm2d(x, weights_.stem_norm, s.norm_eps, true);
   if (keep_stages) out.stages["conv_stem"] = x;
   std::vector<FeatureMap> stage_out;
   for (const auto& stage : weights_.blocks) {
     for (const VisionBlockWeights& b : stage) {
-      x = RunBlock(b, s.norm_eps, x);
+      x = RunBlock(*pool_, b, s.norm_eps, x);
       if (keep_stages) out.stages[b.spec.key_prefix] = x;
     }
     stage_out.push_back(x);
   }
-  const FeatureMap y = FusionAdapter(s, weights_, ConcatStages(s, stage_out));
+  const FeatureMap y = FusionAdapter(*pool_, s, weights_, ConcatStages(s, stage_out));
   out.features = y;
   // Soft tokens: the map's pixels in row-major order, scaled by sqrt(C).
   std::vector<float> scaled = y.data;

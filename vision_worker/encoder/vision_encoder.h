@@ -31,7 +31,9 @@ std::vector<NamedShape> VisionTowerTensorShapes(const VisionSpec& spec, const Em
 
 class VisionEncoder {
  public:
-  static absl::StatusOr<std::unique_ptr<VisionEncoder>> Load(const std::string& model_dir);
+  // pool: the threads to encode on (not owned); null = a pool of its own.
+  static absl::StatusOr<std::unique_ptr<VisionEncoder>> Load(const std::string& model_dir,
+                                                             ThreadPool* pool = nullptr);
   const VisionSpec& spec() const { return spec_; }
   const Checkpoint& checkpoint() const { return *ckpt_; }
 
@@ -45,6 +47,8 @@ class VisionEncoder {
  private:
   VisionEncoder() = default;
 
+  std::unique_ptr<ModelThreads> threads_;
+  ThreadPool* pool_ = nullptr;  // threads_->pool()
   VisionSpec spec_;
   std::unique_ptr<Checkpoint> ckpt_;
   VisionTowerWeights weights_;

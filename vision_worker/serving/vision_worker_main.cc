@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   return gemma3n::RunEncoderWorker(
       argc, argv, "vision",
       [](const gemma3n::EncoderWorkerFlags& f) -> absl::StatusOr<std::unique_ptr<gemma3n::MediaEncoderBackend>> {
-        ASSIGN_OR_RETURN(auto encoder, gemma3n::VisionEncoder::Load(f.model_dir));
+        ASSIGN_OR_RETURN(auto encoder, gemma3n::VisionEncoder::Load(f.model_dir, f.pool));
         return std::make_unique<gemma3n::VisionBackend>(std::move(encoder), f.image_size);
       });
 }

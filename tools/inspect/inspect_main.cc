@@ -6,7 +6,7 @@
 
 #include "common/cli/subcommands.h"
 #include "common/logging/log.h"
-#include "text_worker/inspect/commands.h"
+#include "tools/inspect/commands.h"
 
 namespace {
 
@@ -24,8 +24,9 @@ commands:
            [--repetition-penalty R] [--seed S] [--no-stop] [--threads N]
            [--profile NAME [--profiles FILE.csv]] [--image FILE]... [--audio FILE]...
       print the generated ids on one line, then the text. --prompt is sent as
-      a user turn through the chat template unless --raw. Greedy unless a
-      sampling flag is given. Stops at the model's end-of-turn/eos ids unless
+      a user turn through the chat template unless --raw. Greedy unless
+      --temperature or a filter (--top-k, --top-p, --min-p) is given.
+      Stops at the model's end-of-turn/eos ids unless
       --no-stop.
 
   encode-image --model DIR --image FILE --out FILE.npy

@@ -1,4 +1,4 @@
-#include "text_worker/inspect/profile_flags.h"
+#include "tools/inspect/profile_flags.h"
 
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"

@@ -5,8 +5,8 @@
 #include "common/cli/args.h"
 #include "common/io/npy.h"
 #include "common/status/status_macros.h"
-#include "text_worker/inspect/commands.h"
-#include "text_worker/inspect/media_flags.h"
+#include "tools/inspect/commands.h"
+#include "tools/inspect/media_flags.h"
 
 namespace gemma3n::inspect {
 

@@ -1,4 +1,4 @@
-#include "text_worker/inspect/media_flags.h"
+#include "tools/inspect/media_flags.h"
 
 #include <algorithm>
 #include <fstream>

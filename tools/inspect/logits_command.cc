@@ -6,9 +6,9 @@
 #include "common/io/npy.h"
 #include "common/kernels/thread_pool.h"
 #include "common/status/status_macros.h"
-#include "text_worker/inspect/commands.h"
-#include "text_worker/inspect/media_flags.h"
-#include "text_worker/inspect/profile_flags.h"
+#include "tools/inspect/commands.h"
+#include "tools/inspect/media_flags.h"
+#include "tools/inspect/profile_flags.h"
 #include "text_worker/model/soft_tokens.h"
 #include "text_worker/model/text_model.h"
 
@@ -20,10 +20,11 @@ absl::Status RunLogits(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(std::string id_text, args.Required("ids"));
   ASSIGN_OR_RETURN(std::string out_path, args.Required("out"));
   ASSIGN_OR_RETURN(std::vector<int> ids, ParseIdList(id_text));
-  ASSIGN_OR_RETURN(int64_t threads, args.Int("threads", 0));
-  if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));
+  ASSIGN_OR_RETURN(int threads, ThreadsFlag(args));
 
-  ASSIGN_OR_RETURN(auto model, TextModel::Load(model_dir));
+  TextModel::Options model_options;
+  model_options.threads = threads;
+  ASSIGN_OR_RETURN(auto model, TextModel::Load(model_dir, model_options));
   const int64_t vocab = model->text_config().vocab_size;
   ASSIGN_OR_RETURN(std::optional<ElasticPlan> plan, PlanFromArgs(args, *model));
   ForwardOptions options;

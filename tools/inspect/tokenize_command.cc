@@ -6,7 +6,7 @@
 #include "common/cli/args.h"
 #include "common/status/status_macros.h"
 #include "common/tokenizer/tokenizer.h"
-#include "text_worker/inspect/commands.h"
+#include "tools/inspect/commands.h"
 
 namespace gemma3n::inspect {
 
