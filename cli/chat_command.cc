@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
@@ -61,6 +62,117 @@ absl::StatusOr<std::string> StreamOnce(pb::Gemma::Stub& stub, const pb::Generate
   return reply;
 }
 
+pb::Message TextMessage(const std::string& role, const std::string& text) {
+  pb::Message m;
+  m.set_role(role);
+  m.add_parts()->set_text(text);
+  return m;
+}
+
+// The --image and --audio files as parts, images first.
+absl::StatusOr<std::vector<pb::Part>> ReadMediaParts(const Args& args) {
+  std::vector<pb::Part> media;
+  for (const char* kind : {"image", "audio"}) {
+    for (const std::string& file : args.GetAll(kind)) {
+      ASSIGN_OR_RETURN(std::string bytes, ReadFile(file));
+      pb::Part p;
+      (std::string(kind) == "image" ? p.mutable_image() : p.mutable_audio())->set_data(std::move(bytes));
+      media.push_back(std::move(p));
+    }
+  }
+  return media;
+}
+
+// The turns so far and the request for the next one. The media go into the
+// first user turn, before its text; a raw prompt (--raw) has no history.
+class Conversation {
+ public:
+  Conversation(pb::GenerationConfig config, bool raw, const std::optional<std::string>& system,
+               std::vector<pb::Part> media)
+      : config_(std::move(config)), raw_(raw), media_(std::move(media)) {
+    if (system) history_.push_back(TextMessage("system", *system));
+  }
+
+  pb::GenerateRequest Ask(const std::string& text) {
+    pb::GenerateRequest req;
+    *req.mutable_config() = config_;
+    if (raw_) {
+      req.set_prompt(text);
+      return req;
+    }
+    pb::Message user;
+    user.set_role("user");
+    for (pb::Part& p : media_) *user.add_parts() = std::move(p);
+    media_.clear();
+    user.add_parts()->set_text(text);
+    history_.push_back(user);
+    for (const pb::Message& m : history_) *req.add_messages() = m;
+    return req;
+  }
+  void Answered(const std::string& reply) {
+    if (!raw_) history_.push_back(TextMessage("model", reply));
+  }
+  void Failed() {
+    if (!raw_) history_.pop_back();  // the turn that failed
+  }
+  // Forgets every turn but the system prompt.
+  void Reset() {
+    history_.erase(std::remove_if(history_.begin(), history_.end(),
+                                  [](const pb::Message& m) { return m.role() != "system"; }),
+                   history_.end());
+  }
+
+ private:
+  const pb::GenerationConfig config_;
+  const bool raw_;
+  std::vector<pb::Part> media_;
+  std::vector<pb::Message> history_;
+};
+
+absl::Status PrintModelInfo(pb::Gemma::Stub& stub) {
+  grpc::ClientContext ctx;
+  pb::ModelInfo info;
+  RETURN_IF_ERROR(FromGrpcStatus(stub.GetModelInfo(&ctx, pb::GetModelInfoRequest(), &info)));
+  std::printf("%s", info.DebugString().c_str());
+  return absl::OkStatus();
+}
+
+absl::Status PrintTokenCount(pb::Gemma::Stub& stub, const pb::GenerateRequest& req) {
+  grpc::ClientContext ctx;
+  pb::CountTokensRequest count;
+  *count.mutable_messages() = req.messages();
+  count.set_prompt(req.prompt());
+  pb::CountTokensResponse out;
+  RETURN_IF_ERROR(FromGrpcStatus(stub.CountTokens(&ctx, count, &out)));
+  std::printf("%d tokens (context %d)\n", out.token_count(), out.context_limit());
+  return absl::OkStatus();
+}
+
+// One user turn per line; /reset forgets the conversation.
+absl::Status RunInteractive(pb::Gemma::Stub& stub, Conversation& conversation, bool verbose,
+                            const std::string& addr) {
+  const bool tty = isatty(STDIN_FILENO);
+  if (tty) std::fprintf(stderr, "gemma3n chat with %s: a line per turn, /reset, /quit or Ctrl-D\n", addr.c_str());
+  std::string line;
+  for (;;) {
+    if (tty) std::fputs("> ", stderr);
+    if (!std::getline(std::cin, line) || line == "/quit") break;
+    if (line.empty()) continue;
+    if (line == "/reset") {
+      conversation.Reset();
+      continue;
+    }
+    absl::StatusOr<std::string> reply = StreamOnce(stub, conversation.Ask(line), verbose);
+    if (!reply.ok()) {
+      std::fprintf(stderr, "error: %s\n", reply.status().ToString().c_str());
+      conversation.Failed();
+      continue;
+    }
+    conversation.Answered(*reply);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status RunChat(const std::vector<std::string>& argv) {
@@ -72,89 +184,16 @@ absl::Status RunChat(const std::vector<std::string>& argv) {
   auto stub = pb::Gemma::NewStub(MakeChannel(addr));
   ASSIGN_OR_RETURN(pb::GenerationConfig config, ConfigFromArgs(args));
   const bool verbose = !args.Has("quiet");
+  if (args.Has("info")) return PrintModelInfo(*stub);
 
-  if (args.Has("info")) {
-    grpc::ClientContext ctx;
-    pb::ModelInfo info;
-    RETURN_IF_ERROR(FromGrpcStatus(stub->GetModelInfo(&ctx, pb::GetModelInfoRequest(), &info)));
-    std::printf("%s", info.DebugString().c_str());
-    return absl::OkStatus();
-  }
-
-  std::vector<pb::Message> history;
-  if (auto system = args.Get("system")) {
-    pb::Message m;
-    m.set_role("system");
-    m.add_parts()->set_text(*system);
-    history.push_back(m);
-  }
-  // Media go into the first user turn, before its text.
-  std::vector<pb::Part> media;
-  for (const char* kind : {"image", "audio"}) {
-    for (const std::string& file : args.GetAll(kind)) {
-      ASSIGN_OR_RETURN(std::string bytes, ReadFile(file));
-      pb::Part p;
-      (std::string(kind) == "image" ? p.mutable_image() : p.mutable_audio())->set_data(std::move(bytes));
-      media.push_back(std::move(p));
-    }
-  }
-  auto request_for = [&](const std::string& text) {
-    pb::GenerateRequest req;
-    *req.mutable_config() = config;
-    if (args.Has("raw")) {
-      req.set_prompt(text);
-      return req;
-    }
-    pb::Message user;
-    user.set_role("user");
-    for (pb::Part& p : media) *user.add_parts() = std::move(p);
-    media.clear();
-    user.add_parts()->set_text(text);
-    history.push_back(user);
-    for (const pb::Message& m : history) *req.add_messages() = m;
-    return req;
-  };
-
+  ASSIGN_OR_RETURN(std::vector<pb::Part> media, ReadMediaParts(args));
+  Conversation conversation(config, args.Has("raw"), args.Get("system"), std::move(media));
   if (auto prompt = args.Get("prompt")) {
-    const pb::GenerateRequest req = request_for(*prompt);
-    if (args.Has("count")) {
-      grpc::ClientContext ctx;
-      pb::CountTokensRequest count;
-      *count.mutable_messages() = req.messages();
-      count.set_prompt(req.prompt());
-      pb::CountTokensResponse out;
-      RETURN_IF_ERROR(FromGrpcStatus(stub->CountTokens(&ctx, count, &out)));
-      std::printf("%d tokens (context %d)\n", out.token_count(), out.context_limit());
-      return absl::OkStatus();
-    }
+    const pb::GenerateRequest req = conversation.Ask(*prompt);
+    if (args.Has("count")) return PrintTokenCount(*stub, req);
     return StreamOnce(*stub, req, verbose).status();
   }
-  // Interactive: one user turn per line; /reset forgets the conversation.
-  const bool tty = isatty(STDIN_FILENO);
-  if (tty) std::fprintf(stderr, "gemma3n chat with %s: a line per turn, /reset, /quit or Ctrl-D\n", addr.c_str());
-  std::string line;
-  for (;;) {
-    if (tty) std::fputs("> ", stderr);
-    if (!std::getline(std::cin, line) || line == "/quit") break;
-    if (line.empty()) continue;
-    if (line == "/reset") {
-      history.erase(std::remove_if(history.begin(), history.end(),
-                                   [](const pb::Message& m) { return m.role() != "system"; }),
-                    history.end());
-      continue;
-    }
-    absl::StatusOr<std::string> reply = StreamOnce(*stub, request_for(line), verbose);
-    if (!reply.ok()) {
-      std::fprintf(stderr, "error: %s\n", reply.status().ToString().c_str());
-      history.pop_back();  // the turn that failed
-      continue;
-    }
-    pb::Message model;
-    model.set_role("model");
-    model.add_parts()->set_text(*reply);
-    history.push_back(model);
-  }
-  return absl::OkStatus();
+  return RunInteractive(*stub, conversation, verbose, addr);
 }
 
 }  // namespace gemma3n::cli

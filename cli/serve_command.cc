@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
@@ -24,6 +26,95 @@ std::string BinaryDir() {
   return ec ? std::string(".") : self.parent_path().string();
 }
 
+// Where everything of one `gemma3n serve` lives, and the flags every child gets.
+struct ServeLayout {
+  std::string model;    // absolute model directory
+  std::string level;    // --log-level for every child
+  std::string bin;      // directory of the service binaries
+  std::string run_dir;  // the internal services' unix sockets
+  std::string ple;      // the PLE service's address
+};
+
+// The directory for the sockets: --run-dir, or a private one under /tmp
+// (`own`: removed at the end).
+absl::StatusOr<std::string> MakeRunDir(const Args& args, bool& own) {
+  std::string run_dir = args.Get("run-dir").value_or("");
+  own = run_dir.empty();
+  if (!own) {
+    std::filesystem::create_directories(run_dir);
+    return run_dir;
+  }
+  char tmpl[] = "/tmp/gemma3n-serve-XXXXXX";
+  if (!mkdtemp(tmpl)) return absl::InternalError("cannot create a directory under /tmp for the sockets");
+  return std::string(tmpl);
+}
+
+absl::Status StartPleService(Supervisor& supervisor, const ServeLayout& at, const Args& args) {
+  std::vector<std::string> argv = {at.bin + "/gemma3n-ple-service", "--model", at.model, "--listen", at.ple,
+                                   "--log-level", at.level};
+  if (auto mb = args.Get("ple-cache-mb")) argv.insert(argv.end(), {"--cache-mb", *mb});
+  return supervisor.Start({"ple-service", argv});
+}
+
+// `count` text workers; each one's address goes to `gateway_argv` and `addresses`.
+absl::Status StartTextWorkers(Supervisor& supervisor, const ServeLayout& at, const Args& args, int count,
+                              std::vector<std::string>& gateway_argv, std::vector<std::string>& addresses) {
+  for (int i = 0; i < count; ++i) {
+    const std::string addr = absl::StrCat("unix:", at.run_dir, "/text-", i, ".sock");
+    std::vector<std::string> a = {at.bin + "/gemma3n-text-worker", "--model", at.model, "--listen", addr,
+                                  "--ple", at.ple, "--log-level", at.level};
+    for (const char* flag : {"threads", "max-sequences", "context", "profiles", "weights", "weight-cache"}) {
+      if (auto v = args.Get(flag)) a.insert(a.end(), {absl::StrCat("--", flag), *v});
+    }
+    if (args.Has("preload")) a.push_back("--preload");
+    RETURN_IF_ERROR(supervisor.Start({absl::StrCat("text-worker-", i), a}));
+    addresses.push_back(addr);
+    gateway_argv.insert(gateway_argv.end(), {"--text-worker", addr});
+  }
+  return absl::OkStatus();
+}
+
+// Encoders: for the towers the checkpoint has, unless turned off.
+absl::Status StartEncoders(Supervisor& supervisor, const ServeLayout& at, const Args& args,
+                           const ModelConfig& config, std::vector<std::string>& gateway_argv,
+                           std::vector<std::string>& addresses) {
+  struct Encoder { const char* kind; bool present; const char* off_flag; };
+  for (const Encoder& e : {Encoder{"vision", config.has_vision, "no-vision"},
+                           Encoder{"audio", config.has_audio, "no-audio"}}) {
+    if (!e.present || args.Has(e.off_flag)) continue;
+    const std::string binary = absl::StrCat(at.bin, "/gemma3n-", e.kind, "-worker");
+    const std::string addr = absl::StrCat("unix:", at.run_dir, "/", e.kind, ".sock");
+    std::vector<std::string> a = {binary, "--model", at.model, "--listen", addr, "--log-level", at.level};
+    if (auto size = args.Get("image-size"); size && std::string(e.kind) == "vision") {
+      a.insert(a.end(), {"--image-size", *size});
+    }
+    RETURN_IF_ERROR(supervisor.Start({absl::StrCat(e.kind, "-worker"), a}));
+    addresses.push_back(addr);
+    gateway_argv.insert(gateway_argv.end(), {absl::StrCat("--", e.kind, "-worker"), addr});
+  }
+  return absl::OkStatus();
+}
+
+// A tick for Supervisor::Run that announces readiness once every address
+// accepts connections. Channels only now: gRPC's threads should not exist
+// while the supervisor forks.
+std::function<void()> ReadinessAnnouncer(const std::vector<std::string>& addresses, const std::string& listen,
+                                         const ServeLayout& at) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (const std::string& a : addresses) channels.push_back(MakeChannel(a));
+  auto announced = std::make_shared<bool>(false);
+  return [channels, announced, listen, at] {
+    if (*announced) return;
+    for (const auto& c : channels) {
+      if (!c->WaitForConnected(std::chrono::system_clock::now() + std::chrono::milliseconds(20))) return;
+    }
+    *announced = true;
+    std::printf("gemma3n serve: ready on %s (model %s; internal sockets in %s)\n", listen.c_str(), at.model.c_str(),
+                at.run_dir.c_str());
+    std::fflush(stdout);
+  };
+}
+
 }  // namespace
 
 absl::Status RunServe(const std::vector<std::string>& argv) {
@@ -32,88 +123,37 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
                                            "context", "ple-cache-mb", "image-size", "profiles", "weights", "weight-cache",
                                            "log-level"},
                                           {"no-vision", "no-audio", "preload"}));
-  const std::string level = args.Get("log-level").value_or("info");
-  RETURN_IF_ERROR(SetLogLevel(level));
-  ASSIGN_OR_RETURN(std::string model, args.Required("model"));
-  model = std::filesystem::absolute(model).string();
-  ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(model + "/config.json"));
+  ServeLayout at;
+  at.level = args.Get("log-level").value_or("info");
+  RETURN_IF_ERROR(SetLogLevel(at.level));
+  ASSIGN_OR_RETURN(at.model, args.Required("model"));
+  at.model = std::filesystem::absolute(at.model).string();
+  ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(at.model + "/config.json"));
   ASSIGN_OR_RETURN(ModelConfig config, ParseModelConfig(json));
   const std::string listen = args.Get("listen").value_or("127.0.0.1:50051");
   ASSIGN_OR_RETURN(int64_t text_workers, args.Int("text-workers", 1));
   if (text_workers < 1 || text_workers > 64) return absl::InvalidArgumentError("--text-workers must be in [1, 64]");
-
-  // Unix sockets of the internal services live in a private directory.
-  std::string run_dir = args.Get("run-dir").value_or("");
-  const bool own_run_dir = run_dir.empty();
-  if (own_run_dir) {
-    char tmpl[] = "/tmp/gemma3n-serve-XXXXXX";
-    if (!mkdtemp(tmpl)) return absl::InternalError("cannot create a directory under /tmp for the sockets");
-    run_dir = tmpl;
-  } else {
-    std::filesystem::create_directories(run_dir);
-  }
-  const std::string bin = BinaryDir();
-  const std::string ple = absl::StrCat("unix:", run_dir, "/ple.sock");
+  bool own_run_dir = false;
+  ASSIGN_OR_RETURN(at.run_dir, MakeRunDir(args, own_run_dir));
+  at.bin = BinaryDir();
+  at.ple = absl::StrCat("unix:", at.run_dir, "/ple.sock");
 
   Supervisor supervisor;
-  std::vector<std::string> worker_addresses;  // must be up before "ready"
-  std::vector<std::string> ple_argv = {bin + "/gemma3n-ple-service", "--model", model, "--listen", ple,
-                                       "--log-level", level};
-  if (auto mb = args.Get("ple-cache-mb")) ple_argv.insert(ple_argv.end(), {"--cache-mb", *mb});
-  RETURN_IF_ERROR(supervisor.Start({"ple-service", ple_argv}));
-
-  std::vector<std::string> gateway_argv = {bin + "/gemma3n-gateway", "--model", model, "--listen", listen,
-                                           "--ple", ple, "--log-level", level};
-  for (int i = 0; i < text_workers; ++i) {
-    const std::string addr = absl::StrCat("unix:", run_dir, "/text-", i, ".sock");
-    std::vector<std::string> a = {bin + "/gemma3n-text-worker", "--model", model, "--listen", addr,
-                                  "--ple", ple, "--log-level", level};
-    for (const char* flag : {"threads", "max-sequences", "context", "profiles", "weights", "weight-cache"}) {
-      if (auto v = args.Get(flag)) a.insert(a.end(), {absl::StrCat("--", flag), *v});
-    }
-    if (args.Has("preload")) a.push_back("--preload");
-    RETURN_IF_ERROR(supervisor.Start({absl::StrCat("text-worker-", i), a}));
-    worker_addresses.push_back(addr);
-    gateway_argv.insert(gateway_argv.end(), {"--text-worker", addr});
-  }
-  // Encoders: for the towers the checkpoint has, unless turned off.
-  struct Encoder { const char* kind; bool present; const char* off_flag; };
-  for (const Encoder& e : {Encoder{"vision", config.has_vision, "no-vision"},
-                           Encoder{"audio", config.has_audio, "no-audio"}}) {
-    if (!e.present || args.Has(e.off_flag)) continue;
-    const std::string binary = absl::StrCat(bin, "/gemma3n-", e.kind, "-worker");
-    const std::string addr = absl::StrCat("unix:", run_dir, "/", e.kind, ".sock");
-    std::vector<std::string> a = {binary, "--model", model, "--listen", addr, "--log-level", level};
-    if (auto size = args.Get("image-size"); size && std::string(e.kind) == "vision") {
-      a.insert(a.end(), {"--image-size", *size});
-    }
-    RETURN_IF_ERROR(supervisor.Start({absl::StrCat(e.kind, "-worker"), a}));
-    worker_addresses.push_back(addr);
-    gateway_argv.insert(gateway_argv.end(), {absl::StrCat("--", e.kind, "-worker"), addr});
-  }
+  std::vector<std::string> addresses;  // must be up before "ready"
+  std::vector<std::string> gateway_argv = {at.bin + "/gemma3n-gateway", "--model", at.model, "--listen", listen,
+                                           "--ple", at.ple, "--log-level", at.level};
+  RETURN_IF_ERROR(StartPleService(supervisor, at, args));
+  RETURN_IF_ERROR(StartTextWorkers(supervisor, at, args, static_cast<int>(text_workers), gateway_argv, addresses));
+  RETURN_IF_ERROR(StartEncoders(supervisor, at, args, config, gateway_argv, addresses));
   if (auto ctx = args.Get("context")) gateway_argv.insert(gateway_argv.end(), {"--context", *ctx});
   RETURN_IF_ERROR(supervisor.Start({"gateway", gateway_argv}));
 
-  // Announce readiness once the gateway and every worker accept connections.
-  // Channels only now: gRPC's threads should not exist while we fork.
-  worker_addresses.push_back(listen);
-  std::vector<std::shared_ptr<grpc::Channel>> internal_channels;
-  for (const std::string& a : worker_addresses) internal_channels.push_back(MakeChannel(a));
-  bool announced = false;
-  const absl::Status run_status = supervisor.Run([&] {
-    if (announced) return;
-    for (const auto& c : internal_channels) {
-      if (!c->WaitForConnected(std::chrono::system_clock::now() + std::chrono::milliseconds(20))) return;
-    }
-    announced = true;
-    std::printf("gemma3n serve: ready on %s (model %s; internal sockets in %s)\n", listen.c_str(), model.c_str(),
-                run_dir.c_str());
-    std::fflush(stdout);
-  });
+  addresses.push_back(listen);
+  const absl::Status run_status = supervisor.Run(ReadinessAnnouncer(addresses, listen, at));
   supervisor.StopAll(std::chrono::seconds(5));
   if (own_run_dir) {
     std::error_code ec;
-    std::filesystem::remove_all(run_dir, ec);
+    std::filesystem::remove_all(at.run_dir, ec);
   }
   spdlog::info("all services stopped");
   return run_status;

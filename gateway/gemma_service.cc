@@ -7,8 +7,6 @@
 #include "common/request/generation_proto.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
-#include "common/tokenizer/streaming_decoder.h"
-#include "gateway/stop_strings.h"
 #include "gemma3n/internal/v1/internal.grpc.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -16,22 +14,6 @@ namespace gemma3n {
 
 namespace pb = gemma3n::v1;
 namespace ipb = gemma3n::internal::v1;
-using Clock = std::chrono::steady_clock;
-
-namespace {
-
-double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
-
-pb::FinishReason ToPublic(ipb::TextFinish f) {
-  switch (f) {
-    case ipb::TEXT_FINISH_STOP_TOKEN: return pb::FINISH_REASON_STOP;
-    case ipb::TEXT_FINISH_MAX_TOKENS: return pb::FINISH_REASON_MAX_TOKENS;
-    case ipb::TEXT_FINISH_CONTEXT_FULL: return pb::FINISH_REASON_CONTEXT_FULL;
-    default: return pb::FINISH_REASON_UNSPECIFIED;
-  }
-}
-
-}  // namespace
 
 GemmaService::GemmaService(const ModelConfig& config, const Tokenizer& tokenizer, const WorkerPool& text,
                            const WorkerPool& vision, const WorkerPool& audio, Admission& admission,
@@ -85,11 +67,8 @@ grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::Gene
   return ToGrpcStatus(status);
 }
 
-absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::GenerateRequest& request,
-                                  const GenerationParams& params, const BuiltPrompt& prompt, grpc::ServerWriter<pb::GenerateResponse>* writer,
-                                  const std::string& id) {
-  const auto start = Clock::now();
-  const pb::GenerationConfig& cfg = request.config();
+ipb::TextGenerateRequest GemmaService::TextRequest(const pb::GenerationConfig& cfg, const GenerationParams& params,
+                                                  const BuiltPrompt& prompt, const std::string& id) const {
   const int64_t n = prompt.ids.size();
   ipb::TextGenerateRequest req;
   req.set_request_id(id);
@@ -100,90 +79,74 @@ absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::Genera
   ParamsToInternal(sent, &req);
   if (!cfg.ignore_eos()) req.mutable_stop_ids()->Add(config_.eos_token_ids.begin(), config_.eos_token_ids.end());
   req.set_profile(cfg.profile());
+  return req;
+}
 
+absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::GenerateRequest& request,
+                                  const GenerationParams& params, const BuiltPrompt& prompt,
+                                  grpc::ServerWriter<pb::GenerateResponse>* writer, const std::string& id) {
+  const ReplyStream::Clock::time_point start = ReplyStream::Clock::now();
+  const ipb::TextGenerateRequest req = TextRequest(request.config(), params, prompt, id);
+  const std::vector<std::string> stops(request.config().stop().begin(), request.config().stop().end());
   std::vector<const WorkerInstance*> failed;
   absl::Status worker_error;  // why the last instance tried failed
   for (;;) {
     absl::StatusOr<const WorkerInstance*> picked = text_.Pick(failed);
     if (!picked.ok()) return worker_error.ok() ? picked.status() : worker_error;
-    const WorkerInstance* worker = *picked;
-    std::unique_ptr<grpc::ClientContext> call = grpc::ClientContext::FromServerContext(*context);
-    auto stub = ipb::TextWorker::NewStub(worker->channel);
-    std::unique_ptr<grpc::ClientReader<ipb::TextGenerateResponse>> reader = stub->Generate(call.get(), req);
-
-    StreamingDecoder decoder(tokenizer_);
-    StopStringFilter stops({cfg.stop().begin(), cfg.stop().end()});
-    pb::FinishReason finish = pb::FINISH_REASON_UNSPECIFIED;
-    int generated = 0;
-    bool any = false, client_gone = false;
-    Clock::time_point first_token = start, last_token = start;
-    ipb::TextGenerateResponse in;
-    pb::GenerateResponse out;  // the last one read becomes the final message
-    while (reader->Read(&in)) {
-      any = true;
-      out.Clear();
-      std::string text;
-      for (int tok : in.token_ids()) {
-        ASSIGN_OR_RETURN(std::string piece, decoder.Push(tok));
-        text += piece;
-        out.add_token_ids(tok);
-      }
-      if (in.token_ids_size() > 0) {
-        if (generated == 0) first_token = Clock::now();
-        last_token = Clock::now();
-        generated += in.token_ids_size();
-      }
-      out.set_text(stops.Push(text));
-      if (stops.stopped()) {
-        finish = pb::FINISH_REASON_STOP_STRING;
-        call->TryCancel();  // the worker frees the sequence now
-      } else if (in.finish() != ipb::TEXT_FINISH_NONE) {
-        finish = ToPublic(in.finish());
-      }
-      if (finish != pb::FINISH_REASON_UNSPECIFIED) break;
-      if ((out.token_ids_size() > 0 || !out.text().empty()) && !writer->Write(out)) {
-        call->TryCancel();
-        client_gone = true;
-        break;
-      }
-    }
-    if (finish == pb::FINISH_REASON_UNSPECIFIED) {
-      const grpc::Status st = reader->Finish();
-      if (client_gone || context->IsCancelled()) return absl::CancelledError("the client cancelled the request");
-      if (!any && st.error_code() == grpc::StatusCode::UNAVAILABLE) {
-        spdlog::warn("{}: text worker {} unavailable ({}); trying another", id, worker->address, st.error_message());
-        failed.push_back(worker);
-        worker_error = absl::UnavailableError(absl::StrCat("text worker ", worker->address, ": ", st.error_message()));
-        continue;
-      }
-      if (!st.ok()) {
-        spdlog::warn("{} failed after {} tokens: {}", id, generated, st.error_message());
-        return FromGrpcStatus(st);
-      }
-      return absl::InternalError("the text worker ended the stream without a finish reason");
-    }
-    // The last message: its own tokens and text, the held-back text, the
-    // finish reason and usage.
-    pb::GenerateResponse& last = out;
-    if (finish != pb::FINISH_REASON_STOP_STRING) {
-      ASSIGN_OR_RETURN(std::string tail, decoder.Flush());
-      last.mutable_text()->append(stops.Push(tail));
-      last.mutable_text()->append(stops.Flush());
-    }
-    last.set_finish_reason(finish);
-    pb::Usage* u = last.mutable_usage();
-    u->set_prompt_tokens(static_cast<int>(n));
-    u->set_generated_tokens(generated);
-    u->set_time_to_first_token_seconds(generated > 0 ? Seconds(start, first_token) : 0.0);
-    const double decode = Seconds(first_token, last_token);
-    u->set_decode_tokens_per_second(generated > 1 && decode > 0 ? (generated - 1) / decode : 0.0);
-    writer->Write(last);
-    reader->Finish();  // the worker's stream is over (or cancelled at a stop string)
-    spdlog::info("{} done on {}: prompt {} tokens, generated {}, ttft {:.3f} s, {:.1f} tokens/s, finish {}", id,
-                 worker->address, n, generated, u->time_to_first_token_seconds(), u->decode_tokens_per_second(),
-                 pb::FinishReason_Name(finish));
-    return absl::OkStatus();
+    ReplyStream reply(tokenizer_, stops, start);
+    const Attempt attempt = StreamFrom(**picked, context, req, reply, writer, id);
+    if (!attempt.worker_unavailable) return attempt.status;
+    failed.push_back(*picked);
+    worker_error = attempt.status;
   }
+}
+
+GemmaService::Attempt GemmaService::StreamFrom(const WorkerInstance& worker, grpc::ServerContext* context,
+                                               const ipb::TextGenerateRequest& req, ReplyStream& reply,
+                                               grpc::ServerWriter<pb::GenerateResponse>* writer,
+                                               const std::string& id) const {
+  std::unique_ptr<grpc::ClientContext> call = grpc::ClientContext::FromServerContext(*context);
+  auto stub = ipb::TextWorker::NewStub(worker.channel);
+  std::unique_ptr<grpc::ClientReader<ipb::TextGenerateResponse>> reader = stub->Generate(call.get(), req);
+  bool any = false, client_gone = false;
+  ipb::TextGenerateResponse in;
+  pb::GenerateResponse out;  // the last one read becomes the final message
+  while (reader->Read(&in)) {
+    any = true;
+    absl::StatusOr<pb::GenerateResponse> next = reply.Add(in);
+    if (!next.ok()) return {next.status()};
+    out = *std::move(next);
+    if (reply.finish() == FinishReason::kStopString) call->TryCancel();  // the worker frees the sequence now
+    if (reply.finish() != FinishReason::kNone) break;
+    if ((out.token_ids_size() > 0 || !out.text().empty()) && !writer->Write(out)) {
+      call->TryCancel();
+      client_gone = true;
+      break;
+    }
+  }
+  if (reply.finish() == FinishReason::kNone) {
+    const grpc::Status st = reader->Finish();
+    if (client_gone || context->IsCancelled()) return {absl::CancelledError("the client cancelled the request")};
+    if (!any && st.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      spdlog::warn("{}: text worker {} unavailable ({}); trying another", id, worker.address, st.error_message());
+      return {absl::UnavailableError(absl::StrCat("text worker ", worker.address, ": ", st.error_message())), true};
+    }
+    if (!st.ok()) {
+      spdlog::warn("{} failed after {} tokens: {}", id, reply.generated(), st.error_message());
+      return {FromGrpcStatus(st)};
+    }
+    return {absl::InternalError("the text worker ended the stream without a finish reason")};
+  }
+  const int n = req.prompt_ids_size();
+  absl::StatusOr<pb::GenerateResponse> last = reply.Close(std::move(out), n);
+  if (!last.ok()) return {last.status()};
+  writer->Write(*last);
+  reader->Finish();  // the worker's stream is over (or cancelled at a stop string)
+  const pb::Usage& u = last->usage();
+  spdlog::info("{} done on {}: prompt {} tokens, generated {}, ttft {:.3f} s, {:.1f} tokens/s, finish {}", id,
+               worker.address, n, reply.generated(), u.time_to_first_token_seconds(), u.decode_tokens_per_second(),
+               pb::FinishReason_Name(last->finish_reason()));
+  return {absl::OkStatus()};
 }
 
 grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::CountTokensRequest* request,

@@ -12,6 +12,7 @@
 #include "common/tokenizer/tokenizer.h"
 #include "gateway/admission.h"
 #include "gateway/media_encoder.h"
+#include "gateway/reply_stream.h"
 #include "gateway/worker_pool.h"
 #include "gemma3n/v1/gemma.grpc.pb.h"
 
@@ -39,9 +40,23 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
  private:
   absl::StatusOr<BuiltPrompt> Prepare(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages,
                                       const std::string& prompt, const grpc::ServerContext& context) const;
+  // What the text worker is asked to run for a request.
+  gemma3n::internal::v1::TextGenerateRequest TextRequest(const gemma3n::v1::GenerationConfig& cfg,
+                                                         const GenerationParams& params, const BuiltPrompt& prompt,
+                                                         const std::string& id) const;
+  // Streams the reply from the next text worker that is up; one that is
+  // unavailable before its first message is replaced by another.
   absl::Status Stream(grpc::ServerContext* context, const gemma3n::v1::GenerateRequest& request,
-                      const GenerationParams& params, const BuiltPrompt& prompt, grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer,
-                      const std::string& id);
+                      const GenerationParams& params, const BuiltPrompt& prompt,
+                      grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer, const std::string& id);
+  struct Attempt {
+    absl::Status status;
+    bool worker_unavailable = false;  // before any message: try another instance
+  };
+  // The whole reply from one worker: the client's messages, then the final one.
+  Attempt StreamFrom(const WorkerInstance& worker, grpc::ServerContext* context,
+                     const gemma3n::internal::v1::TextGenerateRequest& req, ReplyStream& reply,
+                     grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer, const std::string& id) const;
 
   const ModelConfig& config_;
   const Tokenizer& tokenizer_;

@@ -62,58 +62,71 @@ absl::StatusOr<std::unique_ptr<HfBpeTokenizer>> HfBpeTokenizer::Load(const std::
   spdlog::debug("tokenizer {}: parsed in {:.0f} ms", path, ms());
 
   auto t = std::unique_ptr<HfBpeTokenizer>(new HfBpeTokenizer());
-  simdjson::dom::object vocab;
-  if (root["model"]["vocab"].get(vocab) != simdjson::SUCCESS) return Bad(path, "model.vocab is not an object");
-  t->pieces_.resize(vocab.size());
-  for (auto [key, value] : vocab) {
-    int64_t id;
-    if (value.get(id) != simdjson::SUCCESS || id < 0 || id > (1 << 24)) {
-      return Bad(path, absl::StrCat("vocab entry '", std::string(key), "' has no valid id"));
-    }
-    if (static_cast<size_t>(id) >= t->pieces_.size()) t->pieces_.resize(id + 1);
-    t->pieces_[id].assign(key);
-  }
-
-  std::vector<int> added_ids;
-  simdjson::dom::array added;
-  if (root["added_tokens"].get(added) == simdjson::SUCCESS) {
-    for (simdjson::dom::element a : added) {
-      int64_t id;
-      std::string_view content;
-      if (a["id"].get(id) != simdjson::SUCCESS || a["content"].get(content) != simdjson::SUCCESS || id < 0 ||
-          id > (1 << 24)) {
-        return Bad(path, "an added token lacks id or content");
-      }
-      if (static_cast<size_t>(id) >= t->pieces_.size()) t->pieces_.resize(id + 1);
-      t->pieces_[id] = std::string(content);
-      t->added_.Add(std::string(content), static_cast<int>(id));
-      added_ids.push_back(static_cast<int>(id));
-    }
-  }
-  // pieces_ is final now: the map's keys can point into it.
-  t->vocab_.reserve(t->pieces_.size());
-  for (size_t id = 0; id < t->pieces_.size(); ++id) {
-    if (!t->pieces_[id].empty()) t->vocab_.emplace(t->pieces_[id], static_cast<int>(id));
-  }
-  t->is_added_.assign(t->pieces_.size(), false);
-  for (int id : added_ids) t->is_added_[id] = true;
-
-  for (int b = 0; b < 256; ++b) {
-    const std::string piece = absl::StrFormat("<0x%02X>", b);
-    auto it = t->vocab_.find(piece);
-    if (it == t->vocab_.end()) return Bad(path, absl::StrFormat("byte-fallback piece <0x%02X> missing", b));
-    t->byte_ids_[b] = it->second;
-  }
+  if (absl::Status s = t->ReadPieces(path, root); !s.ok()) return s;
+  if (absl::Status s = t->IndexPieces(path); !s.ok()) return s;
   std::string_view unk;
   if (root["model"]["unk_token"].get(unk) == simdjson::SUCCESS) {
     auto it = t->vocab_.find(absl::string_view(unk.data(), unk.size()));
     if (it != t->vocab_.end()) t->unk_id_ = it->second;
   }
-
   spdlog::debug("tokenizer {}: vocabulary after {:.0f} ms", path, ms());
+  if (absl::Status s = t->ReadMerges(path, root); !s.ok()) return s;
+  spdlog::debug("tokenizer {}: {} pieces, {} merges, loaded in {:.0f} ms", path, t->pieces_.size(), t->merges_.size(),
+                ms());
+  return t;
+}
+
+absl::Status HfBpeTokenizer::ReadPieces(const std::string& path, const simdjson::dom::element& root) {
+  simdjson::dom::object vocab;
+  if (root["model"]["vocab"].get(vocab) != simdjson::SUCCESS) return Bad(path, "model.vocab is not an object");
+  pieces_.resize(vocab.size());
+  for (auto [key, value] : vocab) {
+    int64_t id;
+    if (value.get(id) != simdjson::SUCCESS || id < 0 || id > (1 << 24)) {
+      return Bad(path, absl::StrCat("vocab entry '", std::string(key), "' has no valid id"));
+    }
+    if (static_cast<size_t>(id) >= pieces_.size()) pieces_.resize(id + 1);
+    pieces_[id].assign(key);
+  }
+  is_added_.clear();
+  simdjson::dom::array added;
+  if (root["added_tokens"].get(added) != simdjson::SUCCESS) return absl::OkStatus();
+  for (simdjson::dom::element a : added) {
+    int64_t id;
+    std::string_view content;
+    if (a["id"].get(id) != simdjson::SUCCESS || a["content"].get(content) != simdjson::SUCCESS || id < 0 ||
+        id > (1 << 24)) {
+      return Bad(path, "an added token lacks id or content");
+    }
+    if (static_cast<size_t>(id) >= pieces_.size()) pieces_.resize(id + 1);
+    pieces_[id] = std::string(content);
+    added_.Add(std::string(content), static_cast<int>(id));
+    if (static_cast<size_t>(id) >= is_added_.size()) is_added_.resize(id + 1, false);
+    is_added_[id] = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HfBpeTokenizer::IndexPieces(const std::string& path) {
+  // pieces_ is final now: the map's keys can point into it.
+  vocab_.reserve(pieces_.size());
+  for (size_t id = 0; id < pieces_.size(); ++id) {
+    if (!pieces_[id].empty()) vocab_.emplace(pieces_[id], static_cast<int>(id));
+  }
+  is_added_.resize(pieces_.size(), false);
+  for (int b = 0; b < 256; ++b) {
+    const std::string piece = absl::StrFormat("<0x%02X>", b);
+    auto it = vocab_.find(piece);
+    if (it == vocab_.end()) return Bad(path, absl::StrFormat("byte-fallback piece <0x%02X> missing", b));
+    byte_ids_[b] = it->second;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HfBpeTokenizer::ReadMerges(const std::string& path, const simdjson::dom::element& root) {
   simdjson::dom::array merges;
   if (root["model"]["merges"].get(merges) != simdjson::SUCCESS) return Bad(path, "model.merges is not a list");
-  t->merges_.reserve(merges.size());
+  merges_.reserve(merges.size());
   int rank = 0;
   std::string_view left, right;
   std::string joined;
@@ -139,17 +152,16 @@ absl::StatusOr<std::unique_ptr<HfBpeTokenizer>> HfBpeTokenizer::Load(const std::
     joined.assign(left);
     joined.append(right);
     // Heterogeneous lookups: no string is built for the two halves.
-    auto l = t->vocab_.find(absl::string_view(left.data(), left.size()));
-    auto r = t->vocab_.find(absl::string_view(right.data(), right.size()));
-    auto lr = t->vocab_.find(absl::string_view(joined));
-    if (l == t->vocab_.end() || r == t->vocab_.end() || lr == t->vocab_.end()) {
+    auto l = vocab_.find(absl::string_view(left.data(), left.size()));
+    auto r = vocab_.find(absl::string_view(right.data(), right.size()));
+    auto lr = vocab_.find(absl::string_view(joined));
+    if (l == vocab_.end() || r == vocab_.end() || lr == vocab_.end()) {
       return Bad(path, absl::StrCat("merge #", rank, " refers to pieces missing from the vocabulary"));
     }
-    t->merges_.emplace(PairKey(l->second, r->second), Merge{rank, lr->second});
+    merges_.emplace(PairKey(l->second, r->second), Merge{rank, lr->second});
     ++rank;
   }
-  spdlog::debug("tokenizer {}: {} pieces, {} merges, loaded in {:.0f} ms", path, t->pieces_.size(), rank, ms());
-  return t;
+  return absl::OkStatus();
 }
 
 std::optional<int> HfBpeTokenizer::ModelPieceToId(absl::string_view piece) const {
@@ -159,12 +171,12 @@ std::optional<int> HfBpeTokenizer::ModelPieceToId(absl::string_view piece) const
 }
 
 void HfBpeTokenizer::EncodeSegment(const std::string& word, std::vector<int>& out) const {
-  // Symbols as a doubly linked list over the initial characters.
-  struct Symbol {
-    int id;
-    int prev, next;
-    bool alive;
-  };
+  std::vector<Symbol> symbols = InitialSymbols(word);
+  MergePairs(symbols);
+  for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) out.push_back(symbols[i].id);
+}
+
+std::vector<HfBpeTokenizer::Symbol> HfBpeTokenizer::InitialSymbols(const std::string& word) const {
   std::vector<Symbol> symbols;
   for (size_t pos = 0; pos < word.size();) {
     const size_t len = Utf8CharLength(word, pos);
@@ -181,7 +193,12 @@ void HfBpeTokenizer::EncodeSegment(const std::string& word, std::vector<int>& ou
     symbols[i].prev = i - 1;
     symbols[i].next = i + 1 < n ? i + 1 : -1;
   }
-  // Lowest rank first; ties go to the leftmost pair.
+  return symbols;
+}
+
+void HfBpeTokenizer::MergePairs(std::vector<Symbol>& symbols) const {
+  // Candidate merges of adjacent pairs, lowest rank first; ties go to the
+  // leftmost pair. Entries go stale as their symbols merge; they are skipped.
   struct Candidate {
     int rank, left, right_id, left_id;
     bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
@@ -194,7 +211,7 @@ void HfBpeTokenizer::EncodeSegment(const std::string& word, std::vector<int>& ou
     auto m = merges_.find(PairKey(symbols[left].id, symbols[right].id));
     if (m != merges_.end()) queue.push({m->second.rank, left, symbols[right].id, symbols[left].id});
   };
-  for (int i = 0; i + 1 < n; ++i) consider(i);
+  for (int i = 0; i + 1 < static_cast<int>(symbols.size()); ++i) consider(i);
   while (!queue.empty()) {
     const Candidate c = queue.top();
     queue.pop();
@@ -211,7 +228,6 @@ void HfBpeTokenizer::EncodeSegment(const std::string& word, std::vector<int>& ou
     consider(l.prev);
     consider(c.left);
   }
-  for (int i = n > 0 ? 0 : -1; i >= 0; i = symbols[i].next) out.push_back(symbols[i].id);
 }
 
 std::vector<int> HfBpeTokenizer::EncodeOrdinary(absl::string_view text) const {

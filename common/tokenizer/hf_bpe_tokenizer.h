@@ -16,6 +16,10 @@
 #include "common/tokenizer/special_token_splitter.h"
 #include "common/tokenizer/tokenizer.h"
 
+namespace simdjson::dom {
+class element;
+}  // namespace simdjson::dom
+
 namespace gemma3n {
 
 class HfBpeTokenizer : public Tokenizer {
@@ -34,9 +38,28 @@ class HfBpeTokenizer : public Tokenizer {
     int rank;
     int result;
   };
+  // Load's steps, in order. pieces_ (and added_, is_added_) from model.vocab
+  // and added_tokens; then vocab_ over the final pieces_ and the byte-fallback
+  // ids; then merges_ from model.merges ("a b" or ["a", "b"], by rank).
+  absl::Status ReadPieces(const std::string& path, const simdjson::dom::element& root);
+  absl::Status IndexPieces(const std::string& path);
+  absl::Status ReadMerges(const std::string& path, const simdjson::dom::element& root);
   static uint64_t PairKey(int a, int b) { return (static_cast<uint64_t>(a) << 32) | static_cast<uint32_t>(b); }
+  // One symbol of a word being merged; the live ones form a doubly linked
+  // list (prev / next index into the word's symbols, -1 at the ends).
+  struct Symbol {
+    int id;
+    int prev, next;
+    bool alive;
+  };
   // BPE of one normalised segment (no added tokens inside).
   void EncodeSegment(const std::string& normalized, std::vector<int>& out) const;
+  // The word's characters as pieces (the bytes of one outside the vocabulary
+  // as byte tokens), linked in order.
+  std::vector<Symbol> InitialSymbols(const std::string& word) const;
+  // Applies merges, lowest rank first and the leftmost pair on ties, until
+  // no adjacent pair has one.
+  void MergePairs(std::vector<Symbol>& symbols) const;
 
   std::vector<std::string> pieces_;                  // id -> piece
   absl::flat_hash_map<absl::string_view, int> vocab_;  // piece -> id, keys view pieces_

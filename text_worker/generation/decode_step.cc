@@ -9,14 +9,14 @@ DecodeStep NextToken(Sampler& sampler, const std::vector<float>& logits, std::ve
   DecodeStep step;
   step.id = sampler.Sample(logits, history);
   if (std::find(stop_ids.begin(), stop_ids.end(), step.id) != stop_ids.end()) {
-    step.end = StepEnd::kStopToken;
+    step.end = FinishReason::kStopToken;
     return step;
   }
   history.push_back(step.id);
   if (generated + 1 >= max_new_tokens) {
-    step.end = StepEnd::kMaxTokens;
+    step.end = FinishReason::kMaxTokens;
   } else if (cache.length() + 1 > cache.max_tokens()) {
-    step.end = StepEnd::kCacheFull;
+    step.end = FinishReason::kContextFull;
   }
   return step;
 }

@@ -53,7 +53,7 @@ absl::StatusOr<GenerateResult> Generate(const TextModel& model, absl::Span<const
       result.prefill_seconds = SecondsSince(start);
       decode_start = std::chrono::steady_clock::now();
     }
-    if (next.end == StepEnd::kStopToken) {
+    if (next.end == FinishReason::kStopToken) {
       result.finish = FinishReason::kStopToken;
       break;
     }
@@ -62,7 +62,10 @@ absl::StatusOr<GenerateResult> Generate(const TextModel& model, absl::Span<const
       result.finish = FinishReason::kCancelled;
       break;
     }
-    if (next.end != StepEnd::kContinue) break;  // kMaxTokens (also when the cache is full)
+    if (next.end != FinishReason::kNone) {  // the token limit, or the context is full
+      result.finish = next.end;
+      break;
+    }
     ForwardOptions fo;
     fo.plan = options.plan;
     ASSIGN_OR_RETURN(step, model.Forward(*cache, {next.id}, nullptr, fo));

@@ -7,12 +7,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "common/serving/finish_reason.h"
 #include "text_worker/generation/sampler.h"
 #include "text_worker/model/text_model.h"
 
 namespace gemma3n {
-
-enum class FinishReason { kStopToken, kMaxTokens, kCancelled };
 
 struct GenerateOptions {
   int max_new_tokens = 64;
@@ -27,7 +26,7 @@ struct GenerateOptions {
 
 struct GenerateResult {
   std::vector<int> tokens;
-  FinishReason finish = FinishReason::kMaxTokens;
+  FinishReason finish = FinishReason::kMaxTokens;  // kStopToken, kMaxTokens, kContextFull or kCancelled
   int prompt_tokens = 0;
   double prefill_seconds = 0.0;  // until the first token is chosen
   double decode_seconds = 0.0;   // the rest

@@ -23,7 +23,7 @@ struct BatchScheduler::Sequence {
   std::chrono::steady_clock::time_point submitted;
 };
 
-BatchScheduler::BatchScheduler(const TextModel& model, SchedulerOptions options)
+BatchScheduler::BatchScheduler(const ModelExecutor& model, SchedulerOptions options)
     : model_(model),
       options_(options),
       context_limit_(options.context_limit > 0
@@ -40,8 +40,8 @@ BatchScheduler::~BatchScheduler() {
   cv_.notify_all();
   loop_.join();
   const absl::Status gone = absl::UnavailableError("the text worker is shutting down");
-  for (auto& s : active_) s->stream->Finish(gone, SequenceFinish::kNone);
-  for (auto& s : queued_) s->stream->Finish(gone, SequenceFinish::kNone);
+  for (auto& s : active_) s->stream->Finish(gone, FinishReason::kNone);
+  for (auto& s : queued_) s->stream->Finish(gone, FinishReason::kNone);
 }
 
 absl::Status BatchScheduler::Validate(const SequenceRequest& r) const {
@@ -105,7 +105,7 @@ void BatchScheduler::AdmitAndReap() {
   auto cancelled = [](const std::unique_ptr<Sequence>& s) {
     if (!s->stream->cancelled()) return false;
     spdlog::debug("sequence {} cancelled after {} tokens; KV cache freed", s->req.id, s->generated);
-    s->stream->Finish(absl::CancelledError("cancelled by the client"), SequenceFinish::kNone);
+    s->stream->Finish(absl::CancelledError("cancelled by the client"), FinishReason::kNone);
     return true;
   };
   active_.erase(std::remove_if(active_.begin(), active_.end(), cancelled), active_.end());
@@ -171,7 +171,7 @@ void BatchScheduler::Step() {
     // PLE service is down): every sequence of the batch fails with it.
     spdlog::warn("forward of {} sequences failed: {}", batch.size(), results.status().ToString());
     for (Sequence* s : batch) {
-      s->stream->Finish(results.status(), SequenceFinish::kNone);
+      s->stream->Finish(results.status(), FinishReason::kNone);
       finished.push_back(s);
     }
   } else {
@@ -199,25 +199,15 @@ bool BatchScheduler::Advance(Sequence& s, const std::vector<float>& logits) {
     s.stream->SetPrefillSeconds(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - s.submitted).count());
   }
-  if (next.end == StepEnd::kStopToken) {
-    s.stream->Finish(absl::OkStatus(), SequenceFinish::kStopToken);
+  if (next.end == FinishReason::kStopToken) {
+    s.stream->Finish(absl::OkStatus(), FinishReason::kStopToken);
     return false;
   }
   s.generated += 1;
   s.next_input = next.id;
   s.stream->PushToken(next.id);
-  switch (next.end) {
-    case StepEnd::kContinue: return true;
-    case StepEnd::kCacheFull:
-      // A cache cut at the context limit is the context filling up; one cut
-      // shorter (prompt + max_new_tokens) is the request's own limit.
-      s.stream->Finish(absl::OkStatus(), s.cache->max_tokens() >= context_limit_ ? SequenceFinish::kContextFull
-                                                                                 : SequenceFinish::kMaxTokens);
-      return false;
-    case StepEnd::kMaxTokens:
-    case StepEnd::kStopToken: break;
-  }
-  s.stream->Finish(absl::OkStatus(), SequenceFinish::kMaxTokens);
+  if (next.end == FinishReason::kNone) return true;
+  s.stream->Finish(absl::OkStatus(), next.end);  // kMaxTokens or kContextFull
   return false;
 }
 

@@ -18,7 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "text_worker/generation/sampler.h"
-#include "text_worker/model/text_model.h"
+#include "text_worker/serving/model_executor.h"
 #include "text_worker/serving/sequence_stream.h"
 
 namespace gemma3n {
@@ -51,7 +51,8 @@ struct SchedulerStats {
 
 class BatchScheduler {
  public:
-  BatchScheduler(const TextModel& model, SchedulerOptions options);
+  // `model` must outlive the scheduler.
+  BatchScheduler(const ModelExecutor& model, SchedulerOptions options);
   ~BatchScheduler();  // fails what is left with UNAVAILABLE
   BatchScheduler(const BatchScheduler&) = delete;
   BatchScheduler& operator=(const BatchScheduler&) = delete;
@@ -73,7 +74,7 @@ class BatchScheduler {
   // Samples the next token of `s` from its logits; false when it finished.
   bool Advance(Sequence& s, const std::vector<float>& logits);
 
-  const TextModel& model_;
+  const ModelExecutor& model_;
   const SchedulerOptions options_;
   const int64_t context_limit_;
 

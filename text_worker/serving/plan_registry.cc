@@ -6,11 +6,11 @@
 
 namespace gemma3n {
 
-PlanRegistry::PlanRegistry(const TextModel& model, std::vector<SlicingProfile> extra) : profiles_(std::move(extra)) {
+PlanRegistry::PlanRegistry(const TextConfig& config, std::vector<SlicingProfile> extra) : profiles_(std::move(extra)) {
   profiles_.insert(profiles_.end(), PublishedProfiles().begin(), PublishedProfiles().end());
   for (const SlicingProfile& p : profiles_) {
     if (plans_.count(p.name)) continue;  // an earlier (user) profile of that name wins
-    absl::StatusOr<ElasticPlan> plan = model.Plan(p);
+    absl::StatusOr<ElasticPlan> plan = PlanProfile(config, p);
     if (!plan.ok()) continue;  // e.g. an E4B profile on a model of another depth
     auto shared = std::make_shared<const ElasticPlan>(*std::move(plan));
     plans_[p.name] = shared;

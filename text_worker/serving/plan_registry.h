@@ -9,15 +9,17 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/config/model_config.h"
 #include "text_worker/matformer/elastic_plan.h"
-#include "text_worker/model/text_model.h"
+#include "text_worker/matformer/slicing_profile.h"
 
 namespace gemma3n {
 
 class PlanRegistry {
  public:
-  // extra: profiles read from a CSV, searched before the published ones.
-  PlanRegistry(const TextModel& model, std::vector<SlicingProfile> extra);
+  // config: the loaded checkpoint's; extra: profiles read from a CSV,
+  // searched before the published ones.
+  PlanRegistry(const TextConfig& config, std::vector<SlicingProfile> extra);
 
   // "" = the full model (null). NotFound / InvalidArgument say why otherwise.
   absl::StatusOr<const ElasticPlan*> Find(const std::string& name) const;

@@ -17,7 +17,7 @@ void SequenceStream::SetPrefillSeconds(double s) {
   prefill_seconds_ = s;
 }
 
-void SequenceStream::Finish(absl::Status status, SequenceFinish finish) {
+void SequenceStream::Finish(absl::Status status, FinishReason finish) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (done_) return;

@@ -11,16 +11,15 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/serving/finish_reason.h"
 
 namespace gemma3n {
-
-enum class SequenceFinish { kNone, kStopToken, kMaxTokens, kContextFull };
 
 struct SequenceUpdate {
   std::vector<int> tokens;                 // new since the last update
   bool done = false;
   absl::Status status;                     // when done: ok or why it failed
-  SequenceFinish finish = SequenceFinish::kNone;
+  FinishReason finish = FinishReason::kNone;  // when done and ok: kStopToken, kMaxTokens or kContextFull
   int prompt_tokens = 0;
   double prefill_seconds = 0.0;            // submit -> first token (when known)
 };
@@ -30,7 +29,7 @@ class SequenceStream {
   // Producer side.
   void PushToken(int id);
   void SetPrefillSeconds(double s);
-  void Finish(absl::Status status, SequenceFinish finish);
+  void Finish(absl::Status status, FinishReason finish);
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
 
   // Consumer side: waits up to `timeout` for news; returns what arrived
@@ -46,7 +45,7 @@ class SequenceStream {
   std::vector<int> pending_;
   bool done_ = false;
   absl::Status status_;
-  SequenceFinish finish_ = SequenceFinish::kNone;
+  FinishReason finish_ = FinishReason::kNone;
   double prefill_seconds_ = 0.0;
   std::atomic<bool> cancelled_{false};
 };

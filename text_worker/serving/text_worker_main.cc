@@ -20,6 +20,7 @@
 #include "spdlog/spdlog.h"
 #include "text_worker/serving/batch_scheduler.h"
 #include "text_worker/serving/plan_registry.h"
+#include "text_worker/serving/text_model_executor.h"
 #include "text_worker/serving/text_worker_service.h"
 
 namespace gemma3n {
@@ -111,8 +112,9 @@ absl::Status Run(const std::vector<std::string>& argv) {
   if (auto file = args.Get("profiles")) {
     ASSIGN_OR_RETURN(extra, LoadSlicingProfiles(*file));
   }
-  PlanRegistry plans(*model, std::move(extra));
-  BatchScheduler scheduler(*model, sched);
+  PlanRegistry plans(model->text_config(), std::move(extra));
+  const TextModelExecutor executor(*model);
+  BatchScheduler scheduler(executor, sched);
   TextWorkerService service(*model, model_dir, scheduler, plans,
                             [shm] { return shm ? shm->attached() : true; });
   ServerOptions server_options;

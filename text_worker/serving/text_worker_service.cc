@@ -8,26 +8,13 @@
 #include "common/process/proc_status.h"
 #include "common/request/generation_proto.h"
 #include "common/rpc/status.h"
+#include "common/serving/text_finish.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
 
 namespace gemma3n {
 
 namespace pb = gemma3n::internal::v1;
-
-namespace {
-
-pb::TextFinish ToProto(SequenceFinish f) {
-  switch (f) {
-    case SequenceFinish::kStopToken: return pb::TEXT_FINISH_STOP_TOKEN;
-    case SequenceFinish::kMaxTokens: return pb::TEXT_FINISH_MAX_TOKENS;
-    case SequenceFinish::kContextFull: return pb::TEXT_FINISH_CONTEXT_FULL;
-    case SequenceFinish::kNone: break;
-  }
-  return pb::TEXT_FINISH_NONE;
-}
-
-}  // namespace
 
 TextWorkerService::TextWorkerService(const TextModel& model, std::string model_dir, BatchScheduler& scheduler,
                                      const PlanRegistry& plans, std::function<bool()> ple_attached)
@@ -82,7 +69,7 @@ grpc::Status TextWorkerService::Generate(grpc::ServerContext* context, const pb:
       out.mutable_token_ids()->Add(u.tokens.begin(), u.tokens.end());
       if (u.done) {
         if (!u.status.ok()) return ToGrpcStatus(u.status);
-        out.set_finish(ToProto(u.finish));
+        out.set_finish(ToTextFinish(u.finish));
         out.set_prompt_tokens(u.prompt_tokens);
         out.set_prefill_seconds(u.prefill_seconds);
       }

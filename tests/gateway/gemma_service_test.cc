@@ -1,0 +1,228 @@
+// GemmaService in process, in front of scripted text workers (in-process
+// gRPC servers on unix sockets): a worker that is unavailable before its
+// first message is replaced by the next one that is up, one that fails
+// later is not, a stop string split across tokens ends the reply, and the
+// worker is asked for what the request says.
+#include "gateway/gemma_service.h"
+
+#include <atomic>
+#include <mutex>
+
+#include "common/rpc/server.h"
+#include "gemma3n/internal/v1/internal.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/socket_dir.h"
+#include "tests/gateway/stop_across_tokens.h"
+#include "tests/gateway/tiny_model.h"
+
+namespace gemma3n {
+namespace {
+
+namespace pb = gemma3n::v1;
+namespace ipb = gemma3n::internal::v1;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using testing::SocketDir;
+using testing::StopAcrossTokens;
+using namespace std::chrono_literals;
+
+// Answers every Generate with `refusal` (when not OK) or with `script`, one
+// message after the other, then `end`.
+class ScriptedTextWorker final : public ipb::TextWorker::Service {
+ public:
+  ScriptedTextWorker(std::vector<ipb::TextGenerateResponse> script, grpc::Status end = grpc::Status::OK,
+                     grpc::Status refusal = grpc::Status::OK)
+      : script_(std::move(script)), end_(std::move(end)), refusal_(std::move(refusal)) {}
+
+  grpc::Status Generate(grpc::ServerContext* context, const ipb::TextGenerateRequest* request,
+                        grpc::ServerWriter<ipb::TextGenerateResponse>* writer) override {
+    calls_ += 1;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_request_ = *request;
+    }
+    if (!refusal_.ok()) return refusal_;
+    for (const ipb::TextGenerateResponse& m : script_) {
+      if (context->IsCancelled() || !writer->Write(m)) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    }
+    return end_;
+  }
+  int calls() const { return calls_; }
+  ipb::TextGenerateRequest last_request() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_request_;
+  }
+
+ private:
+  const std::vector<ipb::TextGenerateResponse> script_;
+  const grpc::Status end_, refusal_;
+  std::atomic<int> calls_{0};
+  mutable std::mutex mu_;
+  ipb::TextGenerateRequest last_request_;
+};
+
+// One token per message; the last one carries `finish`.
+std::vector<ipb::TextGenerateResponse> TokenByToken(const std::vector<int>& ids, ipb::TextFinish finish) {
+  std::vector<ipb::TextGenerateResponse> out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ipb::TextGenerateResponse m;
+    m.add_token_ids(ids[i]);
+    if (i + 1 == ids.size()) m.set_finish(finish);
+    out.push_back(m);
+  }
+  return out;
+}
+
+struct Reply {
+  grpc::Status status;
+  std::string text;
+  std::vector<int> token_ids;
+  pb::FinishReason finish = pb::FINISH_REASON_UNSPECIFIED;
+  pb::Usage usage;
+};
+
+class GemmaServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    config_ = new ModelConfig(testing::TinyModelConfig());
+    auto t = Tokenizer::Load(GEMMA3N_REAL_TOKENIZER);  // pieces of several characters
+    ASSERT_TRUE(t.ok()) << t.status();
+    tokenizer_ = std::move(t).value().release();
+  }
+
+  void Serve(const std::string& name, grpc::Service* service) {
+    ServerOptions options;
+    options.listen = dir_.Address(name);
+    if (service) options.services = {service};
+    auto server = StartServer(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    servers_.push_back(*std::move(server));
+  }
+  // The gateway over text workers at these socket names (nothing need listen).
+  void StartGateway(const std::vector<std::string>& workers) {
+    std::vector<std::string> addresses;
+    for (const std::string& w : workers) addresses.push_back(dir_.Address(w));
+    text_ = std::make_unique<WorkerPool>("text", addresses, 100ms);
+    GatewayOptions options;
+    options.context_limit = 64;
+    options.default_max_new_tokens = 16;
+    service_ = std::make_unique<GemmaService>(*config_, *tokenizer_, *text_, no_vision_, no_audio_, admission_,
+                                              options);
+    Serve("gateway", service_.get());
+    stub_ = pb::Gemma::NewStub(MakeChannel(dir_.Address("gateway")));
+  }
+  Reply Generate(const pb::GenerateRequest& request) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 20s);
+    auto reader = stub_->Generate(&ctx, request);
+    Reply r;
+    pb::GenerateResponse m;
+    while (reader->Read(&m)) {
+      r.text += m.text();
+      r.token_ids.insert(r.token_ids.end(), m.token_ids().begin(), m.token_ids().end());
+      if (m.finish_reason() != pb::FINISH_REASON_UNSPECIFIED) r.finish = m.finish_reason();
+      if (m.has_usage()) r.usage = m.usage();
+    }
+    r.status = reader->Finish();
+    return r;
+  }
+  static pb::GenerateRequest RawPrompt(const std::string& text) {
+    pb::GenerateRequest r;
+    r.set_prompt(text);
+    return r;
+  }
+  std::vector<int> ReplyIds() const { return tokenizer_->Encode("Hello world, how are you?", false); }
+
+  static ModelConfig* config_;
+  static Tokenizer* tokenizer_;
+  SocketDir dir_;
+  const WorkerPool no_vision_{"vision", {}};
+  const WorkerPool no_audio_{"audio", {}};
+  Admission admission_{4, 4};
+  std::unique_ptr<WorkerPool> text_;
+  std::unique_ptr<GemmaService> service_;
+  std::vector<std::unique_ptr<grpc::Server>> servers_;
+  std::unique_ptr<pb::Gemma::Stub> stub_;
+};
+ModelConfig* GemmaServiceTest::config_ = nullptr;
+Tokenizer* GemmaServiceTest::tokenizer_ = nullptr;
+
+TEST_F(GemmaServiceTest, AWorkerUnavailableBeforeItsFirstMessageIsReplacedByTheNextUp) {
+  ScriptedTextWorker refusing({}, grpc::Status::OK, grpc::Status(grpc::StatusCode::UNAVAILABLE, "going away"));
+  ScriptedTextWorker good(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
+  Serve("refusing", &refusing);
+  Serve("good", &good);
+  StartGateway({"refusing", "dead", "good"});  // round-robin starts with the first
+  const Reply r = Generate(RawPrompt("Hi"));
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  EXPECT_EQ(r.text, *tokenizer_->Decode(ReplyIds()));
+  EXPECT_THAT(r.token_ids, ElementsAreArray(ReplyIds()));
+  EXPECT_EQ(r.finish, pb::FINISH_REASON_MAX_TOKENS);
+  EXPECT_EQ(r.usage.generated_tokens(), static_cast<int>(ReplyIds().size()));
+  EXPECT_EQ(refusing.calls(), 1);
+  EXPECT_EQ(good.calls(), 1);
+  // What the worker was asked: the prompt with <bos>, the default token
+  // limit, the model's end-of-sequence ids as stop ids.
+  const ipb::TextGenerateRequest asked = good.last_request();
+  EXPECT_THAT(asked.prompt_ids(), ElementsAreArray(tokenizer_->Encode("Hi", true)));
+  EXPECT_EQ(asked.max_new_tokens(), 16);
+  EXPECT_THAT(asked.stop_ids(), ElementsAreArray(config_->eos_token_ids));
+  EXPECT_EQ(r.usage.prompt_tokens(), asked.prompt_ids_size());
+}
+
+TEST_F(GemmaServiceTest, WhenNoWorkerCanServeTheCallIsUnavailableWithTheLastReason) {
+  ScriptedTextWorker refusing({}, grpc::Status::OK, grpc::Status(grpc::StatusCode::UNAVAILABLE, "going away"));
+  Serve("refusing", &refusing);
+  StartGateway({"refusing", "dead"});
+  const Reply r = Generate(RawPrompt("Hi"));
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(r.status.error_message(), HasSubstr("text worker " + dir_.Address("refusing") + ": going away"));
+  EXPECT_EQ(refusing.calls(), 1);
+}
+
+TEST_F(GemmaServiceTest, AWorkerThatFailsAfterItsFirstTokensIsNotRetried) {
+  const std::vector<int> ids = ReplyIds();
+  ScriptedTextWorker failing(TokenByToken({ids[0], ids[1]}, ipb::TEXT_FINISH_NONE),
+                             grpc::Status(grpc::StatusCode::UNAVAILABLE, "the PLE service is down"));
+  ScriptedTextWorker good(TokenByToken(ids, ipb::TEXT_FINISH_MAX_TOKENS));
+  Serve("failing", &failing);
+  Serve("good", &good);
+  StartGateway({"failing", "good"});
+  const Reply r = Generate(RawPrompt("Hi"));
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(r.status.error_message(), HasSubstr("the PLE service is down"));
+  EXPECT_THAT(r.token_ids, ElementsAreArray({ids[0], ids[1]}));  // what was streamed stays streamed
+  EXPECT_EQ(good.calls(), 0);
+}
+
+TEST_F(GemmaServiceTest, AStopStringSplitAcrossTokensEndsTheReply) {
+  const std::vector<int> ids = ReplyIds();
+  const std::optional<StopAcrossTokens> stop = StopAcrossTokens::Find(*tokenizer_, ids);
+  ASSERT_TRUE(stop.has_value()) << "no token boundary with two characters on each side";
+  ScriptedTextWorker good(TokenByToken(ids, ipb::TEXT_FINISH_MAX_TOKENS));
+  Serve("good", &good);
+  StartGateway({"good"});
+  pb::GenerateRequest request = RawPrompt("Hi");
+  request.mutable_config()->add_stop(stop->stop);
+  const Reply r = Generate(request);
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  EXPECT_EQ(r.text, stop->text_before);
+  EXPECT_EQ(r.finish, pb::FINISH_REASON_STOP_STRING);
+  EXPECT_EQ(r.usage.generated_tokens(), stop->tokens_until_complete);
+}
+
+TEST_F(GemmaServiceTest, APromptThatFillsTheContextIsRefusedBeforeAnyWorkerIsAsked) {
+  ScriptedTextWorker good(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
+  Serve("good", &good);
+  StartGateway({"good"});
+  std::string long_prompt;
+  for (int i = 0; i < 80; ++i) long_prompt += "word ";
+  const Reply r = Generate(RawPrompt(long_prompt));
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(r.status.error_message(), HasSubstr("the context holds 64"));
+  EXPECT_EQ(good.calls(), 0);
+}
+
+}  // namespace
+}  // namespace gemma3n
