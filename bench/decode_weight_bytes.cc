@@ -1,7 +1,9 @@
 #include "bench/decode_weight_bytes.h"
 
 #include "common/checkpoint/dtype.h"
+#include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "text_worker/model/text_tensors.h"
 
 namespace gemma3n {
 namespace {
@@ -22,7 +24,6 @@ struct MatrixBytes {
     if (full_cols % kInt8Block == 0 && format == WeightFormat::kInt4) m.format = WeightMatrix::Format::kInt4;
     return WeightBytes(m);
   }
-  int64_t operator()(int64_t rows, int64_t cols) const { return (*this)(rows, cols, cols); }
 };
 
 // bf16 matrices are read from the mapping as they are; any other float dtype
@@ -36,28 +37,34 @@ absl::StatusOr<int64_t> PlainElementBytes(const Checkpoint& ckpt, const std::str
 
 absl::StatusOr<int64_t> DecodeWeightBytes(const TextModel& model, const ElasticPlan* plan, WeightFormat format) {
   const TextConfig& c = model.text_config();
-  const std::string p = kTextPrefix;
-  ASSIGN_OR_RETURN(const int64_t plain, PlainElementBytes(model.checkpoint(), p + "embed_tokens.weight"));
-  ASSIGN_OR_RETURN(const TensorInfo ple_table, model.checkpoint().Get(p + "embed_tokens_per_layer.weight"));
+  const Checkpoint& ckpt = model.checkpoint();
+  ASSIGN_OR_RETURN(const int64_t plain, PlainElementBytes(ckpt, absl::StrCat(kTextPrefix, "embed_tokens.weight")));
   const MatrixBytes bytes{format, plain};
-  const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim,
-                kv = c.num_key_value_heads * c.head_dim, n = c.altup_num_inputs,
-                ple = c.hidden_size_per_layer_input, layers = c.num_hidden_layers;
-
-  int64_t total = bytes(c.vocab_size, h)          // LM head
-                  + h * plain                     // the token's embedding row (same matrix, another read)
-                  + bytes(layers * ple, h)        // per_layer_model_projection
-                  + 2 * (n - 1) * bytes(h, h)     // altup_projections, altup_unembed_projections
-                  + layers * ple * static_cast<int64_t>(DTypeSize(ple_table.dtype));  // one PLE row
-  for (const LayerSpec& spec : plan ? plan->specs : model.layer_specs()) {
-    const int64_t f = spec.ffn_width, full_f = c.intermediate_size[spec.index];
-    total += bytes(q, h) + bytes(h, q);                        // q_proj, o_proj
-    if (!spec.kv_shared) total += 2 * bytes(kv, h);            // k_proj, v_proj
-    total += 2 * bytes(f, h) + bytes(h, f, full_f);            // gate, up (top rows), down (left columns)
-    total += n * h * plain;                                    // AltUp router: never converted
-    total += bytes(c.laurel_rank, h) + bytes(h, c.laurel_rank);  // LAuReL
-    total += bytes(ple, h) + bytes(h, ple);                    // per_layer_input_gate, per_layer_projection
-  }
+  // The token's embedding row: embed_tokens is read again, whole, as the LM head.
+  int64_t total = c.hidden_size * plain;
+  RETURN_IF_ERROR(ForEachTextTensor(
+      c, plan ? plan->specs : model.layer_specs(), nullptr, [&](const TextTensorRef& t) -> absl::Status {
+        if (!t.loaded && t.def.storage != TensorStorage::kElsewhere) return absl::OkStatus();  // KV-shared k/v
+        switch (t.def.storage) {
+          case TensorStorage::kF32:  // norm scales, AltUp coefficients: not counted
+            return absl::OkStatus();
+          case TensorStorage::kElsewhere: {  // the per-layer table: the token's row
+            ASSIGN_OR_RETURN(const TensorInfo table, ckpt.Get(t.name));
+            total += t.shape[1] * static_cast<int64_t>(DTypeSize(table.dtype));
+            return absl::OkStatus();
+          }
+          case TensorStorage::kAsStored:  // the AltUp router: never converted
+            total += NumElements(t.shape) * plain;
+            return absl::OkStatus();
+          case TensorStorage::kConvertible: {
+            // A plan's layers read gate/up's top rows and down's left columns.
+            const std::vector<int64_t> read = t.spec ? TextTensorShape(t.def, c, t.spec->ffn_width) : t.shape;
+            total += bytes(read[0], read[1], t.shape[1]);
+            return absl::OkStatus();
+          }
+        }
+        return absl::OkStatus();
+      }));
   return total;
 }
 

@@ -14,16 +14,15 @@
 
 namespace gemma3n {
 
-// Every layer matrix of the layers that run (plan: the kept layers at their
-// FFN widths; null: all), except the K/V projections of KV-shared layers
-// (never loaded); the tied LM head (embed_tokens, read whole for the logits)
-// plus the token's embedding row; the AltUp projections in and out;
-// per_layer_model_projection; and the token's per-layer-embedding row.
+// Every matrix of the text tensor table (text_tensors.h) that is loaded, for
+// the layers that run (plan: the kept layers at their FFN widths; null: all):
+// the tied LM head (embed_tokens, read whole for the logits) plus the token's
+// embedding row, the token's per-layer-embedding row, and the rest once each.
 // Sizes follow ConvertTextWeights: int8/int4 blocks carry one f32 scale per
 // 32 weights, matrices whose width is not a multiple of 32 and the AltUp
 // routers stay in the checkpoint's dtype (bf16 as is, f16/f32 widened to f32).
-// The KV cache (a few MB at short contexts) and the small norm vectors are
-// not counted.
+// The KV cache (a few MB at short contexts), the small norm vectors and the
+// AltUp coefficients (the table's f32 tensors) are not counted.
 absl::StatusOr<int64_t> DecodeWeightBytes(const TextModel& model, const ElasticPlan* plan, WeightFormat format);
 
 }  // namespace gemma3n

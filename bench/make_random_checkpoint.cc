@@ -76,8 +76,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   int64_t total = 0;
   uint64_t tensor_seed = static_cast<uint64_t>(seed) * 1000003ull;
   for (const NamedShape& t : TextTensorShapes(config.text)) {
-    int64_t count = 1;
-    for (int64_t d : t.shape) count *= d;
+    const int64_t count = NumElements(t.shape);
     total += count;
     const bool vector = t.shape.size() == 1;
     const bool coefs = absl::StrContains(t.name, "_coefs");

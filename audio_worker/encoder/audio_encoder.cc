@@ -8,47 +8,28 @@
 #include "spdlog/spdlog.h"
 
 namespace gemma3n {
+namespace {
+
+constexpr char kAudioEmbedderPrefix[] = "model.embed_audio.";
+
+}  // namespace
 
 std::vector<NamedShape> AudioTowerTensorShapes(const AudioEncoderConfig& c, const EmbedderVocab& vocab,
                                                      int text_hidden) {
-  const int64_t h = c.hidden_size, hd = h / c.num_heads;
-  const std::string s = "model.audio_tower.subsample_conv_projection.";
   std::vector<NamedShape> out;
-  int64_t in = 1, f = c.input_feat_size;
-  for (int i = 0; i < 2; ++i) {
-    const int64_t o = c.conv_channels[i];
-    out.push_back({absl::StrCat(s, "conv_", i, ".conv.weight"), {o, in, c.conv_kernel[i][0], c.conv_kernel[i][1]}});
-    out.push_back({absl::StrCat(s, "conv_", i, ".norm.weight"), {o}});
-    f = (f + 2 - c.conv_kernel[i][1]) / c.conv_stride[i][1] + 1;
-    in = o;
-  }
-  out.push_back({s + "input_proj_linear.weight", {h, f * in}});
+  const auto list = [&](const NamedWeightSlot& t) {
+    out.push_back({t.name, t.shape});
+    return absl::OkStatus();
+  };
+  SubsampleConvWeights sscp;
+  (void)ForEachSubsampleTensor(c, sscp, list);
   for (int i = 0; i < c.num_layers; ++i) {
-    const std::string p = absl::StrCat("model.audio_tower.conformer.", i, ".");
-    for (const char* ff : {"ffw_layer_start.", "ffw_layer_end."}) {
-      out.push_back({p + ff + "pre_layer_norm.weight", {h}});
-      out.push_back({p + ff + "ffw_layer_1.weight", {4 * h, h}});
-      out.push_back({p + ff + "ffw_layer_2.weight", {h, 4 * h}});
-      out.push_back({p + ff + "post_layer_norm.weight", {h}});
-    }
-    for (const char* m : {"attention.attn.relative_position_embedding.pos_proj.weight", "attention.attn.q_proj.weight",
-                          "attention.attn.k_proj.weight", "attention.attn.v_proj.weight", "attention.post.weight",
-                          "lconv1d.linear_end.weight"}) {
-      out.push_back({p + m, {h, h}});
-    }
-    for (const char* v : {"attention.pre_attn_norm.weight", "attention.post_norm.weight", "lconv1d.pre_layer_norm.weight",
-                          "lconv1d.conv_norm.weight", "norm.weight"}) {
-      out.push_back({p + v, {h}});
-    }
-    out.push_back({p + "attention.attn.per_dim_scale", {hd}});
-    out.push_back({p + "lconv1d.linear_start.weight", {2 * h, h}});
-    out.push_back({p + "lconv1d.depthwise_conv1d.weight", {h, 1, c.conv_kernel_size}});
+    ConformerBlockWeights block;
+    (void)ForEachConformerTensor(c, i, block, list);
   }
-  const std::string e = "model.embed_audio.";
-  out.push_back({e + "embedding.weight", {vocab.vocab_size, vocab.hidden_size}});
-  out.push_back({e + "hard_embedding_norm.weight", {vocab.hidden_size}});
-  out.push_back({e + "soft_embedding_norm.weight", {vocab.hidden_size}});
-  out.push_back({e + "embedding_projection.weight", {text_hidden, vocab.hidden_size}});
+  for (NamedShape& t : MultimodalEmbedder::TensorShapes(kAudioEmbedderPrefix, vocab, text_hidden)) {
+    out.push_back(std::move(t));
+  }
   return out;
 }
 
@@ -56,7 +37,7 @@ absl::StatusOr<std::unique_ptr<AudioEncoder>> AudioEncoder::Load(const std::stri
   auto e = std::unique_ptr<AudioEncoder>(new AudioEncoder());
   e->threads_ = std::make_unique<ModelThreads>(pool);
   e->pool_ = &e->threads_->pool();
-  ASSIGN_OR_RETURN(e->ckpt_, Checkpoint::Open(model_dir, {"model.audio_tower.", "model.embed_audio."}));
+  ASSIGN_OR_RETURN(e->ckpt_, Checkpoint::Open(model_dir, {"model.audio_tower.", kAudioEmbedderPrefix}));
   const nlohmann::json& config = e->ckpt_->config();
   auto audio = config.find("audio_config");
   if (audio == config.end()) return absl::InvalidArgumentError(absl::StrCat(model_dir, "/config.json has no audio_config"));
@@ -71,7 +52,7 @@ absl::StatusOr<std::unique_ptr<AudioEncoder>> AudioEncoder::Load(const std::stri
     ASSIGN_OR_RETURN(ConformerBlockWeights block, LoadConformerBlock(*e->ckpt_, e->config_, i));
     e->blocks_.push_back(std::move(block));
   }
-  ASSIGN_OR_RETURN(e->embedder_, MultimodalEmbedder::Load(*e->ckpt_, "model.embed_audio.", vocab, text_hidden, *e->pool_));
+  ASSIGN_OR_RETURN(e->embedder_, MultimodalEmbedder::Load(*e->ckpt_, kAudioEmbedderPrefix, vocab, text_hidden, *e->pool_));
   e->vocab_ = vocab;
   spdlog::info("loaded audio encoder from {}: {} conformer blocks, width {}", model_dir, e->config_.num_layers,
                e->config_.hidden_size);

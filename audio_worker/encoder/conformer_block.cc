@@ -13,19 +13,68 @@
 namespace gemma3n {
 namespace {
 
+using Shape = std::vector<int64_t>;
+using C = AudioEncoderConfig;
+using W = ConformerBlockWeights;
+
+Shape Hidden(const C& c) { return {c.hidden_size}; }
+Shape HeadDim(const C& c) { return {c.hidden_size / c.num_heads}; }
+Shape Square(const C& c) { return {c.hidden_size, c.hidden_size}; }
+Shape Widen4(const C& c) { return {4 * c.hidden_size, c.hidden_size}; }
+Shape Narrow4(const C& c) { return {c.hidden_size, 4 * c.hidden_size}; }
+Shape Widen2(const C& c) { return {2 * c.hidden_size, c.hidden_size}; }
+Shape Depthwise(const C& c) { return {c.hidden_size, 1, c.conv_kernel_size}; }
+
+// The slot of a member (path) of some weights.
+template <class Weights, auto... Path>
+WeightSlot In(Weights& w) {
+  return &(w .* ... .* Path);
+}
+
+// One tensor after a prefix: its name, shape and slot in `Weights`.
+template <class Weights>
+struct TensorEntry {
+  const char* name;
+  Shape (*shape)(const C&);
+  WeightSlot (*slot)(Weights&);
+};
+using F = AudioFeedForwardWeights;
+using A = AudioAttentionWeights;
+using L = LightConvWeights;
+
+// Each of a block's two feed-forward modules, after "<block>.ffw_layer_start." / "ffw_layer_end.".
+const TensorEntry<F> kFeedForwardTensors[] = {
+    {"pre_layer_norm.weight", Hidden, In<F, &F::pre_norm>},
+    {"ffw_layer_1.weight", Widen4, In<F, &F::up>},
+    {"ffw_layer_2.weight", Narrow4, In<F, &F::down>},
+    {"post_layer_norm.weight", Hidden, In<F, &F::post_norm>},
+};
+const std::pair<const char*, F W::*> kFeedForwards[] = {{"ffw_layer_start.", &W::ffw_start},
+                                                       {"ffw_layer_end.", &W::ffw_end}};
+
+// The rest of a block, after "model.audio_tower.conformer.N.".
+const TensorEntry<W> kBlockTensors[] = {
+    {"attention.attn.relative_position_embedding.pos_proj.weight", Square, In<W, &W::attention, &A::pos_proj>},
+    {"attention.attn.q_proj.weight", Square, In<W, &W::attention, &A::q>},
+    {"attention.attn.k_proj.weight", Square, In<W, &W::attention, &A::k>},
+    {"attention.attn.v_proj.weight", Square, In<W, &W::attention, &A::v>},
+    {"attention.post.weight", Square, In<W, &W::attention, &A::post>},
+    {"lconv1d.linear_end.weight", Square, In<W, &W::lconv, &L::linear_end>},
+    {"attention.pre_attn_norm.weight", Hidden, In<W, &W::attention, &A::pre_norm>},
+    {"attention.post_norm.weight", Hidden, In<W, &W::attention, &A::post_norm>},
+    {"lconv1d.pre_layer_norm.weight", Hidden, In<W, &W::lconv, &L::pre_norm>},
+    {"lconv1d.conv_norm.weight", Hidden, In<W, &W::lconv, &L::conv_norm>},
+    {"norm.weight", Hidden, In<W, &W::norm>},
+    {"attention.attn.per_dim_scale", HeadDim, In<W, &W::attention, &A::per_dim_scale>},
+    {"lconv1d.linear_start.weight", Widen2, In<W, &W::lconv, &L::linear_start>},
+    {"lconv1d.depthwise_conv1d.weight", Depthwise, In<W, &W::lconv, &L::depthwise>},
+};
+
 void Clip(std::vector<float>& x, float limit) {
   for (float& v : x) v = std::clamp(v, -limit, limit);
 }
 
 float Silu(float v) { return v / (1.0f + std::exp(-v)); }
-
-absl::Status LoadFfw(const Checkpoint& ckpt, const std::string& p, int64_t h, AudioFeedForwardWeights& w) {
-  ASSIGN_OR_RETURN(w.pre_norm, LoadVector(ckpt, p + "pre_layer_norm.weight", h));
-  ASSIGN_OR_RETURN(w.up, LoadWeightMatrix(ckpt, p + "ffw_layer_1.weight", 4 * h, h));
-  ASSIGN_OR_RETURN(w.down, LoadWeightMatrix(ckpt, p + "ffw_layer_2.weight", h, 4 * h));
-  ASSIGN_OR_RETURN(w.post_norm, LoadVector(ckpt, p + "post_layer_norm.weight", h));
-  return absl::OkStatus();
-}
 
 // x += residual_weight * post_norm(clip(down(silu(up(pre_norm(clip(x)))))))
 void FeedForward(ThreadPool& pool, const AudioFeedForwardWeights& w, const AudioEncoderConfig& c, std::vector<float>& x) {
@@ -86,31 +135,22 @@ void LightConv(ThreadPool& pool, const LightConvWeights& w, const AudioEncoderCo
 
 }  // namespace
 
+absl::Status ForEachConformerTensor(const AudioEncoderConfig& c, int index, ConformerBlockWeights& w,
+                                    absl::FunctionRef<absl::Status(const NamedWeightSlot&)> visit) {
+  const std::string p = absl::StrCat("model.audio_tower.conformer.", index, ".");
+  for (const auto& [name, member] : kFeedForwards) {
+    for (const TensorEntry<F>& t : kFeedForwardTensors) {
+      RETURN_IF_ERROR(visit({p + name + t.name, t.shape(c), t.slot(w.*member)}));
+    }
+  }
+  for (const TensorEntry<W>& t : kBlockTensors) RETURN_IF_ERROR(visit({p + t.name, t.shape(c), t.slot(w)}));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ConformerBlockWeights> LoadConformerBlock(const Checkpoint& ckpt, const AudioEncoderConfig& c,
                                                          int index) {
-  const int64_t h = c.hidden_size, hd = h / c.num_heads;
-  const std::string p = absl::StrCat("model.audio_tower.conformer.", index, ".");
   ConformerBlockWeights w;
-  RETURN_IF_ERROR(LoadFfw(ckpt, p + "ffw_layer_start.", h, w.ffw_start));
-  RETURN_IF_ERROR(LoadFfw(ckpt, p + "ffw_layer_end.", h, w.ffw_end));
-  AudioAttentionWeights& a = w.attention;
-  ASSIGN_OR_RETURN(a.pre_norm, LoadVector(ckpt, p + "attention.pre_attn_norm.weight", h));
-  ASSIGN_OR_RETURN(a.post_norm, LoadVector(ckpt, p + "attention.post_norm.weight", h));
-  ASSIGN_OR_RETURN(a.per_dim_scale, LoadVector(ckpt, p + "attention.attn.per_dim_scale", hd));
-  ASSIGN_OR_RETURN(a.q, LoadWeightMatrix(ckpt, p + "attention.attn.q_proj.weight", h, h));
-  ASSIGN_OR_RETURN(a.k, LoadWeightMatrix(ckpt, p + "attention.attn.k_proj.weight", h, h));
-  ASSIGN_OR_RETURN(a.v, LoadWeightMatrix(ckpt, p + "attention.attn.v_proj.weight", h, h));
-  ASSIGN_OR_RETURN(a.post, LoadWeightMatrix(ckpt, p + "attention.post.weight", h, h));
-  ASSIGN_OR_RETURN(a.pos_proj,
-                   LoadWeightMatrix(ckpt, p + "attention.attn.relative_position_embedding.pos_proj.weight", h, h));
-  LightConvWeights& l = w.lconv;
-  ASSIGN_OR_RETURN(l.pre_norm, LoadVector(ckpt, p + "lconv1d.pre_layer_norm.weight", h));
-  ASSIGN_OR_RETURN(l.conv_norm, LoadVector(ckpt, p + "lconv1d.conv_norm.weight", h));
-  ASSIGN_OR_RETURN(l.linear_start, LoadWeightMatrix(ckpt, p + "lconv1d.linear_start.weight", 2 * h, h));
-  ASSIGN_OR_RETURN(l.linear_end, LoadWeightMatrix(ckpt, p + "lconv1d.linear_end.weight", h, h));
-  ASSIGN_OR_RETURN(TensorInfo dw, ckpt.Get(p + "lconv1d.depthwise_conv1d.weight", {h, 1, c.conv_kernel_size}));
-  l.depthwise = ToF32Vector(dw);
-  ASSIGN_OR_RETURN(w.norm, LoadVector(ckpt, p + "norm.weight", h));
+  RETURN_IF_ERROR(ForEachConformerTensor(c, index, w, [&](const NamedWeightSlot& t) { return LoadIntoSlot(ckpt, t); }));
   return w;
 }
 

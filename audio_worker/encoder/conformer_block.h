@@ -11,10 +11,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/kernels/thread_pool.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "audio_worker/encoder/audio_encoder_config.h"
 #include "common/checkpoint/checkpoint.h"
+#include "common/kernels/thread_pool.h"
 #include "common/kernels/weight_matrix.h"
 
 namespace gemma3n {
@@ -46,6 +47,9 @@ struct ConformerBlockWeights {
   std::vector<float> norm;  // [hidden]
 };
 
+// Visits block `index`'s tensors: name, shape and field in `w`.
+absl::Status ForEachConformerTensor(const AudioEncoderConfig& c, int index, ConformerBlockWeights& w,
+                                    absl::FunctionRef<absl::Status(const NamedWeightSlot&)> visit);
 absl::StatusOr<ConformerBlockWeights> LoadConformerBlock(const Checkpoint& ckpt, const AudioEncoderConfig& c, int index);
 
 // x [t, hidden] in place; padding[t] = 1 where the frame is padding.

@@ -63,8 +63,8 @@ void CumulativeGroupNormRelu(std::vector<float>& y, int64_t t, int64_t f, int ch
 
 }  // namespace
 
-absl::StatusOr<SubsampleConvWeights> LoadSubsampleConv(const Checkpoint& ckpt, const AudioEncoderConfig& c) {
-  SubsampleConvWeights w;
+absl::Status ForEachSubsampleTensor(const AudioEncoderConfig& c, SubsampleConvWeights& w,
+                                    absl::FunctionRef<absl::Status(const NamedWeightSlot&)> visit) {
   int in_channels = 1;
   int64_t f = c.input_feat_size;
   for (int i = 0; i < 2; ++i) {
@@ -76,15 +76,18 @@ absl::StatusOr<SubsampleConvWeights> LoadSubsampleConv(const Checkpoint& ckpt, c
     cw.sh = c.conv_stride[i][0];
     cw.sw = c.conv_stride[i][1];
     const std::string p = absl::StrCat(kPrefix, "conv_", i, ".");
-    ASSIGN_OR_RETURN(TensorInfo k, ckpt.Get(p + "conv.weight", {cw.out_channels, cw.in_channels, cw.kh, cw.kw}));
-    cw.kernel = ToF32Vector(k);
-    ASSIGN_OR_RETURN(cw.norm, LoadVector(ckpt, p + "norm.weight", cw.out_channels));
+    RETURN_IF_ERROR(visit({p + "conv.weight", {cw.out_channels, cw.in_channels, cw.kh, cw.kw}, &cw.kernel}));
+    RETURN_IF_ERROR(visit({p + "norm.weight", {cw.out_channels}, &cw.norm}));
     in_channels = cw.out_channels;
     f = (f + 2 - cw.kw) / cw.sw + 1;
   }
   w.f_out = static_cast<int>(f);
-  ASSIGN_OR_RETURN(w.input_proj, LoadWeightMatrix(ckpt, std::string(kPrefix) + "input_proj_linear.weight",
-                                                  c.hidden_size, f * in_channels));
+  return visit({std::string(kPrefix) + "input_proj_linear.weight", {c.hidden_size, f * in_channels}, &w.input_proj});
+}
+
+absl::StatusOr<SubsampleConvWeights> LoadSubsampleConv(const Checkpoint& ckpt, const AudioEncoderConfig& c) {
+  SubsampleConvWeights w;
+  RETURN_IF_ERROR(ForEachSubsampleTensor(c, w, [&](const NamedWeightSlot& t) { return LoadIntoSlot(ckpt, t); }));
   return w;
 }
 

@@ -8,10 +8,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/kernels/thread_pool.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "audio_worker/encoder/audio_encoder_config.h"
 #include "common/checkpoint/checkpoint.h"
+#include "common/kernels/thread_pool.h"
 #include "common/kernels/weight_matrix.h"
 
 namespace gemma3n {
@@ -28,6 +29,10 @@ struct SubsampleConvWeights {
   int f_out = 0;            // frequency bins after both convolutions
 };
 
+// Fills the convolutions' geometry of `w` from the config and visits the
+// SSCP's tensors: name, shape and field in `w`.
+absl::Status ForEachSubsampleTensor(const AudioEncoderConfig& c, SubsampleConvWeights& w,
+                                    absl::FunctionRef<absl::Status(const NamedWeightSlot&)> visit);
 absl::StatusOr<SubsampleConvWeights> LoadSubsampleConv(const Checkpoint& ckpt, const AudioEncoderConfig& c);
 
 // features [t, feat] -> out [t_sub, hidden]; returns t_sub.

@@ -7,11 +7,13 @@
 
 namespace gemma3n {
 
-int64_t TensorInfo::NumElements() const {
+int64_t NumElements(const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return n;
 }
+
+int64_t TensorInfo::NumElements() const { return gemma3n::NumElements(shape); }
 
 std::string TensorInfo::ShapeString() const { return absl::StrCat("[", absl::StrJoin(shape, ", "), "]"); }
 

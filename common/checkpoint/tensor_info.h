@@ -11,6 +11,9 @@
 
 namespace gemma3n {
 
+// Elements of a tensor of this shape (1 for a scalar).
+int64_t NumElements(const std::vector<int64_t>& shape);
+
 struct TensorInfo {
   std::string name;
   std::string file;             // path of the safetensors file that holds it

@@ -7,6 +7,16 @@
 
 namespace gemma3n {
 
+absl::Status MultimodalEmbedder::ForEachTensor(const std::string& prefix, const EmbedderVocab& vocab,
+                                               int text_hidden_size, MultimodalEmbedder& e,
+                                               absl::FunctionRef<absl::Status(const NamedWeightSlot&)> visit) {
+  const int64_t mm = vocab.hidden_size;
+  RETURN_IF_ERROR(visit({prefix + "embedding.weight", {vocab.vocab_size, mm}, &e.embedding_}));
+  RETURN_IF_ERROR(visit({prefix + "hard_embedding_norm.weight", {mm}, &e.hard_norm_}));
+  RETURN_IF_ERROR(visit({prefix + "soft_embedding_norm.weight", {mm}, &e.soft_norm_}));
+  return visit({prefix + "embedding_projection.weight", {text_hidden_size, mm}, &e.projection_});
+}
+
 absl::StatusOr<std::unique_ptr<MultimodalEmbedder>> MultimodalEmbedder::Load(const Checkpoint& ckpt,
                                                                              const std::string& prefix,
                                                                              const EmbedderVocab& vocab,
@@ -15,13 +25,20 @@ absl::StatusOr<std::unique_ptr<MultimodalEmbedder>> MultimodalEmbedder::Load(con
   e->pool_ = &pool;
   e->vocab_ = vocab;
   e->text_hidden_ = text_hidden_size;
-  const int64_t mm = vocab.hidden_size;
-  ASSIGN_OR_RETURN(e->embedding_, LoadWeightMatrix(ckpt, prefix + "embedding.weight", vocab.vocab_size, mm));
-  ASSIGN_OR_RETURN(e->projection_,
-                   LoadWeightMatrix(ckpt, prefix + "embedding_projection.weight", text_hidden_size, mm));
-  ASSIGN_OR_RETURN(e->hard_norm_, LoadVector(ckpt, prefix + "hard_embedding_norm.weight", mm));
-  ASSIGN_OR_RETURN(e->soft_norm_, LoadVector(ckpt, prefix + "soft_embedding_norm.weight", mm));
+  RETURN_IF_ERROR(ForEachTensor(prefix, vocab, text_hidden_size, *e,
+                                [&](const NamedWeightSlot& t) { return LoadIntoSlot(ckpt, t); }));
   return e;
+}
+
+std::vector<NamedShape> MultimodalEmbedder::TensorShapes(const std::string& prefix, const EmbedderVocab& vocab,
+                                                         int text_hidden_size) {
+  std::vector<NamedShape> out;
+  MultimodalEmbedder scratch;
+  (void)ForEachTensor(prefix, vocab, text_hidden_size, scratch, [&](const NamedWeightSlot& t) {
+    out.push_back({t.name, t.shape});
+    return absl::OkStatus();
+  });
+  return out;
 }
 
 void MultimodalEmbedder::Project(std::vector<float>& normed, int64_t n, float* out) const {

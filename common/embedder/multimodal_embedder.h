@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "common/checkpoint/checkpoint.h"
@@ -27,6 +28,11 @@ class MultimodalEmbedder {
                                                                   const EmbedderVocab& vocab,
                                                                   int text_hidden_size, ThreadPool& pool);
 
+  // Its tensors under `prefix` with their shapes (the table Load reads), for
+  // writing synthetic checkpoints.
+  static std::vector<NamedShape> TensorShapes(const std::string& prefix, const EmbedderVocab& vocab,
+                                              int text_hidden_size);
+
   bool OwnsId(int id) const { return id >= vocab_.vocab_offset && id < vocab_.vocab_offset + vocab_.vocab_size; }
   int text_hidden_size() const { return text_hidden_; }
 
@@ -37,6 +43,10 @@ class MultimodalEmbedder {
 
  private:
   void Project(std::vector<float>& normed, int64_t n, float* out) const;
+  // Visits each tensor: its name, shape and field in `e`.
+  static absl::Status ForEachTensor(const std::string& prefix, const EmbedderVocab& vocab, int text_hidden_size,
+                                    MultimodalEmbedder& e,
+                                    absl::FunctionRef<absl::Status(const NamedWeightSlot&)> visit);
 
   EmbedderVocab vocab_;
   int text_hidden_ = 0;

@@ -34,6 +34,14 @@ void WeightMatrix::ColsToF32(int64_t r, int64_t c0, int64_t c1, float* out) cons
 absl::StatusOr<WeightMatrix> LoadWeightMatrix(const Checkpoint& ckpt, const std::string& name,
                                               int64_t rows, int64_t cols) {
   ASSIGN_OR_RETURN(TensorInfo t, ckpt.Get(name, {rows, cols}));
+  return WeightMatrixFromTensor(t, rows, cols);
+}
+
+absl::StatusOr<WeightMatrix> WeightMatrixFromTensor(const TensorInfo& t, int64_t rows, int64_t cols) {
+  if (t.NumElements() != rows * cols) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", t.name, " in ", t.file, " has shape ", t.ShapeString(),
+                                                   ", not ", rows * cols, " elements"));
+  }
   WeightMatrix w;
   w.rows = rows;
   w.cols = cols;
@@ -54,14 +62,35 @@ absl::StatusOr<WeightMatrix> LoadWeightMatrix(const Checkpoint& ckpt, const std:
       return w;
     }
     default:
-      return absl::InvalidArgumentError(absl::StrCat("tensor ", name, " in ", t.file, " has dtype ",
+      return absl::InvalidArgumentError(absl::StrCat("tensor ", t.name, " in ", t.file, " has dtype ",
                                                      DTypeName(t.dtype), ", expected a float type"));
   }
 }
 
+absl::Status LoadIntoSlot(const Checkpoint& ckpt, const std::string& name, const std::vector<int64_t>& shape,
+                          WeightSlot slot) {
+  if (std::vector<float>* const* v = std::get_if<std::vector<float>*>(&slot)) {
+    ASSIGN_OR_RETURN(**v, LoadF32(ckpt, name, shape));
+  } else if (WeightMatrix* const* m = std::get_if<WeightMatrix*>(&slot)) {
+    ASSIGN_OR_RETURN(TensorInfo t, ckpt.Get(name, shape));
+    const int64_t rows = shape.empty() ? 1 : shape[0];
+    ASSIGN_OR_RETURN(**m, WeightMatrixFromTensor(t, rows, rows == 0 ? 0 : NumElements(shape) / rows));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadIntoSlot(const Checkpoint& ckpt, const NamedWeightSlot& t) {
+  return LoadIntoSlot(ckpt, t.name, t.shape, t.slot);
+}
+
 absl::StatusOr<std::vector<float>> LoadVector(const Checkpoint& ckpt, const std::string& name, int64_t n) {
-  ASSIGN_OR_RETURN(TensorInfo t, ckpt.Get(name, {n}));
-  std::vector<float> out(static_cast<size_t>(n));
+  return LoadF32(ckpt, name, {n});
+}
+
+absl::StatusOr<std::vector<float>> LoadF32(const Checkpoint& ckpt, const std::string& name,
+                                           const std::vector<int64_t>& shape) {
+  ASSIGN_OR_RETURN(TensorInfo t, ckpt.Get(name, shape));
+  std::vector<float> out(static_cast<size_t>(t.NumElements()));
   RETURN_IF_ERROR(CopyToF32(t, absl::MakeSpan(out)));
   return out;
 }

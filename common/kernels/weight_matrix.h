@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -57,7 +58,30 @@ struct WeightMatrix {
 // Loads checkpoint tensor `name`, checking that its shape is [rows, cols].
 absl::StatusOr<WeightMatrix> LoadWeightMatrix(const Checkpoint& ckpt, const std::string& name,
                                               int64_t rows, int64_t cols);
+// The matrix [rows, cols] of a tensor of rows * cols elements (e.g. a 1x1
+// convolution [out, in, 1, 1]): bf16 stays in the mapping, other floats are
+// widened to f32.
+absl::StatusOr<WeightMatrix> WeightMatrixFromTensor(const TensorInfo& t, int64_t rows, int64_t cols);
+// Where a loaded tensor goes: nowhere, an f32 copy (vectors, small
+// matrices, convolution kernels), or a WeightMatrix [shape[0], the product of
+// the other dimensions] (a 1x1 convolution [out, in, 1, 1] is [out, in]).
+using WeightSlot = std::variant<std::monostate, std::vector<float>*, WeightMatrix*>;
+// Loads tensor `name`, checking that its shape is `shape`, into `slot`.
+absl::Status LoadIntoSlot(const Checkpoint& ckpt, const std::string& name, const std::vector<int64_t>& shape,
+                          WeightSlot slot);
+
+// One tensor of a part's table as its visitors see it.
+struct NamedWeightSlot {
+  std::string name;            // the full checkpoint name
+  std::vector<int64_t> shape;  // as the checkpoint stores it
+  WeightSlot slot;             // into the visited weights
+};
+// LoadIntoSlot of its name, shape and slot.
+absl::Status LoadIntoSlot(const Checkpoint& ckpt, const NamedWeightSlot& t);
 // Loads a 1-D tensor of length n as f32 (norm scales and other small vectors).
 absl::StatusOr<std::vector<float>> LoadVector(const Checkpoint& ckpt, const std::string& name, int64_t n);
+// Loads a tensor of exactly `shape` as f32, row-major (small matrices, kernels).
+absl::StatusOr<std::vector<float>> LoadF32(const Checkpoint& ckpt, const std::string& name,
+                                           const std::vector<int64_t>& shape);
 
 }  // namespace gemma3n

@@ -20,7 +20,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/support/golden.h"
 #include "text_worker/model/text_model.h"
-#include "text_worker/model/weight_cache_file.h"
+#include "common/kernels/weight_cache_file.h"
 
 namespace gemma3n {
 namespace {

@@ -5,24 +5,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "text_worker/model/text_weights.h"
 
 namespace gemma3n {
 
 int64_t EffectiveParameters(const TextConfig& c) {
-  const int64_t h = c.hidden_size, hd = c.head_dim, q = c.num_attention_heads * hd, kv = c.num_key_value_heads * hd,
-                n = c.altup_num_inputs, p = c.hidden_size_per_layer_input, layers = c.num_hidden_layers;
-  int64_t total = layers * p * h  // per_layer_model_projection
-                  + p             // per_layer_projection_norm
-                  + 2 * (n - 1) * h * h  // altup (un)embed projections
-                  + h;            // final norm
-  for (int i = 0; i < layers; ++i) {
-    const int64_t f = c.intermediate_size[i];
-    total += q * h + 2 * kv * h + h * q + 2 * hd  // attention (shared layers keep their unused k/v)
-             + 3 * h * f                         // mlp
-             + h + n * n + n * n * n + n * h + h  // altup
-             + 2 * c.laurel_rank * h + h          // laurel
-             + 4 * h                              // the four layer norms
-             + 2 * p * h + h;                     // per-layer input gate, projection, norm
+  int64_t total = 0;
+  for (const NamedShape& t : TextTensorShapes(c)) {  // as the checkpoint holds them: shared layers keep k/v
+    if (t.name == absl::StrCat(kTextPrefix, "embed_tokens.weight") ||
+        t.name == absl::StrCat(kTextPrefix, "embed_tokens_per_layer.weight")) {
+      continue;
+    }
+    total += NumElements(t.shape);
   }
   return total;
 }

@@ -72,6 +72,95 @@ void KeepRows(const std::vector<int64_t>& rows, const TextConfig& c, LayerInputs
   in.n = kept;
 }
 
+// InvalidArgument when chunk i's cache is also an earlier chunk's.
+absl::Status CheckCacheNotEarlier(absl::Span<const SequenceChunk> chunks, size_t i) {
+  for (size_t j = 0; j < i; ++j) {
+    if (chunks[j].cache == chunks[i].cache) return absl::InvalidArgumentError("one KV cache twice in a batch");
+  }
+  return absl::OkStatus();
+}
+
+// The rows of all chunks of a batch, one after the other.
+struct BatchRows {
+  LayerInputs in;  // n, seqs and positions set
+  std::vector<int> ids;  // [n]
+  std::vector<std::vector<AttentionContext>> contexts;  // per chunk: one per layer (SequenceRows::contexts)
+};
+
+BatchRows StackRows(absl::Span<const SequenceChunk> chunks, int layers) {
+  BatchRows batch;
+  LayerInputs& in = batch.in;
+  batch.contexts.resize(chunks.size());
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const SequenceChunk& chunk = chunks[i];
+    SequenceRows rows;
+    rows.row0 = in.n;
+    rows.n = chunk.ids.size();
+    rows.p0 = chunk.cache->length();
+    rows.cache = chunk.cache;
+    batch.contexts[i].resize(layers);
+    rows.contexts = &batch.contexts[i];
+    for (int64_t t = 0; t < rows.n; ++t) in.positions.push_back(rows.p0 + t);
+    batch.ids.insert(batch.ids.end(), chunk.ids.begin(), chunk.ids.end());
+    in.seqs.push_back(rows);
+    in.n += rows.n;
+  }
+  return batch;
+}
+
+// Soft-token rows replace the embeddings [n, hidden] at their positions.
+void SpliceSoftRows(absl::Span<const SequenceChunk> chunks, const std::vector<SequenceRows>& seqs, int64_t h,
+                    std::vector<float>& embeds) {
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (const SoftTokenRows* soft = chunks[i].soft) {
+      for (size_t r = 0; r < soft->positions.size(); ++r) {
+        std::copy_n(soft->rows.data() + r * h, h, embeds.data() + (seqs[i].row0 + soft->positions[r]) * h);
+      }
+    }
+  }
+}
+
+// The rows whose logits are wanted (batch indices, ascending), and how many per chunk.
+struct LogitRows {
+  std::vector<int64_t> rows;
+  std::vector<int64_t> count;
+};
+
+LogitRows WantedLogitRows(absl::Span<const SequenceChunk> chunks, const std::vector<SequenceRows>& seqs) {
+  LogitRows out;
+  out.count.assign(chunks.size(), 0);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const SequenceRows& s = seqs[i];
+    out.count[i] = chunks[i].logits == LogitsFor::kAll ? s.n : chunks[i].logits == LogitsFor::kLast ? 1 : 0;
+    for (int64_t t = s.n - out.count[i]; t < s.n; ++t) out.rows.push_back(s.row0 + t);
+  }
+  return out;
+}
+
+// The tied LM head over the rows that want logits, gathered so the largest
+// matrix of the model is read once for the whole batch; each chunk's
+// soft-capped logits go to its result. hidden: [rows, hidden], exactly the
+// wanted rows when `compacted`, else every row of the batch.
+void TiedLmHead(ThreadPool& pool, const WeightMatrix& embed_tokens, const TextConfig& c,
+                const std::vector<float>& hidden, const LogitRows& wanted, bool compacted,
+                std::vector<ForwardResult>& results) {
+  const int64_t h = c.hidden_size, rows = wanted.rows.size(), vocab = c.vocab_size;
+  std::vector<float> gathered, logits(static_cast<size_t>(rows * vocab));
+  if (compacted) {
+    gathered = hidden;  // exactly those rows already
+  } else {
+    gathered.resize(static_cast<size_t>(rows * h));
+    for (int64_t r = 0; r < rows; ++r) std::copy_n(hidden.data() + wanted.rows[r] * h, h, gathered.data() + r * h);
+  }
+  MatMul(pool, gathered.data(), rows, embed_tokens, logits.data());
+  if (c.final_logit_softcapping > 0.0f) SoftCap(logits.data(), logits.size(), c.final_logit_softcapping);
+  int64_t next = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    results[i].logits.assign(logits.begin() + next * vocab, logits.begin() + (next + wanted.count[i]) * vocab);
+    next += wanted.count[i];
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& model_dir, Options options) {
@@ -273,77 +362,14 @@ absl::StatusOr<std::vector<ForwardResult>> TextModel::ForwardBatch(absl::Span<co
   return Run(chunks, options);
 }
 
-absl::StatusOr<std::vector<ForwardResult>> TextModel::Run(absl::Span<const SequenceChunk> chunks,
-                                                          const ForwardOptions& options) const {
+bool TextModel::RunLayers(const std::vector<LayerSpec>& specs, const std::vector<int64_t>* keep_rows,
+                          LayerInputs& in, std::vector<float>& streams, std::vector<float>& per_layer,
+                          ForwardTrace* trace) const {
   const TextConfig& c = config_.text;
-  const int64_t h = c.hidden_size;
-  if (chunks.empty()) return absl::InvalidArgumentError("no sequences to run");
-  const std::vector<LayerSpec>& specs = options.plan ? options.plan->specs : specs_;
-
-  // Rows of all chunks, one after the other: [n, hidden].
-  LayerInputs in;
-  in.pool = pool_;
-  std::vector<int> ids;
-  std::vector<std::vector<AttentionContext>> contexts(chunks.size());
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    const SequenceChunk& chunk = chunks[i];
-    RETURN_IF_ERROR(CheckChunk(chunk, specs));
-    for (size_t j = 0; j < i; ++j) {
-      if (chunks[j].cache == chunk.cache) return absl::InvalidArgumentError("one KV cache twice in a batch");
-    }
-    SequenceRows rows;
-    rows.row0 = in.n;
-    rows.n = chunk.ids.size();
-    rows.p0 = chunk.cache->length();
-    rows.cache = chunk.cache;
-    contexts[i].resize(c.num_hidden_layers);
-    rows.contexts = &contexts[i];
-    for (int64_t t = 0; t < rows.n; ++t) in.positions.push_back(rows.p0 + t);
-    ids.insert(ids.end(), chunk.ids.begin(), chunk.ids.end());
-    in.seqs.push_back(rows);
-    in.n += rows.n;
-  }
-  const int64_t n = in.n;
-
-  std::vector<float> embeds(static_cast<size_t>(n * h));
-  RETURN_IF_ERROR(EmbedTokens(ids, embeds.data()));
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    if (const SoftTokenRows* soft = chunks[i].soft) {
-      for (size_t r = 0; r < soft->positions.size(); ++r) {
-        std::copy_n(soft->rows.data() + r * h, h, embeds.data() + (in.seqs[i].row0 + soft->positions[r]) * h);
-      }
-    }
-  }
-  const int64_t ple_width = static_cast<int64_t>(c.num_hidden_layers) * c.hidden_size_per_layer_input;
-  std::vector<float> per_layer(static_cast<size_t>(n * ple_width));
-  RETURN_IF_ERROR(PerLayerInputs(ids, embeds.data(), per_layer.data()));
-
-  // From here nothing can fail: the caches are only written below.
-  std::vector<float> streams;
-  InitialStreams(embeds.data(), n, streams);
-  ForwardTrace* trace = options.trace;
-  if (trace) {
-    trace->per_layer_inputs = per_layer;
-    trace->initial_streams = streams;
-    trace->streams_after.clear();
-  }
-  // The rows whose logits are wanted (batch indices, ascending).
-  std::vector<int64_t> logit_rows, logit_count(chunks.size(), 0);
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    const SequenceRows& s = in.seqs[i];
-    logit_count[i] = chunks[i].logits == LogitsFor::kAll ? s.n : chunks[i].logits == LogitsFor::kLast ? 1 : 0;
-    for (int64_t t = s.n - logit_count[i]; t < s.n; ++t) logit_rows.push_back(s.row0 + t);
-  }
-  const std::vector<SequenceRows> all_rows = in.seqs;
-  // KV-shared layers write no cache, so past the first of them only the rows
-  // whose logits are wanted matter (the last prompt token of a prefill):
-  // the other rows stop there. Not when every row's hidden state is asked for.
-  const bool shortcut = !trace && !options.want_hidden && static_cast<int64_t>(logit_rows.size()) < n;
   bool compacted = false;
-  in.per_layer_stride = ple_width;
   for (const LayerSpec& spec : specs) {
-    if (shortcut && spec.kv_shared && !compacted) {
-      KeepRows(logit_rows, c, in, streams, per_layer);
+    if (keep_rows && spec.kv_shared && !compacted) {
+      KeepRows(*keep_rows, c, in, streams, per_layer);
       compacted = true;
       if (in.n == 0) break;
     }
@@ -352,31 +378,55 @@ absl::StatusOr<std::vector<ForwardResult>> TextModel::Run(absl::Span<const Seque
     DecoderLayerForward(spec, weights_.layers[spec.index], c, in, streams);
     if (trace) trace->streams_after.push_back(streams);
   }
+  return compacted;
+}
+
+absl::StatusOr<std::vector<ForwardResult>> TextModel::Run(absl::Span<const SequenceChunk> chunks,
+                                                          const ForwardOptions& options) const {
+  const TextConfig& c = config_.text;
+  const int64_t h = c.hidden_size;
+  if (chunks.empty()) return absl::InvalidArgumentError("no sequences to run");
+  const std::vector<LayerSpec>& specs = options.plan ? options.plan->specs : specs_;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    RETURN_IF_ERROR(CheckChunk(chunks[i], specs));
+    RETURN_IF_ERROR(CheckCacheNotEarlier(chunks, i));
+  }
+  BatchRows batch = StackRows(chunks, c.num_hidden_layers);
+  LayerInputs& in = batch.in;
+  in.pool = pool_;
+  const int64_t n = in.n;
+
+  std::vector<float> embeds(static_cast<size_t>(n * h));  // [n, hidden]
+  RETURN_IF_ERROR(EmbedTokens(batch.ids, embeds.data()));
+  SpliceSoftRows(chunks, in.seqs, h, embeds);
+  const int64_t ple_width = static_cast<int64_t>(c.num_hidden_layers) * c.hidden_size_per_layer_input;
+  std::vector<float> per_layer(static_cast<size_t>(n * ple_width));  // [n, layers * ple_dim]
+  RETURN_IF_ERROR(PerLayerInputs(batch.ids, embeds.data(), per_layer.data()));
+
+  // From here nothing can fail: the caches are only written below.
+  std::vector<float> streams;  // [N, n, hidden]
+  InitialStreams(embeds.data(), n, streams);
+  ForwardTrace* trace = options.trace;
+  if (trace) {
+    trace->per_layer_inputs = per_layer;
+    trace->initial_streams = streams;
+    trace->streams_after.clear();
+  }
+  const LogitRows wanted = WantedLogitRows(chunks, in.seqs);
+  const std::vector<SequenceRows> all_rows = in.seqs;
+  // KV-shared layers write no cache, so past the first of them only the rows
+  // whose logits are wanted matter (the last prompt token of a prefill):
+  // the other rows stop there. Not when every row's hidden state is asked for.
+  const bool shortcut = !trace && !options.want_hidden && static_cast<int64_t>(wanted.rows.size()) < n;
+  in.per_layer_stride = ple_width;
+  const bool compacted = RunLayers(specs, shortcut ? &wanted.rows : nullptr, in, streams, per_layer, trace);
   for (const SequenceRows& s : all_rows) s.cache->set_length(s.p0 + s.n);
 
   std::vector<ForwardResult> results(chunks.size());
-  if (logit_rows.empty() && !options.want_hidden) return results;
-  std::vector<float> hidden(static_cast<size_t>(in.n * h));
+  if (wanted.rows.empty() && !options.want_hidden) return results;
+  std::vector<float> hidden(static_cast<size_t>(in.n * h));  // [rows left, hidden]
   FinalHidden(streams, in.n, hidden.data());
-  // The tied LM head over the rows that want logits, gathered so the largest
-  // matrix of the model is read once for the whole batch.
-  if (!logit_rows.empty()) {
-    const int64_t rows = logit_rows.size(), vocab = c.vocab_size;
-    std::vector<float> gathered, logits(static_cast<size_t>(rows * vocab));
-    if (compacted) {
-      gathered = hidden;  // exactly those rows already
-    } else {
-      gathered.resize(static_cast<size_t>(rows * h));
-      for (int64_t r = 0; r < rows; ++r) std::copy_n(hidden.data() + logit_rows[r] * h, h, gathered.data() + r * h);
-    }
-    MatMul(*pool_, gathered.data(), rows, weights_.embed_tokens, logits.data());
-    if (c.final_logit_softcapping > 0.0f) SoftCap(logits.data(), logits.size(), c.final_logit_softcapping);
-    int64_t next = 0;
-    for (size_t i = 0; i < chunks.size(); ++i) {
-      results[i].logits.assign(logits.begin() + next * vocab, logits.begin() + (next + logit_count[i]) * vocab);
-      next += logit_count[i];
-    }
-  }
+  if (!wanted.rows.empty()) TiedLmHead(*pool_, weights_.embed_tokens, c, hidden, wanted, compacted, results);
   if (options.want_hidden && chunks.size() == 1) results[0].last_hidden = std::move(hidden);
   return results;
 }

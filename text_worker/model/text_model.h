@@ -34,6 +34,8 @@ struct SoftTokenRows {
 
 enum class LogitsFor { kNone, kLast, kAll };
 
+struct LayerInputs;  // decoder_layer.h
+
 // Intermediate tensors of one forward, for tests and debugging.
 struct ForwardTrace {
   std::vector<float> per_layer_inputs;               // [n, layers, ple_dim]
@@ -138,6 +140,11 @@ class TextModel {
   void InitialStreams(const float* embeds, int64_t n, std::vector<float>& streams) const;
   void FinalHidden(const std::vector<float>& streams, int64_t n, float* out) const;
   absl::Status CheckChunk(const SequenceChunk& chunk, const std::vector<LayerSpec>& specs) const;
+  // The decoder layers of `specs` over the batch; keep_rows (set): past the
+  // first KV-shared layer only these rows go on (KeepRows). Returns whether
+  // they were kept.
+  bool RunLayers(const std::vector<LayerSpec>& specs, const std::vector<int64_t>* keep_rows, LayerInputs& in,
+                 std::vector<float>& streams, std::vector<float>& per_layer, ForwardTrace* trace) const;
   absl::StatusOr<std::vector<ForwardResult>> Run(absl::Span<const SequenceChunk> chunks,
                                                  const ForwardOptions& options) const;
 

@@ -62,7 +62,10 @@ struct DecoderLayerWeights {
   std::vector<float> post_per_layer_input_norm;  // [hidden]
 };
 
+// Every tensor's name, shape and slot here: text_tensors.h.
 struct TextWeights {
+  TextConfig config;             // what the weights were loaded for
+  std::vector<LayerSpec> specs;  // one per layer
   WeightMatrix embed_tokens;                // [vocab, hidden]; also the tied LM head
   WeightMatrix per_layer_model_projection;  // [layers * ple_dim, hidden]
   std::vector<float> per_layer_projection_norm;  // [ple_dim]
@@ -74,7 +77,8 @@ struct TextWeights {
 
 // Every tensor of model.language_model.* a checkpoint of this config holds
 // (as Hugging Face writes it: KV-shared layers keep their unused k/v), with
-// its shape. Used to write random-weight checkpoints of the real sizes.
+// its shape, in ForEachTextTensor's order. Used to write random-weight
+// checkpoints of the real sizes.
 std::vector<NamedShape> TextTensorShapes(const TextConfig& config);
 
 // Loads every text-core tensor except embed_tokens_per_layer (served by the
@@ -96,11 +100,11 @@ PendingTransposes PlanSparseDownTransposes(TextWeights& w, const std::vector<Lay
 // release_source: drop the mapped pages of the originals.
 absl::Status TransposeSparseDownProjections(ThreadPool& pool, TextWeights& w, PendingTransposes& pending, bool release_source);
 
-// The matrices converted to int8 / int4, by checkpoint tensor name, in a
-// fixed order: the large ones (projections, FFN, LAuReL, per-layer gates, the
-// embedding / tied LM head) that are loaded (not the k/v of KV-shared layers)
-// and whose columns are whole kInt8Block blocks. Tiny ones (the AltUp router)
-// stay bf16. The one list both the conversion and the weight cache use.
+// The matrices converted to int8 / int4, by checkpoint tensor name, in
+// ForEachTextTensor's order: the loaded kConvertible ones (text_tensors.h)
+// whose columns, as multiplied (sparse layers' down_proj transposed), are
+// whole kInt8Block blocks. The one list both the conversion and the weight
+// cache use.
 std::vector<std::pair<std::string, WeightMatrix*>> ConvertibleMatrices(TextWeights& w);
 
 // Converts ConvertibleMatrices(w) to `format` (bf16: nothing to do).

@@ -1,6 +1,5 @@
 #include "text_worker/model/weight_cache.h"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -9,24 +8,15 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/kernels/weight_cache_file.h"
 #include "common/status/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
-#include "text_worker/model/weight_cache_file.h"
 
 namespace gemma3n {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Sha256Hex(const std::string& bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) absl::StrAppend(&hex, absl::Hex(digest[i], absl::kZeroPad2));
-  return hex;
-}
 
 // ${XDG_CACHE_HOME:-~/.cache} (the XDG spec ignores a relative value).
 std::optional<fs::path> UserCacheHome() {
@@ -86,6 +76,54 @@ absl::StatusOr<std::string> WeightCacheKey(const Checkpoint& ckpt, const TextWei
   return key.dump();
 }
 
+namespace {
+
+// Maps `matrices` from the first valid cache file of `paths`; a later valid
+// one silences the earlier ones' complaints (e.g. a stale copy in a read-only
+// model directory). Returns whether one was taken (filling `report`).
+bool ReadFirstValidCache(const std::vector<std::string>& paths, const std::string& key, WeightFormat format,
+                         const NamedMatrices& matrices, bool preload, WeightCacheReport& report) {
+  std::vector<std::string> rejected;
+  const auto start = std::chrono::steady_clock::now();
+  for (const std::string& path : paths) {
+    const absl::Status read = ReadWeightCache(path, key, format, matrices, preload);
+    if (read.ok()) {
+      for (const std::string& r : rejected) spdlog::debug("{}", r);
+      report.from_cache = true;
+      report.path = path;
+      report.seconds = SecondsSince(start);
+      for (const auto& [n, m] : matrices) report.bytes += WeightBytes(*m);
+      spdlog::info("weights {}: loaded from cache {} in {:.2f} s ({:.2f} GB)", WeightFormatName(format), path,
+                   report.seconds, report.bytes / 1e9);
+      return true;
+    }
+    if (!absl::IsNotFound(read)) {
+      rejected.push_back(absl::StrCat("weight cache ", path, " not used: ", read.message()));
+    }
+  }
+  for (const std::string& r : rejected) spdlog::warn("{}", r);
+  return false;
+}
+
+// Writes the converted `matrices` to the first of `paths` that takes them.
+void WriteFirstCandidate(const std::vector<std::string>& paths, const std::string& key, WeightFormat format,
+                         const NamedMatrices& matrices, WeightCacheReport& report) {
+  for (const std::string& path : paths) {
+    const auto write_start = std::chrono::steady_clock::now();
+    const absl::Status written = WriteWeightCache(path, key, format, matrices);
+    if (written.ok()) {
+      report.written = true;
+      report.path = path;
+      spdlog::info("weights {}: converted in {:.1f} s, cached at {} ({:.1f} s to write, {:.2f} GB)",
+                   WeightFormatName(format), report.seconds, path, SecondsSince(write_start), report.bytes / 1e9);
+      return;
+    }
+    spdlog::warn("cannot write the weight cache {}: {}", path, std::string(written.message()));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<WeightCacheReport> ConvertTextWeightsCached(ThreadPool& pool, const Checkpoint& ckpt, TextWeights& w,
                                                            PendingTransposes& pending, WeightFormat format,
                                                            const std::string& cache_dir, bool preload) {
@@ -107,49 +145,19 @@ absl::StatusOr<WeightCacheReport> ConvertTextWeightsCached(ThreadPool& pool, con
       paths.clear();
     }
   }
-
-  // The first valid cache file wins; a later valid one silences the earlier
-  // ones' complaints (e.g. a stale copy in a read-only model directory).
-  std::vector<std::string> rejected;
-  auto start = std::chrono::steady_clock::now();
-  for (const std::string& path : paths) {
-    const absl::Status read = ReadWeightCache(path, key, format, matrices, preload);
-    if (read.ok()) {
-      for (const std::string& r : rejected) spdlog::debug("{}", r);
-      report.from_cache = true;
-      report.path = path;
-      report.seconds = SecondsSince(start);
-      for (const auto& [n, m] : matrices) report.bytes += WeightBytes(*m);
-      spdlog::info("weights {}: loaded from cache {} in {:.2f} s ({:.2f} GB)", name, path, report.seconds,
-                   report.bytes / 1e9);
-      return report;
-    }
-    if (!absl::IsNotFound(read)) {
-      rejected.push_back(absl::StrCat("weight cache ", path, " not used: ", read.message()));
-    }
-  }
-  for (const std::string& r : rejected) spdlog::warn("{}", r);
+  if (ReadFirstValidCache(paths, key, format, matrices, preload, report)) return report;
 
   // The checkpoint maps its tensors (TextModel::Load never preloads them for
   // a conversion), so the bf16 pages can be dropped once converted.
-  start = std::chrono::steady_clock::now();
+  const auto start = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(TransposeSparseDownProjections(pool, w, pending, /*release_source=*/true));
   ASSIGN_OR_RETURN(report.bytes, ConvertTextWeights(pool, w, format, /*release_source=*/true));
   report.seconds = SecondsSince(start);
-  for (const std::string& path : paths) {
-    const auto write_start = std::chrono::steady_clock::now();
-    const absl::Status written = WriteWeightCache(path, key, format, matrices);
-    if (written.ok()) {
-      report.written = true;
-      report.path = path;
-      spdlog::info("weights {}: converted in {:.1f} s, cached at {} ({:.1f} s to write, {:.2f} GB)", name,
-                   report.seconds, path, SecondsSince(write_start), report.bytes / 1e9);
-      return report;
-    }
-    spdlog::warn("cannot write the weight cache {}: {}", path, std::string(written.message()));
+  WriteFirstCandidate(paths, key, format, matrices, report);
+  if (!report.written) {
+    spdlog::info("weights {}: converted in {:.1f} s, {:.2f} GB ({})", name, report.seconds, report.bytes / 1e9,
+                 cache_dir == "none" ? "cache off" : "not cached");
   }
-  spdlog::info("weights {}: converted in {:.1f} s, {:.2f} GB ({})", name, report.seconds, report.bytes / 1e9,
-               cache_dir == "none" ? "cache off" : "not cached");
   return report;
 }
 

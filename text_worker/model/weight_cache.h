@@ -1,5 +1,5 @@
 // int8 / int4 text weights converted once and cached (the file format is in
-// weight_cache_file.h): where the cache of a model lives, when it may be
+// common/kernels/weight_cache_file.h): where the cache of a model lives, when it may be
 // used, and the load step that maps it or converts and writes it.
 //
 // Where, for cache_dir:

@@ -14,6 +14,7 @@
 #include "common/embedder/multimodal_embedder.h"
 #include "vision_worker/encoder/block_spec.h"
 #include "vision_worker/encoder/feature_map.h"
+#include "vision_worker/encoder/vision_tensors.h"
 
 namespace gemma3n {
 
@@ -24,7 +25,7 @@ struct VisionEncoding {
 };
 
 // Every tensor of the vision tower and embedder for a spec (the timm / Hugging
-// Face names), for writing synthetic checkpoints.
+// Face names, ForEachVisionTensor's order), for writing synthetic checkpoints.
 std::vector<NamedShape> VisionTowerTensorShapes(const VisionSpec& spec, const EmbedderVocab& vocab,
                                                        int text_hidden);
 
@@ -44,22 +45,14 @@ class VisionEncoder {
                                         int size = 0) const;
 
  private:
-  struct Block;
-  VisionEncoder();
-  FeatureMap RunBlock(const Block& b, const FeatureMap& x) const;
+  VisionEncoder() = default;
 
   std::unique_ptr<ModelThreads> threads_;
   ThreadPool* pool_ = nullptr;  // threads_->pool()
   VisionSpec spec_;
   std::unique_ptr<Checkpoint> ckpt_;
-  std::vector<float> stem_kernel_, stem_bias_, stem_norm_;
-  std::vector<std::vector<Block>> blocks_;
-  WeightMatrix msfa_exp_, msfa_proj_;
-  std::vector<float> msfa_exp_norm_, msfa_proj_norm_, msfa_norm_;
+  VisionTowerWeights weights_;
   std::unique_ptr<MultimodalEmbedder> embedder_;
-
- public:
-  ~VisionEncoder();
 };
 
 }  // namespace gemma3n

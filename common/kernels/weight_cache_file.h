@@ -1,10 +1,12 @@
-// The file of a weight cache: text matrices already converted to int8 or
-// int4, so a later load maps them instead of quantizing billions of bf16
-// weights again (7-14 s for E2B on 2 cores).
+// The file of a weight cache: matrices already converted to int8 or int4, so
+// a later load maps them instead of quantizing billions of bf16 weights again
+// (7-14 s for E2B on 2 cores). Where a model keeps its cache and what its key
+// holds: text_worker/model/weight_cache.h.
 //
-// It is a safetensors file, so the checkpoint's validated reader maps it
-// (read-only, MAP_PRIVATE: the page cache holds the weights, no copy). For
-// each converted matrix NAME [rows, cols] (its checkpoint tensor name):
+// It is a safetensors file, written by WriteSafetensorsFile and mapped by the
+// checkpoint's validated reader (read-only, MAP_PRIVATE: the page cache holds
+// the weights, no copy). For each converted matrix NAME [rows, cols] (its
+// checkpoint tensor name):
 //   NAME          int8: I8 [rows, cols]; int4: U8 [rows, cols / 2] (two
 //                 weights a byte, the order of WeightMatrix::Format::kInt4)
 //   NAME.scales   F32 [rows, cols / kInt8Block]
@@ -29,6 +31,9 @@ namespace gemma3n {
 inline constexpr char kWeightCacheVersion[] = "1";
 
 using NamedMatrices = std::vector<std::pair<std::string, WeightMatrix*>>;
+
+// Lowercase hex sha256 of `bytes` (OpenSSL): what names a cache and its source.
+std::string Sha256Hex(const std::string& bytes);
 
 // Writes `matrices` (already in `format`, rows of exactly cols weights) to
 // `path`: into a temporary file of the same directory, flushed to disk, then
