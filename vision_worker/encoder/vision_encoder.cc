@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/config/json_fields.h"
 #include "common/kernels/matmul.h"
 #include "common/kernels/ops.h"
 #include "common/kernels/thread_pool.h"
@@ -201,7 +202,7 @@ absl::StatusOr<std::unique_ptr<VisionEncoder>> VisionEncoder::Load(const std::st
   if (spec != vision->end()) {
     ASSIGN_OR_RETURN(e->spec_, ParseVisionSpec(*spec));
   } else {
-    ASSIGN_OR_RETURN(nlohmann::json builtin, BuiltinVisionSpec(vision->value("architecture", "")));
+    ASSIGN_OR_RETURN(nlohmann::json builtin, BuiltinVisionSpec(StringFieldOr(*vision, "architecture", "")));
     ASSIGN_OR_RETURN(e->spec_, ParseVisionSpec(builtin));
   }
   const VisionSpec& s = e->spec_;
@@ -209,8 +210,8 @@ absl::StatusOr<std::unique_ptr<VisionEncoder>> VisionEncoder::Load(const std::st
   RETURN_IF_ERROR(ForEachVisionTensor(s, e->weights_, [&](const NamedWeightSlot& t) { return LoadIntoSlot(ck, t); }));
 
   ASSIGN_OR_RETURN(EmbedderVocab vocab, ParseEmbedderVocab(*vision));
-  const nlohmann::json text = config.value("text_config", nlohmann::json::object());
-  const int text_hidden = text.is_object() ? text.value("hidden_size", 0) : 0;
+  const nlohmann::json* text = ObjectField(config, "text_config");
+  const int text_hidden = text ? FieldOr<int>(*text, "hidden_size", 0) : 0;
   if (text_hidden <= 0) return absl::InvalidArgumentError("config: text_config.hidden_size is missing");
   if (vocab.hidden_size != s.msfa_out) {
     return absl::InvalidArgumentError(absl::StrCat("vision_config.hidden_size ", vocab.hidden_size,
