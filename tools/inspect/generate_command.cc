@@ -43,8 +43,8 @@ absl::Status RunGenerate(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, LoadModelTokenizer(model_dir, model->config().raw));
   if (!args.Has("no-stop")) options.stop_ids = model->config().eos_token_ids;
 
-  ASSIGN_OR_RETURN(std::optional<AudioSpans> audio, AudioFromArgs(args, model_dir, model->config()));
-  ASSIGN_OR_RETURN(ImageRows images, ImagesFromArgs(args, model_dir, model->config()));
+  ASSIGN_OR_RETURN(std::optional<AudioSpans> audio, AudioFromArgs(args, model_dir, model->config(), &model->pool()));
+  ASSIGN_OR_RETURN(ImageRows images, ImagesFromArgs(args, model_dir, model->config(), &model->pool()));
   std::vector<int> prompt;
   if (args.Has("ids")) {
     ASSIGN_OR_RETURN(prompt, ParseIdList(*args.Get("ids")));

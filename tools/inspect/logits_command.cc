@@ -29,8 +29,8 @@ absl::Status RunLogits(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(std::optional<ElasticPlan> plan, PlanFromArgs(args, *model));
   ForwardOptions options;
   options.plan = plan ? &*plan : nullptr;
-  ASSIGN_OR_RETURN(std::optional<AudioSpans> audio, AudioFromArgs(args, model_dir, model->config()));
-  ASSIGN_OR_RETURN(ImageRows images, ImagesFromArgs(args, model_dir, model->config()));
+  ASSIGN_OR_RETURN(std::optional<AudioSpans> audio, AudioFromArgs(args, model_dir, model->config(), &model->pool()));
+  ASSIGN_OR_RETURN(ImageRows images, ImagesFromArgs(args, model_dir, model->config(), &model->pool()));
   ASSIGN_OR_RETURN(SoftTokenRows soft, MediaSoftRows(ids, model->config(), images, audio));
   auto cache = model->NewCache(ids.size(), options.plan);
   std::vector<float> logits;

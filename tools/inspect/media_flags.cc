@@ -13,11 +13,11 @@
 namespace gemma3n::inspect {
 
 absl::StatusOr<std::optional<AudioSpans>> AudioFromArgs(const Args& args, const std::string& model_dir,
-                                                        const ModelConfig& config) {
+                                                        const ModelConfig& config, ThreadPool* pool) {
   const std::vector<std::string> files = args.GetAll("audio");
   if (files.empty()) return std::nullopt;
   if (!config.has_audio) return absl::InvalidArgumentError("this checkpoint has no audio_config: --audio cannot apply");
-  ASSIGN_OR_RETURN(auto model, AudioModel::Load(model_dir, config.audio_soft_tokens_per_image));
+  ASSIGN_OR_RETURN(auto model, AudioModel::Load(model_dir, config.audio_soft_tokens_per_image, pool));
   const AudioPipeline& pipeline = model->pipeline();
   AudioSpans all;
   for (const std::string& file : files) {
@@ -38,12 +38,13 @@ absl::StatusOr<std::optional<AudioSpans>> AudioFromArgs(const Args& args, const 
   return all;
 }
 
-absl::StatusOr<ImageRows> ImagesFromArgs(const Args& args, const std::string& model_dir, const ModelConfig& config) {
+absl::StatusOr<ImageRows> ImagesFromArgs(const Args& args, const std::string& model_dir, const ModelConfig& config,
+                                         ThreadPool* pool) {
   ImageRows out;
   const std::vector<std::string> files = args.GetAll("image");
   if (files.empty()) return out;
   if (!config.has_vision) return absl::InvalidArgumentError("this checkpoint has no vision_config: --image cannot apply");
-  ASSIGN_OR_RETURN(auto encoder, VisionEncoder::Load(model_dir));
+  ASSIGN_OR_RETURN(auto encoder, VisionEncoder::Load(model_dir, pool));
   ASSIGN_OR_RETURN(int64_t size, args.Int("image-size", encoder->spec().input_h));
   if (size < 32 || size > 4096) return absl::InvalidArgumentError("--image-size must be in [32, 4096]");
   for (const std::string& file : files) {

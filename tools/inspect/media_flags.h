@@ -14,8 +14,10 @@
 namespace gemma3n::inspect {
 
 // nullopt without --audio. Files are concatenated as spans in order.
+// pool: the threads to encode on (the text model's, so --threads holds for
+// every part); null = a pool of the encoder's own.
 absl::StatusOr<std::optional<AudioSpans>> AudioFromArgs(const Args& args, const std::string& model_dir,
-                                                        const ModelConfig& config);
+                                                        const ModelConfig& config, ThreadPool* pool = nullptr);
 
 // --image FILE (repeatable): soft tokens of each image, in order,
 // [images * soft_tokens_per_image, text hidden]; empty without --image.
@@ -25,7 +27,8 @@ struct ImageRows {
   int64_t hidden = 0;
   std::vector<float> rows;
 };
-absl::StatusOr<ImageRows> ImagesFromArgs(const Args& args, const std::string& model_dir, const ModelConfig& config);
+absl::StatusOr<ImageRows> ImagesFromArgs(const Args& args, const std::string& model_dir, const ModelConfig& config,
+                                         ThreadPool* pool = nullptr);
 
 // The soft rows of a prompt's image and audio placeholders.
 absl::StatusOr<SoftTokenRows> MediaSoftRows(absl::Span<const int> ids, const ModelConfig& config,
