@@ -34,6 +34,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <random>
 #include <string>
 
 namespace gemma3n::ple {
@@ -43,7 +45,7 @@ inline constexpr uint32_t kShmVersion = 1;
 inline constexpr int kShmErrorBytes = 256;          // NUL-terminated message
 inline constexpr int32_t kMinCapacityTokens = 1;
 inline constexpr int32_t kMaxCapacityTokens = 65536;
-inline constexpr char kSegmentPrefix[] = "gemma3n-ple-";  // names are "/" + prefix + "<pid>-<n>"
+inline constexpr char kSegmentPrefix[] = "gemma3n-ple-";  // names: see SegmentName
 
 struct ShmHeader {
   uint32_t magic;        // kShmMagic, written last when the segment is created
@@ -72,9 +74,16 @@ constexpr size_t SegmentBytes(int64_t capacity, int64_t row_width) {
   return RowsOffset(capacity) + sizeof(float) * static_cast<size_t>(capacity) * static_cast<size_t>(row_width);
 }
 
-// "/gemma3n-ple-<pid>-<counter>"
+// "/gemma3n-ple-<pid>-<counter>-<64 random bits, hex>": the pid lets a new
+// service remove what a dead one left; the random part means another local
+// user cannot predict a name and create it first (Create uses O_EXCL, so a
+// squatted name would only refuse an attach, never hand rows to a stranger).
 inline std::string SegmentName(int pid, uint64_t counter) {
-  return "/" + std::string(kSegmentPrefix) + std::to_string(pid) + "-" + std::to_string(counter);
+  std::random_device entropy;  // the kernel's random source
+  const uint64_t nonce = (uint64_t{entropy()} << 32) ^ entropy();
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(nonce));
+  return "/" + std::string(kSegmentPrefix) + std::to_string(pid) + "-" + std::to_string(counter) + "-" + hex;
 }
 
 }  // namespace gemma3n::ple

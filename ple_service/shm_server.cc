@@ -29,7 +29,7 @@ void Answer(ShmHeader* h, const absl::Status& status) {
   ::sem_post(&h->response);
 }
 
-// The pid in "gemma3n-ple-<pid>-<n>", or -1.
+// The pid in "gemma3n-ple-<pid>-<n>-<nonce>", or -1.
 int SegmentPid(const std::string& file) {
   if (!absl::StartsWith(file, kSegmentPrefix)) return -1;
   const std::string rest = file.substr(std::strlen(kSegmentPrefix));

@@ -234,6 +234,12 @@ TEST_F(PleServiceTest, RawRequestsOutsideTheSegmentAreAnsweredWithAnError) {
   EXPECT_TRUE(SegmentsOf(::getpid()).empty());
 }
 
+TEST(PleSegmentNameTest, NamesCannotBePredicted) {
+  // Same pid and counter, different names: another user cannot create ours first.
+  EXPECT_NE(SegmentName(1234, 0), SegmentName(1234, 0));
+  EXPECT_EQ(SegmentName(1234, 0).rfind("/gemma3n-ple-1234-0-", 0), 0u) << SegmentName(1234, 0);
+}
+
 TEST_F(PleServiceTest, AttachedClientsAreBoundedAndASlotFreesOnDetach) {
   server_->Stop();
   server_.reset();
