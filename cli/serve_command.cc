@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/supervisor.h"
@@ -13,6 +14,7 @@
 #include "common/cli/args.h"
 #include "common/config/model_config.h"
 #include "common/logging/log.h"
+#include "common/process/process_alive.h"
 #include "common/rpc/server.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -37,6 +39,18 @@ struct ServeLayout {
 
 // The directory for the sockets: --run-dir, or a private one under /tmp
 // (`own`: removed at the end).
+// serve-<pid> entries of `parent` whose serve is no longer running.
+void RemoveRunDirsOfDeadServes(const std::string& parent) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(parent, error)) {
+    const std::string name = entry.path().filename().string();
+    int pid = 0;
+    if (name.rfind("serve-", 0) != 0 || !absl::SimpleAtoi(name.substr(6), &pid) || ProcessAlive(pid)) continue;
+    std::filesystem::remove_all(entry.path(), error);
+    spdlog::info("removed {} (left by serve pid {}, no longer running)", entry.path().string(), pid);
+  }
+}
+
 absl::StatusOr<std::string> MakeRunDir(const Args& args, bool& own) {
   std::string run_dir = args.Get("run-dir").value_or("");
   own = run_dir.empty();
@@ -44,9 +58,18 @@ absl::StatusOr<std::string> MakeRunDir(const Args& args, bool& own) {
     std::filesystem::create_directories(run_dir);
     return run_dir;
   }
-  char tmpl[] = "/tmp/gemma3n-serve-XXXXXX";
-  if (!mkdtemp(tmpl)) return absl::InternalError("cannot create a directory under /tmp for the sockets");
-  return std::string(tmpl);
+  // In the user's private socket directory (0700), named after this serve's
+  // pid; the run directories of serve processes that were killed (SIGKILL
+  // leaves no chance to clean up) are removed first.
+  ASSIGN_OR_RETURN(const std::string parent, PrivateSocketDir());
+  RemoveRunDirsOfDeadServes(parent);
+  const std::string dir = absl::StrCat(parent, "/serve-", ::getpid());
+  std::error_code error;
+  std::filesystem::remove_all(dir, error);  // a reused pid's leftovers
+  if (!std::filesystem::create_directory(dir, error)) {
+    return absl::InternalError(absl::StrCat("cannot create the run directory ", dir, ": ", error.message()));
+  }
+  return dir;
 }
 
 absl::Status StartPleService(Supervisor& supervisor, const ServeLayout& at, const Args& args) {

@@ -13,7 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "ple_service/process_alive.h"
+#include "common/process/process_alive.h"
 #include "ple_service/shm_protocol.h"
 #include "spdlog/spdlog.h"
 

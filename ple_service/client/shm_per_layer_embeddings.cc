@@ -16,7 +16,7 @@
 #include "common/rpc/server.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
-#include "ple_service/process_alive.h"
+#include "common/process/process_alive.h"
 #include "ple_service/shm_protocol.h"
 #include "spdlog/spdlog.h"
 
@@ -179,7 +179,7 @@ absl::Status ShmPerLayerEmbeddings::Lookup(absl::Span<const int> ids, float* out
   for (size_t offset = 0; offset < ids.size(); offset += max_tokens_) {
     // A service that went away since the last lookup (one syscall): attach to
     // its successor right away instead of waiting a slice to notice.
-    if (segment_ && !ple::ProcessExists(service_pid_)) DropLocked(/*detach=*/false);
+    if (segment_ && !ProcessExists(service_pid_)) DropLocked(/*detach=*/false);
     if (!segment_) RETURN_IF_ERROR(AttachLocked());
     const size_t n = std::min(ids.size() - offset, static_cast<size_t>(max_tokens_));
     RETURN_IF_ERROR(RoundTripLocked(ids.subspan(offset, n), out + offset * row_width_));
@@ -212,7 +212,7 @@ absl::Status ShmPerLayerEmbeddings::RoundTripLocked(absl::Span<const int> ids, f
       DropLocked(/*detach=*/true);
       return absl::InternalError(absl::StrCat("waiting for the PLE service at ", address_, ": ", err));
     }
-    if (!ple::ProcessAlive(service_pid_)) {
+    if (!ProcessAlive(service_pid_)) {
       const int pid = service_pid_;
       DropLocked(/*detach=*/false);
       return NotRunning(absl::StrCat("pid ", pid, " exited during a lookup"));

@@ -372,5 +372,31 @@ TEST(ServeFailureTest, AMissingTokenizerIsExitCodeTwo) {
   EXPECT_NE(gateway.Log().find("tokenizer"), std::string::npos) << gateway.Log();
 }
 
+// serve keeps its sockets in serve-<pid>/ of the user's private socket
+// directory; a SIGKILLed serve cannot remove it, so the next serve does.
+TEST(ServeFailureTest, AKilledServesRunDirectoryIsRemovedByTheNextServe) {
+  const std::string runtime = testing::TempDir("runtime");
+  ::setenv("XDG_RUNTIME_DIR", runtime.c_str(), 1);
+  const auto start_serve = [](const std::string& log) {
+    return ChildProcess({testing::BinDir() + "/gemma3n", "serve", "--model", testing::TinyModelDir(), "--listen",
+                         "127.0.0.1:" + std::to_string(testing::FreeTcpPort()), "--no-vision", "--no-audio"},
+                        log);
+  };
+  ChildProcess first = start_serve(runtime + "/first.log");
+  ASSERT_TRUE(WaitUntil([&] { return first.Log().find("ready on") != std::string::npos; }, 60s)) << first.Log();
+  const std::string left = runtime + "/gemma3n/serve-" + std::to_string(first.pid());
+  ASSERT_TRUE(std::filesystem::is_directory(left)) << left;
+  first.Signal(SIGKILL);
+  ASSERT_NE(first.Wait(10s), -1);
+  EXPECT_TRUE(std::filesystem::is_directory(left)) << "SIGKILL leaves it behind";
+
+  ChildProcess second = start_serve(runtime + "/second.log");
+  ASSERT_TRUE(WaitUntil([&] { return second.Log().find("ready on") != std::string::npos; }, 60s)) << second.Log();
+  EXPECT_FALSE(std::filesystem::exists(left)) << second.Log();
+  second.Signal(SIGTERM);
+  EXPECT_NE(second.Wait(20s), -1);
+  ::unsetenv("XDG_RUNTIME_DIR");
+}
+
 }  // namespace
 }  // namespace gemma3n

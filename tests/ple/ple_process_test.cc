@@ -18,7 +18,7 @@
 
 #include "gtest/gtest.h"
 #include "ple_service/client/shm_per_layer_embeddings.h"
-#include "ple_service/process_alive.h"
+#include "common/process/process_alive.h"
 #include "tests/ple/ple_test_util.h"
 #include "tests/support/golden.h"
 

@@ -1,4 +1,4 @@
-#include "ple_service/process_alive.h"
+#include "common/process/process_alive.h"
 
 #include <signal.h>
 
@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-namespace gemma3n::ple {
+namespace gemma3n {
 
 bool ProcessExists(int pid) {
   if (pid <= 0) return false;
@@ -28,4 +28,4 @@ bool ProcessAlive(int pid) {
   return state != 'Z' && state != 'X';
 }
 
-}  // namespace gemma3n::ple
+}  // namespace gemma3n
