@@ -7,6 +7,7 @@
 #include "common/request/generation_proto.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
+#include "gateway/stop_strings.h"
 #include "gemma3n/internal/v1/internal.grpc.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -47,7 +48,9 @@ grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::Gene
   const absl::StatusOr<GenerationParams> params =
       ValidateGeneration(SettingsFromPublic(request->config()), options_.default_max_new_tokens);
   if (!params.ok()) return ToGrpcStatus(params.status());
-  absl::Status status = admission_.Acquire([context] { return context->IsCancelled(); });
+  absl::Status status = ValidateStopStrings(request->config().stop());
+  if (!status.ok()) return ToGrpcStatus(status);
+  status = admission_.Acquire([context] { return context->IsCancelled(); });
   if (!status.ok()) {
     spdlog::warn("{} refused: {}", id, status.ToString());
     return ToGrpcStatus(status);

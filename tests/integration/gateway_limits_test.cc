@@ -121,6 +121,34 @@ TEST_F(GatewayLimitsTest, AFullServerIsResourceExhausted) {
   EXPECT_TRUE(WaitUntil([&] { return Generate(*stub_, Raw("hello", 3)).ok(); }, 5s));
 }
 
+// Stop strings are capped in number and length, refused before the request
+// waits for a slot.
+TEST_F(GatewayLimitsTest, TooManyOrTooLongStopStringsAreRefusedNamingTheLimit) {
+  StartGateway({"--text-worker", text_, "--max-concurrent", "1", "--max-queued", "0"});
+  pb::GenerateRequest many = Raw("hello", 3);
+  for (int i = 0; i < 17; ++i) many.mutable_config()->add_stop("stop" + std::to_string(i));
+  pb::GenerateRequest one_long = Raw("hello", 3);
+  one_long.mutable_config()->add_stop("ok");
+  one_long.mutable_config()->add_stop(std::string(257, 'x'));
+  pb::GenerateRequest at_the_limits = Raw("hello", 3);
+  for (int i = 0; i < 16; ++i) at_the_limits.mutable_config()->add_stop(std::string(255, 'x') + char('a' + i));
+
+  grpc::ClientContext ctx;
+  auto long_stream = stub_->Generate(&ctx, Raw("Once upon a time", 20000));
+  pb::GenerateResponse r;
+  ASSERT_TRUE(long_stream->Read(&r));  // it holds the only slot now
+  grpc::Status s = Generate(*stub_, many);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("at most 16 stop strings"), std::string::npos) << s.error_message();
+  s = Generate(*stub_, one_long);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("stop[1]"), std::string::npos) << s.error_message();
+  EXPECT_NE(s.error_message().find("at most 256 bytes"), std::string::npos) << s.error_message();
+  ctx.TryCancel();
+  long_stream->Finish();
+  EXPECT_TRUE(WaitUntil([&] { return Generate(*stub_, at_the_limits).ok(); }, 5s));
+}
+
 TEST_F(GatewayLimitsTest, TooLargeARequestIsRefused) {
   StartGateway({"--text-worker", text_, "--max-request-mb", "1"});
   const grpc::Status s = Generate(*stub_, Raw(std::string(2 << 20, 'a'), 3));
