@@ -121,6 +121,44 @@ TEST_F(GatewayLimitsTest, AFullServerIsResourceExhausted) {
   EXPECT_TRUE(WaitUntil([&] { return Generate(*stub_, Raw("hello", 3)).ok(); }, 5s));
 }
 
+// A CountTokens request with one (unencodable) image and some text.
+pb::CountTokensRequest CountWithImage() {
+  pb::CountTokensRequest req;
+  pb::Message* user = req.add_messages();
+  user->set_role("user");
+  user->add_parts()->mutable_image()->set_data("\x89PNG....");
+  user->add_parts()->set_text("what is this?");
+  return req;
+}
+
+grpc::Status Count(pb::Gemma::Stub& stub, const pb::CountTokensRequest& req) {
+  pb::CountTokensResponse counted;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 20s);
+  return stub.CountTokens(&ctx, req, &counted);
+}
+
+// Media to encode takes an admission slot, as in Generate; counting text only
+// (tokenizing, no encoder) does not.
+TEST_F(GatewayLimitsTest, CountingTokensOfMediaTakesASlotButTextOnlyDoesNot) {
+  StartGateway({"--text-worker", text_, "--max-concurrent", "1", "--max-queued", "0"});
+  grpc::ClientContext ctx;
+  auto long_stream = stub_->Generate(&ctx, Raw("Once upon a time", 20000));
+  pb::GenerateResponse r;
+  ASSERT_TRUE(long_stream->Read(&r));  // it holds the only slot now
+  grpc::Status s = Count(*stub_, CountWithImage());
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  pb::CountTokensRequest text_only;
+  text_only.set_prompt("hello there");
+  s = Count(*stub_, text_only);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  ctx.TryCancel();
+  long_stream->Finish();
+  // With the slot free the image goes on to the encoders (there is none here).
+  EXPECT_TRUE(WaitUntil([&] { return Count(*stub_, CountWithImage()).error_code() == grpc::StatusCode::UNAVAILABLE; },
+                        5s));
+}
+
 // Stop strings are capped in number and length, refused before the request
 // waits for a slot.
 TEST_F(GatewayLimitsTest, TooManyOrTooLongStopStringsAreRefusedNamingTheLimit) {
