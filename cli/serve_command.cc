@@ -78,10 +78,18 @@ absl::Status StartTextWorkers(Supervisor& supervisor, const ServeLayout& at, con
 absl::Status StartEncoders(Supervisor& supervisor, const ServeLayout& at, const Args& args,
                            const ModelConfig& config, std::vector<std::string>& gateway_argv,
                            std::vector<std::string>& addresses) {
-  struct Encoder { const char* kind; bool present; const char* off_flag; };
-  for (const Encoder& e : {Encoder{"vision", config.has_vision, "no-vision"},
-                           Encoder{"audio", config.has_audio, "no-audio"}}) {
+  struct Encoder { const char* kind; bool present; const char* off_flag; const char* prefix; };
+  for (const Encoder& e : {Encoder{"vision", config.has_vision, "no-vision", "model.vision_tower."},
+                           Encoder{"audio", config.has_audio, "no-audio", "model.audio_tower."}}) {
     if (!e.present || args.Has(e.off_flag)) continue;
+    // A config can name a tower whose weights the files lack (a text-only
+    // export or slice): its worker could never start, so it is not started.
+    absl::StatusOr<std::unique_ptr<Checkpoint>> tower = Checkpoint::Open(at.model, {e.prefix});
+    if (tower.ok() && (*tower)->TensorNames().empty()) {
+      spdlog::warn("{} has a {}_config but no {}* tensors: no {} worker (requests with {} get UNAVAILABLE)", at.model,
+                   e.kind, e.prefix, e.kind, e.kind);
+      continue;
+    }
     const std::string binary = absl::StrCat(at.bin, "/gemma3n-", e.kind, "-worker");
     const std::string addr = absl::StrCat("unix:", at.run_dir, "/", e.kind, ".sock");
     std::vector<std::string> a = {binary, "--model", at.model, "--listen", addr, "--log-level", at.level};

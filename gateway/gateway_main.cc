@@ -23,7 +23,8 @@ namespace {
 constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
 
   --listen ADDR           public address (default 127.0.0.1:50051; unix:PATH works too)
-  --text-worker ADDR      a text worker (repeatable; default unix:/tmp/gemma3n-text.sock)
+  --text-worker ADDR      a text worker (repeatable; default unix:DIR/text.sock in the
+                          user's private socket directory, as the text worker's --listen)
   --vision-worker ADDR    a vision encoder (repeatable; none: image parts are refused)
   --audio-worker ADDR     an audio encoder (repeatable; none: audio parts are refused)
   --ple ADDR              the PLE service, for GetModelInfo only
@@ -72,7 +73,10 @@ absl::Status Run(const std::vector<std::string>& argv) {
   options.ple_address = args.Get("ple").value_or("");
 
   std::vector<std::string> text_addrs = args.GetAll("text-worker");
-  if (text_addrs.empty()) text_addrs.push_back(DefaultServiceAddress("text"));
+  if (text_addrs.empty()) {
+    ASSIGN_OR_RETURN(std::string text_default, DefaultServiceAddress("text"));
+    text_addrs.push_back(text_default);
+  }
   const WorkerPool text("text", text_addrs);
   const WorkerPool vision("vision", args.GetAll("vision-worker"));
   const WorkerPool audio("audio", args.GetAll("audio-worker"));

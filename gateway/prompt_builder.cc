@@ -2,23 +2,70 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "common/tokenizer/chat_template.h"
+#include "common/tokenizer/utf8.h"
 
 namespace gemma3n {
 
 namespace pb = gemma3n::v1;
 namespace ipb = gemma3n::internal::v1;
 
+absl::Status CheckUtf8(absl::string_view field, absl::string_view text) {
+  if (IsValidUtf8(text)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8"));
+}
+
+namespace {
+
+// Whether a part gives its message content: media, or text the template's
+// trim leaves something of.
+bool HasContent(const pb::Part& part) {
+  return !part.has_text() || !absl::StripAsciiWhitespace(part.text()).empty();
+}
+
+absl::Status ValidateMessage(const pb::Message& message, int m) {
+  const std::string name = absl::StrCat("messages[", m, "]");
+  if (message.parts_size() > kMaxPartsPerMessage) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " has ", message.parts_size(), " parts, more than the ",
+                                                   kMaxPartsPerMessage, " a message may hold"));
+  }
+  RETURN_IF_ERROR(CheckUtf8(absl::StrCat(name, ".role"), message.role()));
+  bool content = false;
+  for (int p = 0; p < message.parts_size(); ++p) {
+    const pb::Part& part = message.parts(p);
+    if (part.kind_case() == pb::Part::KIND_NOT_SET) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ".parts[", p, "] is empty"));
+    }
+    if (part.has_text()) RETURN_IF_ERROR(CheckUtf8(absl::StrCat(name, ".parts[", p, "].text"), part.text()));
+    content = content || HasContent(part);
+  }
+  if (!content) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " has no content (it needs a part with non-whitespace text, an image or audio)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateMessages(const google::protobuf::RepeatedPtrField<pb::Message>& messages) {
+  if (messages.size() > kMaxMessagesPerRequest) {
+    return absl::InvalidArgumentError(absl::StrCat("the request has ", messages.size(), " messages, more than the ",
+                                                   kMaxMessagesPerRequest, " allowed"));
+  }
+  for (int m = 0; m < messages.size(); ++m) RETURN_IF_ERROR(ValidateMessage(messages[m], m));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<MediaPart>> CollectMedia(const google::protobuf::RepeatedPtrField<pb::Message>& messages) {
+  RETURN_IF_ERROR(ValidateMessages(messages));
   std::vector<MediaPart> out;
   for (int m = 0; m < messages.size(); ++m) {
     for (int p = 0; p < messages[m].parts_size(); ++p) {
       const pb::Part& part = messages[m].parts(p);
-      if (part.kind_case() == pb::Part::KIND_NOT_SET) {
-        return absl::InvalidArgumentError(absl::StrCat("messages[", m, "].parts[", p, "] is empty"));
-      }
       if (part.has_text()) continue;
       const pb::Media& media = part.has_image() ? part.image() : part.audio();
       if (media.data().empty()) {
@@ -56,7 +103,8 @@ absl::Status Attach(const std::vector<int>& ids, int placeholder, const std::vec
   if (runs.size() != spans.size()) {
     return absl::InvalidArgumentError(absl::StrCat("the prompt has ", runs.size(), " ", what,
                                                    " placeholder runs but ", spans.size(), " ", what,
-                                                   " encodings (do not write ", what, " tokens in text parts)"));
+                                                   " encodings (", what, " soft tokens come only from ", what,
+                                                   " parts)"));
   }
   for (size_t i = 0; i < runs.size(); ++i) {
     if (runs[i].second != spans[i]->rows()) {
@@ -71,6 +119,21 @@ absl::Status Attach(const std::vector<int>& ids, int placeholder, const std::vec
   return absl::OkStatus();
 }
 
+// Gives each placeholder run of `out.ids` its span from `media`, in order.
+absl::Status AttachMedia(const std::vector<EncodedMedia>& media, const ModelConfig& config, BuiltPrompt& out) {
+  std::vector<const ipb::SoftTokens*> images, audio;
+  for (const EncodedMedia& e : media) {
+    for (const ipb::SoftTokens& s : e.spans) (e.kind == EncodedMedia::Kind::kImage ? images : audio).push_back(&s);
+  }
+  out.images = static_cast<int>(images.size());
+  out.audio_spans = static_cast<int>(audio.size());
+  RETURN_IF_ERROR(Attach(out.ids, config.image_token_id, images, "image", out.soft));
+  RETURN_IF_ERROR(Attach(out.ids, config.audio_token_id, audio, "audio", out.soft));
+  std::sort(out.soft.begin(), out.soft.end(),
+            [](const ipb::SoftTokenSpan& a, const ipb::SoftTokenSpan& b) { return a.position() < b.position(); });
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<BuiltPrompt> BuildPrompt(const google::protobuf::RepeatedPtrField<pb::Message>& messages,
@@ -80,10 +143,13 @@ absl::StatusOr<BuiltPrompt> BuildPrompt(const google::protobuf::RepeatedPtrField
   if (messages.empty() == raw_prompt.empty()) {
     return absl::InvalidArgumentError("give either messages (chat) or prompt (raw text), not both or neither");
   }
-  if (!raw_prompt.empty()) {
+  if (!raw_prompt.empty()) {  // the explicit raw mode: control tokens in it are meant
+    RETURN_IF_ERROR(CheckUtf8("prompt", raw_prompt));
     out.ids = tokenizer.Encode(raw_prompt, /*add_bos=*/true);
+    RETURN_IF_ERROR(AttachMedia({}, config, out));
     return out;
   }
+  RETURN_IF_ERROR(ValidateMessages(messages));
   std::vector<ChatMessage> chat;
   size_t next_media = 0;
   for (const pb::Message& m : messages) {
@@ -104,16 +170,7 @@ absl::StatusOr<BuiltPrompt> BuildPrompt(const google::protobuf::RepeatedPtrField
   }
   ChatTemplateOptions options = ChatTemplateOptions::ForModel(config);
   ASSIGN_OR_RETURN(out.ids, EncodeChat(tokenizer, chat, options));
-  std::vector<const ipb::SoftTokens*> images, audio;
-  for (const EncodedMedia& e : media) {
-    for (const ipb::SoftTokens& s : e.spans) (e.kind == EncodedMedia::Kind::kImage ? images : audio).push_back(&s);
-  }
-  out.images = static_cast<int>(images.size());
-  out.audio_spans = static_cast<int>(audio.size());
-  RETURN_IF_ERROR(Attach(out.ids, config.image_token_id, images, "image", out.soft));
-  RETURN_IF_ERROR(Attach(out.ids, config.audio_token_id, audio, "audio", out.soft));
-  std::sort(out.soft.begin(), out.soft.end(),
-            [](const ipb::SoftTokenSpan& a, const ipb::SoftTokenSpan& b) { return a.position() < b.position(); });
+  RETURN_IF_ERROR(AttachMedia(media, config, out));
   return out;
 }
 

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/config/model_config.h"
 #include "common/tokenizer/tokenizer.h"
 #include "gemma3n/internal/v1/internal.pb.h"
@@ -27,15 +29,29 @@ struct BuiltPrompt {
   int audio_spans = 0;
 };
 
+// Safe bounds on a conversation's shape, checked before any media is encoded
+// or text tokenized (a request of 200,000 parts costs nothing to refuse).
+inline constexpr int kMaxMessagesPerRequest = 1024;
+inline constexpr int kMaxPartsPerMessage = 256;
+
+// InvalidArgument naming the message or part: more than the bounds above, a
+// part of no kind, a message with no content (it needs non-whitespace text,
+// an image or audio), a role or text that is not valid UTF-8.
+absl::Status ValidateMessages(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages);
+// InvalidArgument "`field` is not valid UTF-8" unless `text` is.
+absl::Status CheckUtf8(absl::string_view field, absl::string_view text);
+
 // The media parts of the messages in order (image and audio parts), for the
-// encoders. InvalidArgument for an empty media part or media in a raw prompt.
+// encoders, after ValidateMessages. InvalidArgument for an empty media part.
 struct MediaPart {
   EncodedMedia::Kind kind;
   const gemma3n::v1::Media* media;
 };
 absl::StatusOr<std::vector<MediaPart>> CollectMedia(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages);
 
-// `media[i]` is the encoding of the i-th part CollectMedia returned.
+// `media[i]` is the encoding of the i-th part CollectMedia returned. Every
+// run of soft-token placeholders needs its encoding: a raw prompt, which has
+// no media, may hold none (InvalidArgument, the chat path's rule and message).
 absl::StatusOr<BuiltPrompt> BuildPrompt(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages,
                                         const std::string& raw_prompt, const std::vector<EncodedMedia>& media,
                                         const Tokenizer& tokenizer, const ModelConfig& config);

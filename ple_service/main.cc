@@ -17,15 +17,19 @@
 
 namespace {
 
-constexpr char kUsage[] = R"(usage: gemma3n-ple-service --model DIR [--listen ADDR] [--cache-mb N] [--log-level L]
+constexpr char kUsage[] = R"(usage: gemma3n-ple-service --model DIR [--listen ADDR] [--cache-mb N] [--max-clients N] [--log-level L]
 
 Serves the per-layer embedding rows of the checkpoint in DIR to text workers
 over shared memory (/dev/shm/gemma3n-ple-<pid>-<n>, one segment per attached
 worker); control calls (Attach, Detach, GetStats) over gRPC on ADDR.
 
-  --listen ADDR    unix:PATH or host:port (default unix:/tmp/gemma3n-ple.sock)
+  --listen ADDR    unix:PATH or host:port (default unix:DIR/ple.sock, DIR the
+                   user's private socket directory: $XDG_RUNTIME_DIR/gemma3n
+                   or /tmp/gemma3n-$UID, mode 0700)
   --cache-mb N     keep up to N MB of hot rows in RAM as f32 (default 0 = off;
                    rows are then read through the checkpoint's mapping)
+  --max-clients N  text workers attached at once (default 64); beyond it an
+                   Attach is RESOURCE_EXHAUSTED
   --log-level L    trace, debug, info, warn, error, off (default info)
 
 Stops on SIGINT/SIGTERM, removing its segments. At start it removes segments
@@ -33,12 +37,14 @@ left by a PLE service that is no longer running.
 )";
 
 absl::Status Run(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(gemma3n::Args args, gemma3n::Args::Parse(argv, {"model", "listen", "cache-mb", "log-level"}, {}));
+  ASSIGN_OR_RETURN(gemma3n::Args args, gemma3n::Args::Parse(argv, {"model", "listen", "cache-mb", "max-clients", "log-level"}, {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(gemma3n::SetLogLevel(*level));
   ASSIGN_OR_RETURN(std::string model, args.Required("model"));
-  const std::string listen = args.Get("listen").value_or(gemma3n::DefaultServiceAddress("ple"));
+  ASSIGN_OR_RETURN(const std::string listen, gemma3n::AddressFlag(args, "listen", "ple"));
   ASSIGN_OR_RETURN(int64_t cache_mb, args.Int("cache-mb", 0));
   if (cache_mb < 0) return absl::InvalidArgumentError("--cache-mb must be >= 0");
+  ASSIGN_OR_RETURN(int64_t max_clients, args.Int("max-clients", gemma3n::ple::ShmServer::kDefaultMaxClients));
+  if (max_clients < 1 || max_clients > 4096) return absl::InvalidArgumentError("--max-clients must be in [1, 4096]");
 
   absl::StatusOr<std::unique_ptr<gemma3n::ple::PleTable>> table =
       gemma3n::ple::PleTable::Open(model, cache_mb << 20);
@@ -50,7 +56,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   const gemma3n::ple::PleTableStats stats = (*table)->Stats();
   spdlog::info("per-layer embeddings of {}: {} rows x {} floats, {:.1f} MB mapped, cache {} MB", model, (*table)->vocab(),
                (*table)->row_width(), stats.table_bytes / 1048576.0, cache_mb);
-  ASSIGN_OR_RETURN(auto server, gemma3n::ple::PleServer::Start(std::move(*table), listen));
+  ASSIGN_OR_RETURN(auto server, gemma3n::ple::PleServer::Start(std::move(*table), listen, static_cast<int>(max_clients)));
   gemma3n::WaitForShutdownSignal();
   server->Stop();
   return absl::OkStatus();

@@ -8,11 +8,11 @@
 namespace gemma3n::ple {
 
 absl::StatusOr<std::unique_ptr<PleServer>> PleServer::Start(std::unique_ptr<PleTable> table,
-                                                            const std::string& listen) {
+                                                            const std::string& listen, int max_clients) {
   ShmServer::RemoveStaleSegments();
   auto s = std::unique_ptr<PleServer>(new PleServer());
   s->table_ = std::move(table);
-  s->shm_ = std::make_unique<ShmServer>(*s->table_);
+  s->shm_ = std::make_unique<ShmServer>(*s->table_, max_clients);
   s->service_ = std::make_unique<PleGrpcService>(*s->table_, *s->shm_);
   ServerOptions options;
   options.listen = listen;

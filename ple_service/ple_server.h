@@ -20,7 +20,8 @@ class PleServer {
   // Removes what a killed service left in /dev/shm, then serves `table` on
   // `listen` ("unix:PATH" or "host:port"). Unavailable when it cannot listen.
   static absl::StatusOr<std::unique_ptr<PleServer>> Start(std::unique_ptr<PleTable> table,
-                                                          const std::string& listen);
+                                                          const std::string& listen,
+                                                          int max_clients = ShmServer::kDefaultMaxClients);
   ~PleServer();  // Stop()
 
   // Detaches (unlinks) every segment, then stops the gRPC server. Idempotent.

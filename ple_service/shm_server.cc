@@ -41,7 +41,7 @@ int SegmentPid(const std::string& file) {
 
 }  // namespace
 
-ShmServer::ShmServer(const PerLayerEmbeddings& rows) : rows_(rows) {}
+ShmServer::ShmServer(const PerLayerEmbeddings& rows, int max_clients) : rows_(rows), max_clients_(max_clients) {}
 
 ShmServer::~ShmServer() { Shutdown(); }
 
@@ -82,6 +82,10 @@ absl::StatusOr<AttachedSegment> ShmServer::Attach(const std::string& client, int
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_) return absl::UnavailableError("PLE service is shutting down");
+    if (static_cast<int>(clients_.size()) >= max_clients_) {
+      return absl::ResourceExhaustedError(absl::StrCat(clients_.size(), " clients are attached, the most this PLE ",
+                                                       "service takes (--max-clients); detach one first"));
+    }
     name = SegmentName(::getpid(), next_id_++);
   }
   auto c = std::make_unique<Client>();

@@ -30,8 +30,12 @@ struct AttachedSegment {
 
 class ShmServer {
  public:
+  // Clients attached at once when nobody says otherwise: each holds a
+  // segment and a serving thread (a text worker attaches once).
+  static constexpr int kDefaultMaxClients = 64;
+
   // `rows` (thread-safe Lookup) must outlive the server.
-  explicit ShmServer(const PerLayerEmbeddings& rows);
+  explicit ShmServer(const PerLayerEmbeddings& rows, int max_clients = kDefaultMaxClients);
   ~ShmServer();  // Shutdown()
   ShmServer(const ShmServer&) = delete;
   ShmServer& operator=(const ShmServer&) = delete;
@@ -43,7 +47,7 @@ class ShmServer {
   // A new segment of `max_tokens` ids/rows for `client` (a name for logs) and
   // its serving thread. InvalidArgument for max_tokens outside
   // [kMinCapacityTokens, kMaxCapacityTokens]; ResourceExhausted when /dev/shm
-  // cannot hold it; Unavailable once shutting down. Also reclaims first the
+  // cannot hold it or max_clients are attached; Unavailable once shutting down. Also reclaims first the
   // segments of clients that died without detaching.
   absl::StatusOr<AttachedSegment> Attach(const std::string& client, int32_t max_tokens);
   // Stops the segment's thread (a client waiting gets UNAVAILABLE), joins it
@@ -67,6 +71,7 @@ class ShmServer {
   void ReapDeadClients();
 
   const PerLayerEmbeddings& rows_;
+  const int max_clients_;
   mutable std::mutex mu_;
   bool shutting_down_ = false;
   uint64_t next_id_ = 0;

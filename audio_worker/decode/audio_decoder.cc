@@ -4,9 +4,12 @@
 #include <sndfile.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 #include <regex>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace gemma3n {
@@ -55,17 +58,52 @@ bool DataChunkTruncated(SNDFILE* sf, int64_t* declared, int64_t* present) {
   static const std::regex kLine(R"(data\s*:\s*(\d+)\s*\(should be (\d+)\))");
   std::cmatch m;
   if (!std::regex_search(log, m, kLine)) return false;
-  *declared = std::stoll(m[1].str());
-  *present = std::stoll(m[2].str());
+  // SimpleAtoi, not std::stoll: a number past int64 must not throw.
+  if (!absl::SimpleAtoi(m[1].str(), declared) || !absl::SimpleAtoi(m[2].str(), present)) return true;
   return *present < *declared;
 }
 
 absl::Status Invalid(const std::string& what) { return absl::InvalidArgumentError(absl::StrCat("audio: ", what)); }
 
+uint32_t LittleEndian32(const uint8_t* p) {
+  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+}
+
+// A WAV's sample rate from its fmt chunk, read before libsndfile: it refuses
+// a rate of 0 or 4 GHz with "SF_INFO struct incomplete", and the rate limit
+// should be what the user hears. nullopt when this is not a RIFF/WAVE file or
+// the fmt chunk is not found.
+std::optional<int64_t> WavHeaderSampleRate(absl::Span<const uint8_t> b) {
+  if (b.size() < 12 || std::memcmp(b.data(), "RIFF", 4) != 0 || std::memcmp(b.data() + 8, "WAVE", 4) != 0) {
+    return std::nullopt;
+  }
+  size_t pos = 12;
+  for (int chunk = 0; chunk < 64 && pos + 8 <= b.size(); ++chunk) {  // fmt comes first in practice
+    const uint32_t size = LittleEndian32(b.data() + pos + 4);
+    if (std::memcmp(b.data() + pos, "fmt ", 4) == 0) {
+      if (size < 8 || pos + 16 > b.size()) return std::nullopt;
+      return int64_t{LittleEndian32(b.data() + pos + 12)};  // after format tag (2) and channels (2)
+    }
+    pos += 8 + static_cast<size_t>(size) + (size & 1);  // chunks are padded to even sizes
+  }
+  return std::nullopt;
+}
+
+absl::Status CheckSampleRate(int64_t rate, const AudioLimits& limits) {
+  if (rate < limits.min_sample_rate || rate > limits.max_sample_rate) {
+    return Invalid(absl::StrCat("sample rate ", rate, " Hz is outside [", limits.min_sample_rate, ", ",
+                                limits.max_sample_rate, "] Hz"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Waveform> DecodeAudio(absl::Span<const uint8_t> bytes, int target_rate, const AudioLimits& limits) {
   if (bytes.empty()) return Invalid("the audio data is empty");
+  if (const auto rate = WavHeaderSampleRate(bytes)) {
+    if (absl::Status s = CheckSampleRate(*rate, limits); !s.ok()) return s;
+  }
   MemoryFile file{bytes, 0};
   SF_VIRTUAL_IO io{VioLength, VioSeek, VioRead, VioWrite, VioTell};
   SF_INFO info{};
@@ -83,10 +121,7 @@ absl::StatusOr<Waveform> DecodeAudio(absl::Span<const uint8_t> bytes, int target
   w.source_rate = info.samplerate;
   w.source_channels = info.channels;
   w.source_format = FormatName(info.format);
-  if (info.samplerate < limits.min_sample_rate || info.samplerate > limits.max_sample_rate) {
-    return Invalid(absl::StrCat("sample rate ", info.samplerate, " Hz is outside [", limits.min_sample_rate, ", ",
-                                limits.max_sample_rate, "] Hz"));
-  }
+  if (absl::Status s = CheckSampleRate(info.samplerate, limits); !s.ok()) return s;
   if (info.channels < 1 || info.channels > limits.max_channels) {
     return Invalid(absl::StrCat(info.channels, " channels; at most ", limits.max_channels, " are accepted"));
   }

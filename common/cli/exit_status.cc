@@ -7,7 +7,22 @@ namespace gemma3n {
 int ExitWithStatus(const std::string& tool, const absl::Status& status) {
   if (status.ok()) return 0;
   std::fprintf(stderr, "%s: %s\n", tool.c_str(), std::string(status.message()).c_str());
-  return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  return ExitCodeFor(status);
+}
+
+int ExitCodeFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk: return 0;
+    // Bad flags, input or files: starting again cannot help (serve stops
+    // instead of restarting a process that exits 2).
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kUnimplemented:
+    case absl::StatusCode::kPermissionDenied:
+      return 2;
+    default: return 1;  // e.g. UNAVAILABLE: a peer that may come back
+  }
 }
 
 }  // namespace gemma3n

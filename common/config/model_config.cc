@@ -152,6 +152,10 @@ absl::StatusOr<TextConfig> ParseTextConfig(const json& j) {
   c.max_position_embeddings = FieldOr<int>(j, "max_position_embeddings", kGemma3nContextTokens);
   c.bos_token_id = FieldOr<int>(j, "bos_token_id", 2);
 
+  if (c.max_position_embeddings < 2) {  // a prompt token and a generated one
+    return absl::InvalidArgumentError(absl::StrCat("config: max_position_embeddings must be at least 2; got ",
+                                                   c.max_position_embeddings));
+  }
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
     return absl::InvalidArgumentError("config: num_attention_heads must be a multiple of num_key_value_heads");
   }

@@ -1,10 +1,17 @@
 #include "common/rpc/server.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "spdlog/spdlog.h"
@@ -70,6 +77,35 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t m
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
-std::string DefaultServiceAddress(const std::string& kind) { return "unix:/tmp/gemma3n-" + kind + ".sock"; }
+absl::StatusOr<std::string> PrivateSocketDir() {
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  const std::string dir = runtime && *runtime ? std::string(runtime) + "/gemma3n"
+                                              : absl::StrCat("/tmp/gemma3n-", ::getuid());
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::PermissionDeniedError(absl::StrCat("cannot create the socket directory ", dir, ": ",
+                                                    std::strerror(errno)));
+  }
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) {
+    return absl::PermissionDeniedError(absl::StrCat("cannot inspect ", dir, ": ", std::strerror(errno)));
+  }
+  if (!S_ISDIR(st.st_mode) || st.st_uid != ::getuid() || (st.st_mode & 077) != 0) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the socket directory ", dir, " is not a directory of this user's only (owner uid ", st.st_uid,
+        ", mode ", absl::StrFormat("%o", st.st_mode & 07777), "): remove it, or pass the addresses explicitly"));
+  }
+  return dir;
+}
+
+absl::StatusOr<std::string> DefaultServiceAddress(const std::string& kind) {
+  absl::StatusOr<std::string> dir = PrivateSocketDir();
+  if (!dir.ok()) return dir.status();
+  return absl::StrCat("unix:", *dir, "/", kind, ".sock");
+}
+
+absl::StatusOr<std::string> AddressFlag(const Args& args, const std::string& flag, const std::string& kind) {
+  if (std::optional<std::string> given = args.Get(flag)) return *given;
+  return DefaultServiceAddress(kind);
+}
 
 }  // namespace gemma3n

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/cli/args.h"
 #include "grpcpp/grpcpp.h"
 
 namespace gemma3n {
@@ -20,9 +21,20 @@ namespace gemma3n {
 // requests carry images and audio.
 inline constexpr int64_t kMaxMessageBytes = 64ll << 20;
 
+// The directory of the default sockets: $XDG_RUNTIME_DIR/gemma3n when that
+// is set, else /tmp/gemma3n-<uid>. Created 0700 if missing; an existing one
+// must be a real directory (not a link) owned by this user with no access
+// for others, so no other local user can bind our sockets first or read the
+// prompts sent through them (PERMISSION_DENIED otherwise, with the path).
+absl::StatusOr<std::string> PrivateSocketDir();
+
 // Where a standalone service of `kind` ("text", "ple", "vision", "audio")
-// listens, and its clients look, when no address is given.
-std::string DefaultServiceAddress(const std::string& kind);
+// listens, and its clients look, when no address is given:
+// unix:PrivateSocketDir()/<kind>.sock.
+absl::StatusOr<std::string> DefaultServiceAddress(const std::string& kind);
+
+// The value of --`flag`, or DefaultServiceAddress(kind) without it.
+absl::StatusOr<std::string> AddressFlag(const Args& args, const std::string& flag, const std::string& kind);
 
 struct ServerOptions {
   std::string listen;                       // "127.0.0.1:50051" or "unix:/path.sock"

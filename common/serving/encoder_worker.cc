@@ -85,7 +85,7 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
     service = std::make_unique<EncoderService<ipb::AudioEncoder::Service>>(*backend, kind);
   }
   ServerOptions options;
-  options.listen = args.Get("listen").value_or(DefaultServiceAddress(kind));
+  ASSIGN_OR_RETURN(options.listen, AddressFlag(args, "listen", kind));
   options.services = {service.get()};
   return ServeUntilSignal(options, kind + " encoder ready");
 }
@@ -95,8 +95,8 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
 int RunEncoderWorker(int argc, char** argv, const std::string& kind,
                      const std::function<absl::StatusOr<std::unique_ptr<MediaEncoderBackend>>(
                          const EncoderWorkerFlags&)>& load) {
-  const std::string usage = absl::StrCat("usage: gemma3n-", kind, "-worker --model DIR [--listen ADDR (default unix:/tmp/gemma3n-",
-                                         kind, ".sock)] [--threads N]", kind == "vision" ? " [--image-size N]" : "",
+  const std::string usage = absl::StrCat("usage: gemma3n-", kind, "-worker --model DIR [--listen ADDR (default unix:DIR/", kind,
+                                         ".sock, DIR = $XDG_RUNTIME_DIR/gemma3n or /tmp/gemma3n-$UID, mode 0700)] [--threads N]", kind == "vision" ? " [--image-size N]" : "",
                                          " [--log-level L]\n");
   return RunServiceMain(argc, argv, kind + "-worker", usage,
                         [&](const std::vector<std::string>& args) { return Serve(args, kind, load); });

@@ -30,20 +30,29 @@ ChatTemplateOptions ChatTemplateOptions::ForModel(const ModelConfig& config) {
   return o;
 }
 
-absl::StatusOr<std::string> ApplyChatTemplate(const std::vector<ChatMessage>& messages,
-                                              const ChatTemplateOptions& options) {
+namespace {
+
+// Appends to the last run when it is of the same kind; skips empty text.
+void Append(std::vector<TemplateRun>& runs, bool message_text, const std::string& text) {
+  if (text.empty()) return;
+  if (runs.empty() || runs.back().message_text != message_text) runs.push_back({message_text, ""});
+  runs.back().text += text;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<TemplateRun>> ApplyChatTemplateRuns(const std::vector<ChatMessage>& messages,
+                                                               const ChatTemplateOptions& options) {
   if (messages.empty()) return absl::InvalidArgumentError("the conversation has no messages");
-  std::string out = kBos;
-  std::string system_prefix;
+  std::vector<TemplateRun> runs;
+  Append(runs, false, kBos);
   size_t first = 0;
   if (messages[0].role == "system") {
     for (const ChatPart& p : messages[0].parts) {
       if (p.kind != ChatPart::Kind::kText) {
         return absl::InvalidArgumentError("a system message can hold text only");
       }
-      system_prefix += Trim(p.text);
     }
-    system_prefix += "\n\n";
     first = 1;
   }
   for (size_t i = first; i < messages.size(); ++i) {
@@ -59,20 +68,32 @@ absl::StatusOr<std::string> ApplyChatTemplate(const std::vector<ChatMessage>& me
       return absl::InvalidArgumentError(
           absl::StrCat("message ", i, ": unknown role '", m.role, "' (use system, user or model)"));
     }
-    absl::StrAppend(&out, "<start_of_turn>", role, "\n", i == first ? system_prefix : "");
+    Append(runs, false, absl::StrCat("<start_of_turn>", role, "\n"));
+    if (i == first && first == 1) {  // the system text folds into the first turn
+      for (const ChatPart& p : messages[0].parts) Append(runs, true, Trim(p.text));
+      Append(runs, false, "\n\n");
+    }
     for (const ChatPart& p : m.parts) {
       switch (p.kind) {
-        case ChatPart::Kind::kText: out += Trim(p.text); break;
-        case ChatPart::Kind::kImage: out += kImageToken; break;
-        case ChatPart::Kind::kAudio: out += kAudioToken; break;
+        case ChatPart::Kind::kText: Append(runs, true, Trim(p.text)); break;
+        case ChatPart::Kind::kImage: Append(runs, false, kImageToken); break;
+        case ChatPart::Kind::kAudio: Append(runs, false, kAudioToken); break;
       }
     }
-    out += "<end_of_turn>\n";
+    Append(runs, false, "<end_of_turn>\n");
   }
   if (first == messages.size()) {
     return absl::InvalidArgumentError("the conversation has only a system message");
   }
-  if (options.add_generation_prompt) out += "<start_of_turn>model\n";
+  if (options.add_generation_prompt) Append(runs, false, "<start_of_turn>model\n");
+  return runs;
+}
+
+absl::StatusOr<std::string> ApplyChatTemplate(const std::vector<ChatMessage>& messages,
+                                              const ChatTemplateOptions& options) {
+  ASSIGN_OR_RETURN(std::vector<TemplateRun> runs, ApplyChatTemplateRuns(messages, options));
+  std::string out;
+  for (const TemplateRun& run : runs) out += run.text;
   return out;
 }
 
@@ -89,10 +110,20 @@ std::string ExpandMediaPlaceholders(const std::string& text, const ChatTemplateO
 
 absl::StatusOr<std::vector<int>> EncodeChat(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
                                             const ChatTemplateOptions& options) {
-  ASSIGN_OR_RETURN(std::string text, ApplyChatTemplate(messages, options));
-  absl::string_view body = text;
-  const bool bos = absl::ConsumePrefix(&body, kBos);
-  return tokenizer.Encode(ExpandMediaPlaceholders(std::string(body), options), bos);
+  ASSIGN_OR_RETURN(std::vector<TemplateRun> runs, ApplyChatTemplateRuns(messages, options));
+  std::vector<int> ids;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    absl::string_view text = runs[i].text;
+    const bool bos = i == 0 && absl::ConsumePrefix(&text, kBos);
+    // Message runs lie between newlines or control tokens, where both
+    // tokenizers split anyway: encoding the runs apart gives the ids of the
+    // joined text (the chat goldens hold it).
+    const std::vector<int> part = runs[i].message_text
+                                      ? tokenizer.EncodeText(text)
+                                      : tokenizer.Encode(ExpandMediaPlaceholders(std::string(text), options), bos);
+    ids.insert(ids.end(), part.begin(), part.end());
+  }
+  return ids;
 }
 
 }  // namespace gemma3n

@@ -5,7 +5,9 @@
 // audio part <audio_soft_token>. Expansion then turns each of them into
 // "\n\n<start_of_image>" + N x <image_soft_token> + "<end_of_image>\n\n"
 // (audio: <start_of_audio> ... <end_of_audio>), audio first, as
-// processing_gemma3n.py does.
+// processing_gemma3n.py does. Message text is tokenized as text
+// (Tokenizer::EncodeText): a "<end_of_turn>" a user types stays characters;
+// only the template writes control tokens.
 #pragma once
 
 #include <string>
@@ -41,14 +43,26 @@ struct ChatTemplateOptions {
 inline constexpr char kImageToken[] = "<image_soft_token>";
 inline constexpr char kAudioToken[] = "<audio_soft_token>";
 
-// The template's text, starting with "<bos>", before placeholder expansion.
-// InvalidArgument: no messages, unknown role, a system message not first,
-// media in a system message.
+// A stretch of the template's output: the template's own text (control
+// tokens and placeholders in it are meant) or message text (tokenized as
+// text). Adjacent runs have different kinds; message runs are never empty.
+struct TemplateRun {
+  bool message_text = false;
+  std::string text;
+};
+
+// The template's output as runs, the first starting with "<bos>", before
+// placeholder expansion. InvalidArgument: no messages, unknown role, a system
+// message not first, media in a system message.
+absl::StatusOr<std::vector<TemplateRun>> ApplyChatTemplateRuns(const std::vector<ChatMessage>& messages,
+                                                               const ChatTemplateOptions& options);
+// The runs' text joined (what the reference template renders).
 absl::StatusOr<std::string> ApplyChatTemplate(const std::vector<ChatMessage>& messages,
                                               const ChatTemplateOptions& options);
 // Expands every media placeholder into its full soft-token span.
 std::string ExpandMediaPlaceholders(const std::string& text, const ChatTemplateOptions& options);
-// Template + expansion + tokenization (the template's <bos> becomes the BOS id).
+// Template + expansion of the template's placeholders + tokenization (the
+// template's <bos> becomes the BOS id; message text through EncodeText).
 absl::StatusOr<std::vector<int>> EncodeChat(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
                                             const ChatTemplateOptions& options);
 

@@ -9,9 +9,18 @@
 #include "common/status/status_macros.h"
 #include "common/tokenizer/hf_bpe_tokenizer.h"
 #include "common/tokenizer/sentencepiece_tokenizer.h"
+#include "common/tokenizer/utf8.h"
 
 namespace gemma3n {
 namespace {
+
+// Gemma's control tokens: what the chat template and the media expansion
+// write, and what only raw mode may produce from text. (Gemma's tokenizer.json
+// marks exactly these "special"; its other added tokens, whitespace runs and
+// <unusedN>, stay ordinary text as Hugging Face keeps them.)
+constexpr const char* kControlTokens[] = {
+    "<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<end_of_image>",
+    "<image_soft_token>", "<start_of_audio>", "<end_of_audio>", "<audio_soft_token>"};
 
 bool IsFile(const std::string& path) {
   struct stat st;
@@ -22,13 +31,15 @@ bool IsFile(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& path) {
   if (!IsFile(path)) return absl::NotFoundError(absl::StrCat("tokenizer file ", path, " does not exist"));
+  std::unique_ptr<Tokenizer> tokenizer;
   if (absl::EndsWith(path, ".json")) {
-    ASSIGN_OR_RETURN(auto t, HfBpeTokenizer::Load(path));
-    return std::unique_ptr<Tokenizer>(std::move(t));
+    ASSIGN_OR_RETURN(tokenizer, HfBpeTokenizer::Load(path));
+  } else if (absl::EndsWith(path, ".model")) {
+    ASSIGN_OR_RETURN(tokenizer, SentencePieceTokenizer::Load(path));
   }
-  if (absl::EndsWith(path, ".model")) {
-    ASSIGN_OR_RETURN(auto t, SentencePieceTokenizer::Load(path));
-    return std::unique_ptr<Tokenizer>(std::move(t));
+  if (tokenizer) {
+    tokenizer->IndexControlTokens();
+    return tokenizer;
   }
   return absl::InvalidArgumentError(
       absl::StrCat("don't know the tokenizer format of ", path, " (expected tokenizer.json or tokenizer.model)"));
@@ -40,10 +51,17 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::LoadFromModelDir(const std
   return absl::NotFoundError(absl::StrCat("no tokenizer.json or tokenizer.model in ", dir));
 }
 
+void Tokenizer::IndexControlTokens() {
+  for (const char* text : kControlTokens) {
+    if (std::optional<int> id = ModelPieceToId(text)) control_.Add(text, *id);
+  }
+}
+
 void Tokenizer::AddSpecialTokens(const std::map<std::string, int>& tokens) {
   for (const auto& [text, id] : tokens) {
     if (id < 0) continue;
     extra_.Add(text, id);
+    control_.Add(text, id);
     extra_by_id_[id] = text;
   }
 }
@@ -58,6 +76,21 @@ std::vector<int> Tokenizer::Encode(absl::string_view text, bool add_bos) const {
       std::vector<int> part = EncodeOrdinary(seg.text);
       ids.insert(ids.end(), part.begin(), part.end());
     }
+  }
+  return ids;
+}
+
+std::vector<int> Tokenizer::EncodeText(absl::string_view text) const {
+  std::vector<int> ids;
+  const auto append = [&ids](const std::vector<int>& part) { ids.insert(ids.end(), part.begin(), part.end()); };
+  for (const auto& seg : control_.Split(text)) {
+    if (seg.id < 0) {
+      append(EncodeOrdinary(seg.text));  // holds no control token, nor any caller-added one
+      continue;
+    }
+    const size_t first = Utf8CharLength(seg.text, 0);
+    append(EncodeOrdinary(seg.text.substr(0, first)));
+    append(EncodeText(seg.text.substr(first)));
   }
   return ids;
 }

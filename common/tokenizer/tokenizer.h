@@ -37,8 +37,16 @@ class Tokenizer {
   void SetModelVocabSize(int n) { model_vocab_ = n; }
 
   // Ids of `text`; `<bos>` first when add_bos. Never fails: bytes the
-  // vocabulary lacks go through byte fallback.
+  // vocabulary lacks go through byte fallback. Raw mode: control-token
+  // strings in `text` ("<start_of_turn>", "<image_soft_token>"...) become
+  // their ids.
   std::vector<int> Encode(absl::string_view text, bool add_bos) const;
+  // Ids of text someone typed (a chat message): a control-token string in it
+  // is tokenized as ordinary text and never becomes its id. Its first
+  // character and the rest are encoded apart, so neither a tokenizer.json
+  // added token nor a SentencePiece user-defined piece can match the whole
+  // string again; both formats follow this one rule.
+  std::vector<int> EncodeText(absl::string_view text) const;
   // Text of `ids` (special tokens kept as their text). InvalidArgument for an
   // id outside the vocabulary.
   absl::StatusOr<std::string> Decode(absl::Span<const int> ids) const;
@@ -60,7 +68,11 @@ class Tokenizer {
   virtual std::string ModelIdToPiece(int id) const = 0;
 
  private:
-  SpecialTokenSplitter extra_;  // caller-added special tokens
+  // Finds the model's own control tokens (kControlTokens) once it is loaded.
+  void IndexControlTokens();
+
+  SpecialTokenSplitter extra_;    // caller-added special tokens
+  SpecialTokenSplitter control_;  // the model's control tokens and the caller-added ones
   std::map<int, std::string> extra_by_id_;
   int model_vocab_ = 0;
 };

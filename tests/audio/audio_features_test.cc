@@ -11,6 +11,7 @@
 #include "audio_worker/decode/audio_decoder.h"
 #include "audio_worker/features/log_mel.h"
 #include "common/checkpoint/checkpoint.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/audio/sound_files.h"
 #include "tests/support/golden.h"
@@ -118,6 +119,13 @@ TEST(AudioDecodeTest, BadAudioIsAClearInvalidArgument) {
   slow[24] = 50;
   slow[25] = slow[26] = slow[27] = 0;
   expect_invalid(DecodeAudio(slow), "sample rate 50 Hz");
+  // Rates libsndfile itself refuses to open ("SF_INFO struct incomplete") get
+  // the same message: the header is read first.
+  for (uint32_t rate : {0u, 4000000000u}) {
+    std::vector<uint8_t> odd = wav;
+    for (int i = 0; i < 4; ++i) odd[24 + i] = static_cast<uint8_t>(rate >> (8 * i));
+    expect_invalid(DecodeAudio(odd), absl::StrCat("sample rate ", rate, " Hz is outside"));
+  }
 
   AudioLimits short_limit;
   short_limit.max_seconds = 1.0;

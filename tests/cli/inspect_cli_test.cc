@@ -130,7 +130,7 @@ TEST(InspectCliTest, ProfileFlagRunsTheSubModel) {
   EXPECT_LE(MaxAbsDiff(npy->data, golden.F32("mixed.seq_chat.logits")), 1e-3f);
 
   r = Inspect("generate --model " + Quote(dir) + " --ids 2 --profile E9");
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);  // an unknown name is bad input
   EXPECT_NE(r.out.find("E2.54B-layer"), std::string::npos) << r.out;  // lists the known profiles
   r = Inspect("generate --model " + Quote(dir) + " --ids 2 --profile E2B");  // E4B widths on a tiny model
   EXPECT_EQ(r.exit_code, 2);

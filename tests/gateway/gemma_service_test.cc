@@ -6,7 +6,11 @@
 #include "gateway/gemma_service.h"
 
 #include <atomic>
+#include <future>
 #include <mutex>
+
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/byte_buffer.h"
 
 #include "common/rpc/server.h"
 #include "gemma3n/internal/v1/internal.grpc.pb.h"
@@ -221,6 +225,52 @@ TEST_F(GemmaServiceTest, APromptThatFillsTheContextIsRefusedBeforeAnyWorkerIsAsk
   const Reply r = Generate(RawPrompt(long_prompt));
   EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(r.status.error_message(), HasSubstr("the context holds 64"));
+  EXPECT_EQ(good.calls(), 0);
+}
+
+// Invalid UTF-8 in a proto3 string field, as any client can send it: the
+// request serialized with a placeholder, whose bytes are then swapped on the
+// wire (same length, so the framing holds).
+grpc::Status CallWithBytes(const std::string& address, const std::string& method, std::string wire,
+                           const std::string& placeholder, const std::string& bytes) {
+  const size_t at = wire.find(placeholder);
+  EXPECT_NE(at, std::string::npos);
+  EXPECT_EQ(placeholder.size(), bytes.size());
+  if (at != std::string::npos) wire.replace(at, placeholder.size(), bytes);
+  grpc::Slice slice(wire);
+  grpc::ByteBuffer request(&slice, 1), response;
+  grpc::GenericStub stub(MakeChannel(address));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 20s);
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  return done.get_future().get();
+}
+
+// What really happens: protobuf's parser refuses invalid UTF-8 in a proto3
+// string before GemmaService runs (gRPC answers INTERNAL, with no message), so
+// the service's own UTF-8 checks (ValidateMessages, the raw prompt) serve
+// callers that hand it parsed messages. Either way nothing reaches a worker.
+TEST_F(GemmaServiceTest, InvalidUtf8OverTheWireNeverReachesAWorker) {
+  ScriptedTextWorker good(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
+  Serve("good", &good);
+  StartGateway({"good"});
+  pb::GenerateRequest request;
+  pb::Message* m = request.add_messages();
+  m->set_role("user");
+  m->add_parts()->set_text("hello");
+  m->add_parts()->set_text("PLACEHOLDER");
+  const std::string wire = request.SerializeAsString();
+  for (const std::string method : {"/gemma3n.v1.Gemma/CountTokens", "/gemma3n.v1.Gemma/Generate"}) {
+    const grpc::Status status =
+        CallWithBytes(dir_.Address("gateway"), method, wire, "PLACEHOLDER", "bad \xC3\x28 utf8");
+    EXPECT_FALSE(status.ok()) << method;
+  }
+  const grpc::Status raw = CallWithBytes(dir_.Address("gateway"), "/gemma3n.v1.Gemma/Generate",
+                                         RawPrompt("PLACEHOLDER").SerializeAsString(), "PLACEHOLDER",
+                                         "bad \xFF\xFE utf8");
+  EXPECT_FALSE(raw.ok());
   EXPECT_EQ(good.calls(), 0);
 }
 

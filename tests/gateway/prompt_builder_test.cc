@@ -76,6 +76,66 @@ TEST_F(PromptBuilderTest, MediaPartsAreCollectedInOrderAndEmptyOnesRefused) {
   EXPECT_THAT(CollectMedia(empty_part).status().message(), HasSubstr("messages[0].parts[1] is empty"));
 }
 
+TEST_F(PromptBuilderTest, MessagesWithoutContentAreRefusedNamingTheMessage) {
+  const auto refusal = [](const Messages& messages) {
+    absl::Status status = CollectMedia(messages).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_EQ(BuildPrompt(messages, "", {}, *tokenizer_, *config_).status(), status);
+    return std::string(status.message());
+  };
+  Messages no_parts = UserTurn({});
+  no_parts.Add()->set_role("model");
+  EXPECT_THAT(refusal(no_parts), HasSubstr("messages[1] has no content"));
+  Messages blank = UserTurn({});
+  blank[0].mutable_parts(0)->set_text(" \n\t ");
+  blank[0].add_parts()->set_text("");
+  EXPECT_THAT(refusal(blank), HasSubstr("messages[0] has no content"));
+  Messages with_image = UserTurn({"image"});
+  with_image[0].mutable_parts(0)->set_text("  ");
+  EXPECT_TRUE(CollectMedia(with_image).ok());  // an image is content
+}
+
+TEST_F(PromptBuilderTest, PartsAndMessagesAreCappedBeforeAnyWork) {
+  Messages many_parts = UserTurn({});
+  for (int i = 0; i < 200000; ++i) many_parts[0].add_parts()->set_text("");
+  EXPECT_THAT(CollectMedia(many_parts).status().message(),
+              HasSubstr("messages[0] has 200001 parts, more than the 256 a message may hold"));
+  Messages at_cap = UserTurn({});
+  for (int i = 1; i < kMaxPartsPerMessage; ++i) at_cap[0].add_parts()->set_text("x");
+  EXPECT_TRUE(CollectMedia(at_cap).ok());
+  Messages many_messages;
+  const Messages one = UserTurn({});
+  for (int i = 0; i <= kMaxMessagesPerRequest; ++i) *many_messages.Add() = one[0];
+  absl::Status status = BuildPrompt(many_messages, "", {}, *tokenizer_, *config_).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("1025 messages, more than the 1024 allowed"));
+}
+
+TEST_F(PromptBuilderTest, InvalidUtf8IsRefusedNamingTheField) {
+  Messages bad_text = UserTurn({});
+  bad_text[0].add_parts()->set_text("ok \xC3\x28");
+  EXPECT_THAT(CollectMedia(bad_text).status().message(), HasSubstr("messages[0].parts[1].text is not valid UTF-8"));
+  Messages bad_role = UserTurn({});
+  bad_role[0].set_role("us\xFFer");
+  EXPECT_THAT(BuildPrompt(bad_role, "", {}, *tokenizer_, *config_).status().message(),
+              HasSubstr("messages[0].role is not valid UTF-8"));
+  auto raw = BuildPrompt({}, "abc\x80", {}, *tokenizer_, *config_);
+  EXPECT_EQ(raw.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(raw.status().message(), HasSubstr("prompt is not valid UTF-8"));
+}
+
+TEST_F(PromptBuilderTest, RawSoftTokenPlaceholdersWithoutMediaAreRefused) {
+  std::string images;
+  for (int i = 0; i < 3000; ++i) images += "<image_soft_token>";
+  auto built = BuildPrompt({}, "Look: " + images, {}, *tokenizer_, *config_);
+  EXPECT_EQ(built.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(built.status().message(), HasSubstr("the prompt has 1 image placeholder runs but 0 image encodings"));
+  auto audio = BuildPrompt({}, "<audio_soft_token> and <audio_soft_token>", {}, *tokenizer_, *config_);
+  EXPECT_THAT(audio.status().message(), HasSubstr("the prompt has 2 audio placeholder runs but 0 audio encodings"));
+  // Other control tokens stay the raw mode's to write.
+  EXPECT_TRUE(BuildPrompt({}, "<start_of_turn>user\nHi<end_of_turn>\n", {}, *tokenizer_, *config_).ok());
+}
+
 TEST_F(PromptBuilderTest, EachSpanIsAttachedToItsPlaceholderRun) {
   const int image_rows = config_->vision_soft_tokens_per_image;
   const int audio_rows = config_->audio_soft_tokens_per_image;

@@ -220,7 +220,10 @@ TEST_F(SystemTest, BadMediaAndRequestsAreInvalidArgument) {
   EXPECT_TRUE(Call(*stub_, edge).status.ok()) << Call(*stub_, edge).status.error_message();
   bad_config.mutable_config()->set_top_p(0.5f);
   bad_config.mutable_config()->set_profile("E9000B");
-  EXPECT_NE(Call(*stub_, bad_config).status.error_code(), grpc::StatusCode::OK);
+  const Outcome unknown_profile = Call(*stub_, bad_config);
+  EXPECT_EQ(unknown_profile.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(unknown_profile.status.error_message().find("known:"), std::string::npos)
+      << unknown_profile.status.error_message();
 }
 
 TEST_F(SystemTest, StopStringsEndTheStreamBeforeTheMatch) {
@@ -353,6 +356,20 @@ TEST(ServeFailureTest, ATakenAddressStopsServeWithTheReason) {
   const std::string log = serve.Log();
   EXPECT_NE(log.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos) << log;
   EXPECT_NE(log.find("not restarting"), std::string::npos) << log;
+}
+
+// A missing file is bad input too: the gateway exits 2 at once (serve then
+// stops with the reason instead of restarting it five times).
+TEST(ServeFailureTest, AMissingTokenizerIsExitCodeTwo) {
+  const std::string dir = testing::TempDir("no-tokenizer");
+  std::filesystem::copy_file(testing::TinyModelDir() + "/config.json", dir + "/config.json");
+  ChildProcess gateway({testing::BinDir() + "/gemma3n-gateway", "--model", dir, "--listen",
+                        "127.0.0.1:" + std::to_string(testing::FreeTcpPort())},
+                       dir + "/gateway.log");
+  const int status = gateway.Wait(30s);
+  ASSERT_NE(status, -1) << "the gateway kept running";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status << "\n" << gateway.Log();
+  EXPECT_NE(gateway.Log().find("tokenizer"), std::string::npos) << gateway.Log();
 }
 
 }  // namespace

@@ -127,7 +127,7 @@ TEST(SlicingProfileTest, PublishedProfilesAreBuiltIn) {
   EXPECT_EQ(e2b.ffn_widths, std::vector<int>(30, 8192));
   EXPECT_EQ(FindProfile(all, "Config for E2.54B (layer-level)")->alias, "E2.54B-layer");
   auto missing = FindProfile(all, "E9B");
-  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(missing.status().message().find("E2.54B-layer"), std::string::npos);
 }
 

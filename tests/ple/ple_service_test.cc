@@ -234,6 +234,26 @@ TEST_F(PleServiceTest, RawRequestsOutsideTheSegmentAreAnsweredWithAnError) {
   EXPECT_TRUE(SegmentsOf(::getpid()).empty());
 }
 
+TEST_F(PleServiceTest, AttachedClientsAreBoundedAndASlotFreesOnDetach) {
+  server_->Stop();
+  server_.reset();
+  auto table = PleTable::Open(gemma3n::testing::TinyModelDir(), 0);
+  ASSERT_TRUE(table.ok());
+  auto server = PleServer::Start(std::move(*table), address_, /*max_clients=*/2);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = std::move(*server);
+  ShmServer& shm = server_->shm();
+  auto a = shm.Attach("a", 8);
+  auto b = shm.Attach("b", 8);
+  ASSERT_TRUE(a.ok() && b.ok());
+  const auto c = shm.Attach("c", 8);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted) << c.status();
+  EXPECT_NE(c.status().message().find("--max-clients"), std::string::npos) << c.status();
+  EXPECT_EQ(shm.attached_clients(), 2);
+  ASSERT_TRUE(shm.Detach(a->name).ok());
+  EXPECT_TRUE(shm.Attach("c", 8).ok());
+}
+
 TEST_F(PleServiceTest, SegmentsOfDeadClientsAreReclaimedAtTheNextAttach) {
   auto first = server_->shm().Attach("dies", 4);
   ASSERT_TRUE(first.ok());

@@ -66,6 +66,9 @@ TEST(ModelConfigTest, BadConfigsNameTheKey) {
   broken["text_config"]["intermediate_size"] = {1, 2};
   EXPECT_NE(ParseModelConfig(broken).status().message().find("intermediate_size"), std::string::npos);
   broken = *j;
+  broken["text_config"]["max_position_embeddings"] = 0;  // no room for a token
+  EXPECT_NE(ParseModelConfig(broken).status().message().find("max_position_embeddings"), std::string::npos);
+  broken = *j;
   broken["model_type"] = 3;  // a key of the wrong type: an error, not an exception
   EXPECT_NE(ParseModelConfig(broken).status().message().find("model_type"), std::string::npos);
   broken = *j;

@@ -110,7 +110,8 @@ absl::StatusOr<SlicingProfile> FindProfile(const std::vector<SlicingProfile>& pr
   }
   std::vector<std::string> names;
   for (const auto& p : profiles) names.push_back(p.alias);
-  return absl::NotFoundError(
+  // A name the caller chose: bad input, not a missing resource.
+  return absl::InvalidArgumentError(
       absl::StrCat("no slicing profile '", key, "'; known: ", absl::StrJoin(names, ", ")));
 }
 

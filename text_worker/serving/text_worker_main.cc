@@ -28,9 +28,10 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR [flags]
 
-  --listen ADDR          where to serve (default unix:/tmp/gemma3n-text.sock;
-                         host:port for TCP)
-  --ple ADDR             the PLE service (default unix:/tmp/gemma3n-ple.sock);
+  --listen ADDR          where to serve (default unix:DIR/text.sock, DIR the
+                         user's private socket directory: $XDG_RUNTIME_DIR/gemma3n
+                         or /tmp/gemma3n-$UID, mode 0700; host:port for TCP)
+  --ple ADDR             the PLE service (default unix:DIR/ple.sock);
                          "none" reads the per-layer table from the checkpoint
                          in this process instead (maps its billions of
                          parameters here: development only)
@@ -74,8 +75,8 @@ absl::Status Run(const std::vector<std::string>& argv) {
                                           {"preload"}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
-  const std::string listen = args.Get("listen").value_or(DefaultServiceAddress("text"));
-  const std::string ple = args.Get("ple").value_or(DefaultServiceAddress("ple"));
+  ASSIGN_OR_RETURN(const std::string listen, AddressFlag(args, "listen", "text"));
+  ASSIGN_OR_RETURN(const std::string ple, AddressFlag(args, "ple", "ple"));
   ASSIGN_OR_RETURN(int threads, ThreadsFlag(args));
   SchedulerOptions sched;
   ASSIGN_OR_RETURN(int64_t max_sequences, args.Int("max-sequences", sched.max_sequences));

@@ -1,7 +1,10 @@
 #include "vision_worker/image/image_decoder.h"
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -17,9 +20,32 @@ namespace {
 
 bool IsJpeg(absl::Span<const uint8_t> b) { return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
 
-absl::Status CheckSize(int w, int h, const ImageLimits& limits) {
+uint32_t BigEndian32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+// A PNG's width and height from its IHDR chunk (signature, length, "IHDR",
+// width, height), read before stb: stb refuses very large headers with a
+// generic message, and the size limit should be what the user hears.
+std::optional<std::pair<int64_t, int64_t>> PngHeaderSize(absl::Span<const uint8_t> b) {
+  static constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (b.size() < 24 || std::memcmp(b.data(), kSignature, 8) != 0 || std::memcmp(b.data() + 12, "IHDR", 4) != 0) {
+    return std::nullopt;
+  }
+  return std::make_pair(int64_t{BigEndian32(b.data() + 16)}, int64_t{BigEndian32(b.data() + 20)});
+}
+
+// Whether the data ends with the end-of-image marker (FF D9), allowing
+// trailing padding: a truncated JPEG does not, and libjpeg only warns about it.
+bool EndsWithJpegEoi(absl::Span<const uint8_t> b) {
+  size_t end = b.size();
+  while (end > 2 && b.size() - end < 64 && b[end - 1] == 0x00) --end;
+  return end >= 2 && b[end - 2] == 0xFF && b[end - 1] == 0xD9;
+}
+
+absl::Status CheckSize(int64_t w, int64_t h, const ImageLimits& limits) {
   if (w <= 0 || h <= 0) return absl::InvalidArgumentError("image: the image has zero size");
-  if (w > limits.max_side || h > limits.max_side || static_cast<int64_t>(w) * h > limits.max_pixels) {
+  if (w > limits.max_side || h > limits.max_side || w * h > limits.max_pixels) {
     return absl::InvalidArgumentError(absl::StrCat("image: ", w, "x", h, " pixels is more than the limit of ",
                                                    limits.max_pixels, " pixels"));
   }
@@ -39,9 +65,12 @@ absl::StatusOr<RgbImage> DecodeJpeg(absl::Span<const uint8_t> bytes, const Image
   image.width = w;
   image.height = h;
   image.pixels.resize(static_cast<size_t>(w) * h * 3);
+  // libjpeg-turbo reports a truncated file as a warning (it fills the rest
+  // with grey); other warnings (e.g. stray bytes between markers) are common
+  // in real files and harmless.
   if (tjDecompress2(tj.get(), bytes.data(), static_cast<unsigned long>(bytes.size()), image.pixels.data(), w, 0, h,
                     TJPF_RGB, 0) != 0 &&
-      tjGetErrorCode(tj.get()) == TJERR_FATAL) {
+      (tjGetErrorCode(tj.get()) == TJERR_FATAL || !EndsWithJpegEoi(bytes))) {
     return absl::InvalidArgumentError(absl::StrCat("image: the JPEG is corrupt or truncated (",
                                                    tjGetErrorStr2(tj.get()), ")"));
   }
@@ -54,6 +83,9 @@ absl::StatusOr<RgbImage> DecodeImage(absl::Span<const uint8_t> bytes, const Imag
   if (bytes.empty()) return absl::InvalidArgumentError("image: the image data is empty");
   if (bytes.size() > static_cast<size_t>(INT32_MAX)) return absl::InvalidArgumentError("image: the file is too large");
   if (IsJpeg(bytes)) return DecodeJpeg(bytes, limits);
+  if (const auto png = PngHeaderSize(bytes)) {
+    if (absl::Status s = CheckSize(png->first, png->second, limits); !s.ok()) return s;
+  }
   const int size = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
   if (!stbi_info_from_memory(bytes.data(), size, &w, &h, &channels)) {
