@@ -1,42 +1,43 @@
 #include "gateway/admission.h"
 
-#include <chrono>
-
 #include "absl/strings/str_cat.h"
 
 namespace gemma3n {
 
 absl::Status Admission::Acquire(const std::function<bool()>& give_up) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (active_ < max_active_) {
+  if (active_ < max_active_) {  // then nobody waits: Release hands slots over while someone does
     ++active_;
     return absl::OkStatus();
   }
-  if (queued_ >= max_queued_) {
+  if (static_cast<int>(line_.size()) >= max_queued_) {
     return absl::ResourceExhaustedError(absl::StrCat("the server is busy: ", active_, " requests running and ",
-                                                     queued_, " waiting (limits ", max_active_, " and ",
+                                                     line_.size(), " waiting (limits ", max_active_, " and ",
                                                      max_queued_, "); retry later"));
   }
-  ++queued_;
-  while (active_ >= max_active_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(50));
-    if (active_ < max_active_) break;
+  Waiter me;
+  const std::list<Waiter*>::iterator place = line_.insert(line_.end(), &me);
+  while (!me.admitted) {
     if (give_up && give_up()) {
-      --queued_;
+      line_.erase(place);  // the slots go on to those behind
       return absl::CancelledError("cancelled while waiting for a free slot");
     }
+    me.handed_over.wait_for(lock, kGiveUpPollInterval);
   }
-  --queued_;
-  ++active_;
-  return absl::OkStatus();
+  return absl::OkStatus();  // Release took `me` out of the line and counted the slot as ours
 }
 
 void Admission::Release() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (line_.empty()) {
     --active_;
+    return;
   }
-  cv_.notify_one();
+  Waiter* oldest = line_.front();
+  line_.pop_front();
+  oldest->admitted = true;
+  // Under the lock: once it is released the waiter may return and its Waiter be gone.
+  oldest->handed_over.notify_one();
 }
 
 int Admission::active() const {
@@ -46,7 +47,7 @@ int Admission::active() const {
 
 int Admission::queued() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return queued_;
+  return static_cast<int>(line_.size());
 }
 
 }  // namespace gemma3n

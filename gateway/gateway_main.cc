@@ -32,7 +32,8 @@ constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
                           model's context, at most 32768)
   --max-new-tokens N      default when a request sets none (512)
   --max-concurrent N      requests running at once (16)
-  --max-queued N          requests waiting for a slot before RESOURCE_EXHAUSTED (64)
+  --max-queued N          requests waiting for a slot, served first come, first
+                          served; one more is RESOURCE_EXHAUSTED (64)
   --max-request-mb N      largest request accepted, images and audio included (64)
   --image-size N          input size asked of the vision encoders (default: theirs)
   --log-level LEVEL       trace, debug, info, warn, error (info)

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/request/generation_proto.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
+#include "gateway/stop_strings.h"
 #include "gemma3n/internal/v1/internal.grpc.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -14,6 +16,16 @@ namespace gemma3n {
 
 namespace pb = gemma3n::v1;
 namespace ipb = gemma3n::internal::v1;
+
+namespace {
+
+// A slot, in line behind earlier requests until the client gives up: it
+// cancels, or its deadline passes (gRPC cancels the call then).
+absl::Status WaitForSlot(Admission& admission, grpc::ServerContext* context) {
+  return admission.Acquire([context] { return context->IsCancelled(); });
+}
+
+}  // namespace
 
 GemmaService::GemmaService(const ModelConfig& config, const Tokenizer& tokenizer, const WorkerPool& text,
                            const WorkerPool& vision, const WorkerPool& audio, Admission& admission,
@@ -47,7 +59,9 @@ grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::Gene
   const absl::StatusOr<GenerationParams> params =
       ValidateGeneration(SettingsFromPublic(request->config()), options_.default_max_new_tokens);
   if (!params.ok()) return ToGrpcStatus(params.status());
-  absl::Status status = admission_.Acquire([context] { return context->IsCancelled(); });
+  absl::Status status = ValidateStopStrings(request->config().stop());
+  if (!status.ok()) return ToGrpcStatus(status);
+  status = WaitForSlot(admission_, context);
   if (!status.ok()) {
     spdlog::warn("{} refused: {}", id, status.ToString());
     return ToGrpcStatus(status);
@@ -151,6 +165,18 @@ GemmaService::Attempt GemmaService::StreamFrom(const WorkerInstance& worker, grp
 
 grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::CountTokensRequest* request,
                                        pb::CountTokensResponse* response) {
+  // Images and audio go to the encoders, the same work as in Generate, so
+  // they take a slot as Generate does. Text alone is only tokenized (bounded
+  // by --max-request-mb, no worker involved): it does not wait, so a client
+  // can still size its prompts while generation fills the server.
+  const absl::StatusOr<std::vector<MediaPart>> media = CollectMedia(request->messages());
+  if (!media.ok()) return ToGrpcStatus(media.status());
+  std::optional<Admission::Slot> slot;
+  if (!media->empty()) {
+    const absl::Status admitted = WaitForSlot(admission_, context);
+    if (!admitted.ok()) return ToGrpcStatus(admitted);
+    slot.emplace(&admission_);
+  }
   absl::StatusOr<BuiltPrompt> prompt = Prepare(request->messages(), request->prompt(), *context);
   if (!prompt.ok()) return ToGrpcStatus(prompt.status());
   response->set_token_count(static_cast<int>(prompt->ids.size()));

@@ -54,6 +54,18 @@ class GatewayLimitsTest : public ::testing::Test {
     auto channel = MakeChannel(addr_);
     ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() + 20s)) << gateway_.Log();
   }
+  // A gateway of one slot and no queue, and a long generation that holds it.
+  void FillTheOnlySlot() {
+    ASSERT_NO_FATAL_FAILURE(StartGateway({"--text-worker", text_, "--max-concurrent", "1", "--max-queued", "0"}));
+    holder_ctx_ = std::make_unique<grpc::ClientContext>();
+    holder_ = stub_->Generate(holder_ctx_.get(), Raw("Once upon a time", 20000));
+    pb::GenerateResponse r;
+    ASSERT_TRUE(holder_->Read(&r));  // it holds the only slot now
+  }
+  void FreeTheSlot() {
+    holder_ctx_->TryCancel();
+    holder_->Finish();
+  }
   int ActiveSequences() {
     ipb::TextWorkerInfo info;
     grpc::ClientContext ctx;
@@ -68,6 +80,8 @@ class GatewayLimitsTest : public ::testing::Test {
   ChildProcess ple_, worker_, gateway_;
   std::unique_ptr<pb::Gemma::Stub> stub_;
   std::unique_ptr<ipb::TextWorker::Stub> worker_stub_;
+  std::unique_ptr<grpc::ClientContext> holder_ctx_;
+  std::unique_ptr<grpc::ClientReader<pb::GenerateResponse>> holder_;
 };
 
 TEST_F(GatewayLimitsTest, ADeadInstanceIsSkipped) {
@@ -109,16 +123,67 @@ TEST_F(GatewayLimitsTest, NoWorkerOfANeededKindFailsFastNamingIt) {
 }
 
 TEST_F(GatewayLimitsTest, AFullServerIsResourceExhausted) {
-  StartGateway({"--text-worker", text_, "--max-concurrent", "1", "--max-queued", "0"});
-  grpc::ClientContext ctx;
-  auto long_stream = stub_->Generate(&ctx, Raw("Once upon a time", 20000));
-  pb::GenerateResponse r;
-  ASSERT_TRUE(long_stream->Read(&r));  // it holds the only slot now
+  ASSERT_NO_FATAL_FAILURE(FillTheOnlySlot());
   const grpc::Status s = Generate(*stub_, Raw("hello", 3));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
-  ctx.TryCancel();
-  long_stream->Finish();
+  FreeTheSlot();
   EXPECT_TRUE(WaitUntil([&] { return Generate(*stub_, Raw("hello", 3)).ok(); }, 5s));
+}
+
+// A CountTokens request with one (unencodable) image and some text.
+pb::CountTokensRequest CountWithImage() {
+  pb::CountTokensRequest req;
+  pb::Message* user = req.add_messages();
+  user->set_role("user");
+  user->add_parts()->mutable_image()->set_data("\x89PNG....");
+  user->add_parts()->set_text("what is this?");
+  return req;
+}
+
+grpc::Status Count(pb::Gemma::Stub& stub, const pb::CountTokensRequest& req) {
+  pb::CountTokensResponse counted;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 20s);
+  return stub.CountTokens(&ctx, req, &counted);
+}
+
+// Media to encode takes an admission slot, as in Generate; counting text only
+// (tokenizing, no encoder) does not.
+TEST_F(GatewayLimitsTest, CountingTokensOfMediaTakesASlotButTextOnlyDoesNot) {
+  ASSERT_NO_FATAL_FAILURE(FillTheOnlySlot());
+  grpc::Status s = Count(*stub_, CountWithImage());
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  pb::CountTokensRequest text_only;
+  text_only.set_prompt("hello there");
+  s = Count(*stub_, text_only);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  FreeTheSlot();
+  // With the slot free the image goes on to the encoders (there is none here).
+  EXPECT_TRUE(WaitUntil([&] { return Count(*stub_, CountWithImage()).error_code() == grpc::StatusCode::UNAVAILABLE; },
+                        5s));
+}
+
+// Stop strings are capped in number and length, refused before the request
+// waits for a slot.
+TEST_F(GatewayLimitsTest, TooManyOrTooLongStopStringsAreRefusedNamingTheLimit) {
+  pb::GenerateRequest many = Raw("hello", 3);
+  for (int i = 0; i < 17; ++i) many.mutable_config()->add_stop("stop" + std::to_string(i));
+  pb::GenerateRequest one_long = Raw("hello", 3);
+  one_long.mutable_config()->add_stop("ok");
+  one_long.mutable_config()->add_stop(std::string(257, 'x'));
+  pb::GenerateRequest at_the_limits = Raw("hello", 3);
+  for (int i = 0; i < 16; ++i) at_the_limits.mutable_config()->add_stop(std::string(255, 'x') + char('a' + i));
+
+  ASSERT_NO_FATAL_FAILURE(FillTheOnlySlot());
+  grpc::Status s = Generate(*stub_, many);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("at most 16 stop strings"), std::string::npos) << s.error_message();
+  s = Generate(*stub_, one_long);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("stop[1]"), std::string::npos) << s.error_message();
+  EXPECT_NE(s.error_message().find("at most 256 bytes"), std::string::npos) << s.error_message();
+  FreeTheSlot();
+  EXPECT_TRUE(WaitUntil([&] { return Generate(*stub_, at_the_limits).ok(); }, 5s));
 }
 
 TEST_F(GatewayLimitsTest, TooLargeARequestIsRefused) {
