@@ -78,6 +78,19 @@ absl::StatusOr<std::vector<MediaPart>> CollectMedia(const google::protobuf::Repe
   return out;
 }
 
+absl::Status CheckMediaFitsContext(const std::vector<MediaPart>& parts, const ModelConfig& config,
+                                   int64_t context_limit) {
+  constexpr int64_t kMarkers = 2;  // <start_of_image> ... <end_of_image> (audio alike)
+  int64_t images = 0, clips = 0;
+  for (const MediaPart& p : parts) (p.kind == EncodedMedia::Kind::kImage ? images : clips)++;
+  const int64_t least = images * (config.vision_soft_tokens_per_image + kMarkers) +
+                        clips * (config.audio_soft_tokens_per_image + kMarkers);
+  if (least < context_limit) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(images, " image(s) and ", clips, " audio clip(s) take at least ",
+                                                 least, " tokens; the context holds ", context_limit,
+                                                 " (prompt + at least one generated token): send fewer"));
+}
+
 namespace {
 
 // Starts of the runs of `id` in `ids`, with their lengths.

@@ -228,6 +228,23 @@ TEST_F(GemmaServiceTest, APromptThatFillsTheContextIsRefusedBeforeAnyWorkerIsAsk
   EXPECT_EQ(good.calls(), 0);
 }
 
+// Media that cannot fit are refused from their count, before any encoder is
+// asked (here there is none: asking one would be UNAVAILABLE).
+TEST_F(GemmaServiceTest, MediaThatCannotFitAreRefusedBeforeAnyEncoderIsAsked) {
+  ScriptedTextWorker good(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
+  Serve("good", &good);
+  StartGateway({"good"});  // context 64; the tiny model's image takes 64 soft tokens
+  pb::GenerateRequest r;
+  pb::Message* user = r.add_messages();
+  user->set_role("user");
+  user->add_parts()->mutable_image()->set_data("not decoded: refused before");
+  user->add_parts()->set_text("What is this?");
+  const Reply reply = Generate(r);
+  EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << reply.status.error_message();
+  EXPECT_THAT(reply.status.error_message(), HasSubstr("1 image(s) and 0 audio clip(s) take at least 66 tokens"));
+  EXPECT_EQ(good.calls(), 0);
+}
+
 // Invalid UTF-8 in a proto3 string field, as any client can send it: the
 // request serialized with a placeholder, whose bytes are then swapped on the
 // wire (same length, so the framing holds).
