@@ -39,9 +39,8 @@ GemmaService::GemmaService(const ModelConfig& config, const Tokenizer& tokenizer
       options_(std::move(options)) {}
 
 absl::StatusOr<BuiltPrompt> GemmaService::Prepare(const google::protobuf::RepeatedPtrField<pb::Message>& messages,
-                                                  const std::string& prompt,
+                                                  const std::vector<MediaPart>& parts, const std::string& prompt,
                                                   const grpc::ServerContext& context) const {
-  ASSIGN_OR_RETURN(std::vector<MediaPart> parts, CollectMedia(messages));
   for (const MediaPart& p : parts) {
     const bool image = p.kind == EncodedMedia::Kind::kImage;
     if (image ? !config_.has_vision : !config_.has_audio) {
@@ -68,7 +67,9 @@ grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::Gene
     return ToGrpcStatus(status);
   }
   Admission::Slot slot(&admission_);
-  absl::StatusOr<BuiltPrompt> prompt = Prepare(request->messages(), request->prompt(), *context);
+  absl::StatusOr<std::vector<MediaPart>> parts = CollectMedia(request->messages());
+  absl::StatusOr<BuiltPrompt> prompt =
+      parts.ok() ? Prepare(request->messages(), *parts, request->prompt(), *context) : parts.status();
   if (!prompt.ok()) {
     spdlog::info("{} rejected: {}", id, prompt.status().ToString());
     return ToGrpcStatus(prompt.status());
@@ -178,7 +179,7 @@ grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::C
     if (!admitted.ok()) return ToGrpcStatus(admitted);
     slot.emplace(&admission_);
   }
-  absl::StatusOr<BuiltPrompt> prompt = Prepare(request->messages(), request->prompt(), *context);
+  absl::StatusOr<BuiltPrompt> prompt = Prepare(request->messages(), *media, request->prompt(), *context);
   if (!prompt.ok()) return ToGrpcStatus(prompt.status());
   response->set_token_count(static_cast<int>(prompt->ids.size()));
   response->set_context_limit(static_cast<int>(options_.context_limit));

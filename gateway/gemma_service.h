@@ -38,8 +38,11 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
                             gemma3n::v1::ModelInfo* info) override;
 
  private:
+  // `parts`: CollectMedia(messages), which the caller ran (CountTokens needs
+  // them before deciding whether to wait for a slot).
   absl::StatusOr<BuiltPrompt> Prepare(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages,
-                                      const std::string& prompt, const grpc::ServerContext& context) const;
+                                      const std::vector<MediaPart>& parts, const std::string& prompt,
+                                      const grpc::ServerContext& context) const;
   // What the text worker is asked to run for a request.
   gemma3n::internal::v1::TextGenerateRequest TextRequest(const gemma3n::v1::GenerationConfig& cfg,
                                                          const GenerationParams& params, const BuiltPrompt& prompt,

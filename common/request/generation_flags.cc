@@ -19,14 +19,8 @@ absl::StatusOr<std::optional<double>> OptionalDouble(const Args& args, const cha
 
 }  // namespace
 
-const std::set<std::string>& GenerationFlagNames() {
-  static const std::set<std::string> names = {"max-new", "temperature", "top-k", "top-p",
-                                              "min-p", "repetition-penalty", "seed"};
-  return names;
-}
-
 std::set<std::string> WithGenerationFlags(std::set<std::string> names) {
-  names.insert(GenerationFlagNames().begin(), GenerationFlagNames().end());
+  names.insert({"max-new", "temperature", "top-k", "top-p", "min-p", "repetition-penalty", "seed"});
   return names;
 }
 

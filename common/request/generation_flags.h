@@ -12,13 +12,6 @@
 
 namespace gemma3n {
 
-// The flag names, for Args::Parse's value flags.
-const std::set<std::string>& GenerationFlagNames();
-
-// For a tool's usage text.
-inline constexpr char kGenerationFlagsUsage[] =
-    "[--max-new N] [--temperature T] [--top-k K] [--top-p P] [--min-p P] [--repetition-penalty R] [--seed S]";
-
 // Parses the flags (INVALID_ARGUMENT naming the flag for a non-number) and
 // checks them with ValidateGeneration, so a bad value fails before any work.
 absl::StatusOr<GenerationSettings> GenerationSettingsFromArgs(const Args& args);
