@@ -73,6 +73,17 @@ absl::StatusOr<GenerationParams> ValidateGeneration(const GenerationSettings& s,
   return out;
 }
 
+GenerationSettings SettingsOf(const SamplingParams& p) {
+  GenerationSettings s;
+  s.temperature = p.temperature;
+  s.top_k = p.top_k;
+  s.top_p = p.top_p;
+  s.min_p = p.min_p;
+  s.repetition_penalty = p.repetition_penalty;
+  s.seed = p.seed;
+  return s;
+}
+
 absl::Status CheckPromptLength(int64_t prompt_tokens, int64_t context_limit) {
   if (prompt_tokens <= 0) return absl::InvalidArgumentError("the prompt is empty");
   if (prompt_tokens >= context_limit) {

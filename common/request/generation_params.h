@@ -58,6 +58,10 @@ struct GenerationParams {
 absl::StatusOr<GenerationParams> ValidateGeneration(const GenerationSettings& settings,
                                                     int default_max_new_tokens);
 
+// Checked sampling values as settings that give them back: every field set
+// (ValidateGeneration(SettingsOf(p)) keeps p), for handing them on.
+GenerationSettings SettingsOf(const SamplingParams& p);
+
 // A prompt of `prompt_tokens` must be non-empty and leave room for at least
 // one generated token in `context_limit`; the error says by how much to
 // shorten it.

@@ -57,14 +57,7 @@ GenerationSettings SettingsFromInternal(const ipb::TextGenerateRequest& r) {
 
 void ParamsToInternal(const GenerationParams& p, ipb::TextGenerateRequest* r) {
   r->set_max_new_tokens(p.max_new_tokens);
-  GenerationSettings all;
-  all.temperature = p.sampling.temperature;
-  all.top_k = p.sampling.top_k;
-  all.top_p = p.sampling.top_p;
-  all.min_p = p.sampling.min_p;
-  all.repetition_penalty = p.sampling.repetition_penalty;
-  all.seed = p.sampling.seed;
-  WriteSampling(all, *r->mutable_sampling());
+  WriteSampling(SettingsOf(p.sampling), *r->mutable_sampling());
 }
 
 }  // namespace gemma3n

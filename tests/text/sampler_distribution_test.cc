@@ -138,14 +138,7 @@ class SamplerDistributionTest : public ::testing::TestWithParam<Case> {};
 TEST_P(SamplerDistributionTest, FrequenciesFollowTheHuggingFaceDistribution) {
   const Case& c = GetParam();
   // The case is a value a request can carry: validation keeps it as given.
-  GenerationSettings settings;
-  settings.temperature = c.params.temperature;
-  settings.top_k = c.params.top_k;
-  settings.top_p = c.params.top_p;
-  settings.min_p = c.params.min_p;
-  settings.repetition_penalty = c.params.repetition_penalty;
-  settings.seed = c.params.seed;
-  auto validated = ValidateGeneration(settings, kDefaultMaxNewTokens);
+  auto validated = ValidateGeneration(SettingsOf(c.params), kDefaultMaxNewTokens);
   ASSERT_TRUE(validated.ok()) << validated.status();
   ASSERT_EQ(validated->sampling.temperature, c.params.temperature);
   ASSERT_EQ(validated->sampling.top_p, c.params.top_p);
