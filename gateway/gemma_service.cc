@@ -17,16 +17,6 @@ namespace gemma3n {
 namespace pb = gemma3n::v1;
 namespace ipb = gemma3n::internal::v1;
 
-namespace {
-
-// A slot, in line behind earlier requests until the client gives up: it
-// cancels, or its deadline passes (gRPC cancels the call then).
-absl::Status WaitForSlot(Admission& admission, grpc::ServerContext* context) {
-  return admission.Acquire([context] { return context->IsCancelled(); });
-}
-
-}  // namespace
-
 GemmaService::GemmaService(const ModelConfig& config, const Tokenizer& tokenizer, const WorkerPool& text,
                            const WorkerPool& vision, const WorkerPool& audio, Admission& admission,
                            GatewayOptions options)
@@ -37,6 +27,10 @@ GemmaService::GemmaService(const ModelConfig& config, const Tokenizer& tokenizer
       audio_(audio),
       admission_(admission),
       options_(std::move(options)) {}
+
+absl::Status GemmaService::WaitForSlot(grpc::ServerContext* context) {
+  return admission_.Acquire([context] { return context->IsCancelled(); });
+}
 
 absl::StatusOr<BuiltPrompt> GemmaService::Prepare(const google::protobuf::RepeatedPtrField<pb::Message>& messages,
                                                   const std::vector<MediaPart>& parts, const std::string& prompt,
@@ -61,7 +55,7 @@ grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::Gene
   if (!params.ok()) return ToGrpcStatus(params.status());
   absl::Status status = ValidateStopStrings(request->config().stop());
   if (!status.ok()) return ToGrpcStatus(status);
-  status = WaitForSlot(admission_, context);
+  status = WaitForSlot(context);
   if (!status.ok()) {
     spdlog::warn("{} refused: {}", id, status.ToString());
     return ToGrpcStatus(status);
@@ -100,7 +94,7 @@ ipb::TextGenerateRequest GemmaService::TextRequest(const pb::GenerationConfig& c
 
 absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::GenerateRequest& request,
                                   const GenerationParams& params, const BuiltPrompt& prompt,
-                                  grpc::ServerWriter<pb::GenerateResponse>* writer, const std::string& id) {
+                                  grpc::ServerWriterInterface<pb::GenerateResponse>* writer, const std::string& id) {
   const ReplyStream::Clock::time_point start = ReplyStream::Clock::now();
   const ipb::TextGenerateRequest req = TextRequest(request.config(), params, prompt, id);
   const std::vector<std::string> stops(request.config().stop().begin(), request.config().stop().end());
@@ -119,7 +113,7 @@ absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::Genera
 
 GemmaService::Attempt GemmaService::StreamFrom(const WorkerInstance& worker, grpc::ServerContext* context,
                                                const ipb::TextGenerateRequest& req, ReplyStream& reply,
-                                               grpc::ServerWriter<pb::GenerateResponse>* writer,
+                                               grpc::ServerWriterInterface<pb::GenerateResponse>* writer,
                                                const std::string& id) const {
   std::unique_ptr<grpc::ClientContext> call = grpc::ClientContext::FromServerContext(*context);
   auto stub = ipb::TextWorker::NewStub(worker.channel);
@@ -175,7 +169,7 @@ grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::C
   if (!media.ok()) return ToGrpcStatus(media.status());
   std::optional<Admission::Slot> slot;
   if (!media->empty()) {
-    const absl::Status admitted = WaitForSlot(admission_, context);
+    const absl::Status admitted = WaitForSlot(context);
     if (!admitted.ok()) return ToGrpcStatus(admitted);
     slot.emplace(&admission_);
   }
