@@ -108,6 +108,12 @@ class HttpServer::Routes {
       if (!res.body.empty()) return;  // a reply of ours, already in OpenAI's format
       if (res.status == 404) {
         Reply(res, ProtocolError(404, absl::StrCat("no such endpoint: ", req.method, " ", req.path)));
+      } else if (res.status == 413 && req.get_header_value("Content-Type").find("x-www-form-urlencoded") !=
+                                           std::string::npos) {
+        // cpp-httplib parses form bodies itself, up to 8 KB (curl -d sends
+        // that type unless told otherwise).
+        Reply(res, ProtocolError(413, "the body was sent as a form (application/x-www-form-urlencoded); send "
+                                      "JSON with Content-Type: application/json"));
       } else if (res.status == 413) {
         Reply(res, TooLarge());
       } else {

@@ -155,6 +155,8 @@ absl::StatusOr<GenerationCall> ParseCommon(const json& body) {
   if (repetition) config->set_repetition_penalty(static_cast<float>(*repetition));
   ASSIGN_OR_RETURN(std::optional<int64_t> seed, OptInteger(body, "seed", 0, std::numeric_limits<int64_t>::max()));
   if (seed) config->set_seed(static_cast<uint64_t>(*seed));
+  ASSIGN_OR_RETURN(std::optional<bool> ignore_eos, OptBool(body, "ignore_eos"));  // vLLM's extension
+  if (ignore_eos) config->set_ignore_eos(*ignore_eos);
   RETURN_IF_ERROR(ParseStop(body, config));
   return call;
 }
