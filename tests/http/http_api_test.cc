@@ -1,0 +1,181 @@
+// The HTTP API on the real system: `gemma3n serve --model tests/data/gemma3n-tiny
+// --http ...` driven by the official openai SDK (tests/http/openai_client.mjs
+// on Node) and by curl, and a client that hangs up mid-stream. Gateways of
+// their own, in front of the same workers, give the error classes that need
+// a configuration: a 1 MB request limit (413), one slot and no queue (429),
+// a dead text worker address (503).
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "common/rpc/server.h"
+#include "gemma3n/internal/v1/internal.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/client.h"
+#include "tests/integration/process.h"
+#include "tests/support/golden.h"
+
+namespace gemma3n {
+namespace {
+
+namespace ipb = gemma3n::internal::v1;
+using testing::ChildProcess;
+using testing::WaitUntil;
+using namespace std::chrono_literals;
+
+constexpr char kModelId[] = "gemma3n-tiny";  // the tiny model directory's name
+
+std::string FreeAddress(int& port) {
+  port = testing::FreeTcpPort();
+  return "127.0.0.1:" + std::to_string(port);
+}
+
+bool HttpUp(int port) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1);
+  const httplib::Result r = client.Get("/v1/models");
+  return r && r->status == 200;
+}
+
+class HttpApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::TempDir("http-api");
+    int grpc_port = 0;
+    const std::string listen = FreeAddress(grpc_port);
+    const std::string http = FreeAddress(http_port_);
+    serve_ = ChildProcess({testing::BinDir() + "/gemma3n", "serve", "--model", testing::TinyModelDir(), "--listen",
+                           listen, "--http", http, "--run-dir", dir_, "--threads", "1"},
+                          dir_ + "/serve.log");
+    ASSERT_TRUE(WaitUntil([&] { return serve_.Log().find("ready on") != std::string::npos; }, 60s)) << serve_.Log();
+    // The gateway binds its HTTP port before it takes gRPC calls, so it is up
+    // by "ready".
+    ASSERT_TRUE(HttpUp(http_port_)) << serve_.Log();
+    text_worker_ = ipb::TextWorker::NewStub(MakeChannel("unix:" + dir_ + "/text-0.sock"));
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      std::fprintf(stderr, "---- serve log ----\n%s\n", serve_.Log().c_str());
+      for (const ChildProcess& g : gateways_) std::fprintf(stderr, "---- gateway log ----\n%s\n", g.Log().c_str());
+    }
+  }
+
+  // A gateway of its own with `flags`; returns its HTTP base URL.
+  std::string StartGateway(const std::string& name, std::vector<std::string> flags) {
+    int grpc_port = 0, http_port = 0;
+    std::vector<std::string> argv = {testing::BinDir() + "/gemma3n-gateway", "--model", testing::TinyModelDir(),
+                                     "--listen", FreeAddress(grpc_port), "--http", FreeAddress(http_port)};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    gateways_.emplace_back(argv, dir_ + "/" + name + ".log");
+    EXPECT_TRUE(WaitUntil([&] { return HttpUp(http_port); }, 30s)) << gateways_.back().Log();
+    return "http://127.0.0.1:" + std::to_string(http_port) + "/v1";
+  }
+
+  int ActiveSequences() {
+    ipb::TextWorkerInfo info;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 1s);
+    return text_worker_->GetInfo(&ctx, ipb::TextWorkerInfoRequest(), &info).ok() ? info.active_sequences() : -1;
+  }
+
+  std::string Base() const { return "http://127.0.0.1:" + std::to_string(http_port_) + "/v1"; }
+
+  std::string dir_;
+  int http_port_ = 0;
+  ChildProcess serve_;
+  std::vector<ChildProcess> gateways_;
+  std::unique_ptr<ipb::TextWorker::Stub> text_worker_;
+};
+
+// Everything a user of the SDK does, and every error class, through the SDK.
+TEST_F(HttpApiTest, OfficialOpenAiSdk) {
+  const std::string text = "unix:" + dir_ + "/text-0.sock";
+  const std::string small = StartGateway("small", {"--text-worker", text, "--vision-worker",
+                                                   "unix:" + dir_ + "/vision.sock", "--max-request-mb", "1"});
+  const std::string busy = StartGateway("busy", {"--text-worker", text, "--max-concurrent", "1", "--max-queued", "0"});
+  const std::string dead = StartGateway("dead", {"--text-worker", "unix:" + dir_ + "/no-such-worker.sock"});
+  ChildProcess node({"/usr/bin/env", std::string("OPENAI_SDK_DIR=") + GEMMA3N_OPENAI_SDK_DIR,
+                     std::string("GEMMA3N_MODEL=") + kModelId, std::string("GEMMA3N_DATA=") + GEMMA3N_TEST_DATA_DIR,
+                     "GEMMA3N_BASE=" + Base(), "GEMMA3N_SMALL_BASE=" + small, "GEMMA3N_BUSY_BASE=" + busy,
+                     "GEMMA3N_DEAD_BASE=" + dead, "node", std::string(GEMMA3N_SOURCE_DIR) + "/tests/http/openai_client.mjs"},
+                    dir_ + "/node.log");
+  const int status = node.Wait(240s);
+  ASSERT_NE(status, -1) << "the SDK client did not finish\n" << node.Log();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << node.Log();
+  EXPECT_NE(node.Log().find("checks passed"), std::string::npos) << node.Log();
+}
+
+// curl: a streamed chat with a data-URI image is server-sent events, a
+// `data:` line per chunk, the role first, the finish reason last, then [DONE].
+TEST_F(HttpApiTest, CurlStreamsServerSentEvents) {
+  const std::string jpeg = testing::ReadBytes(std::string(GEMMA3N_TEST_DATA_DIR) + "/images/image_1.jpg");
+  const nlohmann::json content = nlohmann::json::array(
+      {{{"type", "text"}, {"text", "What is in the picture?"}},
+       {{"type", "image_url"}, {"image_url", {{"url", "data:image/jpeg;base64," + absl::Base64Escape(jpeg)}}}}});
+  const nlohmann::json body = {{"model", kModelId},
+                               {"stream", true},
+                               {"max_tokens", 5},
+                               {"messages", nlohmann::json::array({{{"role", "user"}, {"content", content}}})}};
+  const std::string body_file = dir_ + "/request.json";
+  std::FILE* f = std::fopen(body_file.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(body.dump().c_str(), f);
+  std::fclose(f);
+  ChildProcess curl({"/usr/bin/env", "curl", "-sS", "-N", "-H", "Content-Type: application/json", "--data-binary", "@" + body_file,
+                     "-w", "HTTP %{http_code} %{content_type}\n", Base() + "/chat/completions"},
+                    dir_ + "/curl.log");
+  ASSERT_NE(curl.Wait(60s), -1);
+  const std::vector<std::string> lines = absl::StrSplit(curl.Log(), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 4u) << curl.Log();
+  EXPECT_EQ(lines.back(), "HTTP 200 text/event-stream") << curl.Log();
+  ASSERT_EQ(lines[lines.size() - 2], "data: [DONE]") << curl.Log();
+  std::vector<nlohmann::json> chunks;
+  for (size_t i = 0; i + 2 < lines.size(); ++i) {
+    ASSERT_TRUE(absl::StartsWith(lines[i], "data: ")) << lines[i];
+    chunks.push_back(nlohmann::json::parse(lines[i].substr(6)));
+    EXPECT_EQ(chunks.back()["object"], "chat.completion.chunk");
+  }
+  EXPECT_EQ(chunks.front()["choices"][0]["delta"]["role"], "assistant");
+  EXPECT_EQ(chunks.back()["choices"][0]["finish_reason"], "length");
+  ASSERT_GE(chunks.size(), 3u) << "role, text, finish";
+  for (size_t i = 1; i + 1 < chunks.size(); ++i) {
+    EXPECT_TRUE(chunks[i]["choices"][0]["delta"]["content"].is_string()) << chunks[i].dump();
+    EXPECT_TRUE(chunks[i]["choices"][0]["finish_reason"].is_null()) << chunks[i].dump();
+  }
+}
+
+// A client that hangs up mid-stream: the gateway cancels the generation, the
+// text worker drops the sequence long before its 30000 tokens.
+TEST_F(HttpApiTest, ClientThatHangsUpCancelsTheGeneration) {
+  httplib::Client client("127.0.0.1", http_port_);
+  client.set_read_timeout(60);
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.set_header("Content-Type", "application/json");
+  req.body = R"({"prompt": "Once upon a time", "max_tokens": 30000, "ignore_eos": true, "stream": true})";
+  size_t received = 0;
+  int active_while_streaming = -1;
+  req.content_receiver = [&](const char*, size_t n, uint64_t, uint64_t) {
+    received += n;
+    if (received < 2000) return true;
+    active_while_streaming = ActiveSequences();
+    return false;  // hang up
+  };
+  const httplib::Result result = client.send(req);
+  EXPECT_FALSE(result) << "the receiver stopped the transfer";
+  ASSERT_EQ(active_while_streaming, 1);
+  ASSERT_TRUE(WaitUntil([&] { return ActiveSequences() == 0; }, 30s)) << "the sequence kept running";
+  const std::string log = serve_.Log();
+  EXPECT_TRUE(log.find("the client disconnected") != std::string::npos ||
+              log.find("the client stopped reading") != std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("generated 30000"), std::string::npos) << "it ran to its end";
+}
+
+}  // namespace
+}  // namespace gemma3n
