@@ -67,6 +67,10 @@ HttpError ToHttpError(const absl::Status& status) {
       type = "service_unavailable";
       if (!code) code = "worker_unavailable";
       break;
+    case absl::StatusCode::kCancelled:  // the client hung up: only the log sees it (nginx's 499)
+      http = 499;
+      type = "client_closed_request";
+      break;
     case absl::StatusCode::kDeadlineExceeded:
       http = 504;
       type = "timeout";

@@ -1,6 +1,7 @@
 // The one mapping from a status to an HTTP reply in OpenAI's error format,
 // {"error": {"message", "type", "param", "code"}}: 400 bad input, 404
-// unknown model, 429 queue full, 503 no worker, 500 otherwise. The HTTP
+// unknown model, 429 queue full, 503 no worker, 499 (log only) the client
+// hung up, 500 otherwise. The HTTP
 // layer's own refusals carry the request field they are about (`param`).
 #pragma once
 

@@ -4,7 +4,9 @@
 // their own, in front of the same workers, give the error classes that need
 // a configuration: a 1 MB request limit (413), one slot and no queue (429),
 // a dead text worker address (503).
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -175,6 +177,52 @@ TEST_F(HttpApiTest, ClientThatHangsUpCancelsTheGeneration) {
               log.find("the client stopped reading") != std::string::npos)
       << log;
   EXPECT_EQ(log.find("generated 30000"), std::string::npos) << "it ran to its end";
+}
+
+// A client that hangs up while its request waits for a slot leaves the line
+// at once (noticed by watching its connection, not at a write, since nothing
+// is written to a waiting client): the place it held goes to the next one.
+TEST_F(HttpApiTest, ClientThatHangsUpWhileQueuedLeavesTheLine) {
+  const std::string base = StartGateway("queue", {"--text-worker", "unix:" + dir_ + "/text-0.sock",
+                                                  "--max-concurrent", "1", "--max-queued", "1"});
+  const int port = std::stoi(base.substr(base.rfind(':') + 1));
+  const auto request = [](const std::string& body, httplib::ContentReceiverWithProgress rx) {
+    httplib::Request req;
+    req.method = "POST";
+    req.path = "/v1/completions";
+    req.set_header("Content-Type", "application/json");
+    req.body = body;
+    req.content_receiver = std::move(rx);
+    return req;
+  };
+  const auto post = [&](const std::string& body, int read_timeout_s, httplib::ContentReceiverWithProgress rx) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(read_timeout_s);
+    return client.send(request(body, std::move(rx)));
+  };
+  // The only slot: a long stream (its text may pause: after end-of-turn
+  // tokens the tiny model's tokens may be empty text), hung up at the end.
+  std::atomic<bool> holding{false};
+  httplib::Client holder_client("127.0.0.1", port);
+  holder_client.set_read_timeout(120);
+  std::thread holder([&] {
+    holder_client.send(request(R"({"prompt": "Once upon a time", "max_tokens": 30000, "ignore_eos": true, "stream": true})",
+                               [&](const char*, size_t, uint64_t, uint64_t) {
+                                 holding = true;
+                                 return true;
+                               }));
+  });
+  ASSERT_TRUE(WaitUntil([&] { return holding.load(); }, 30s));
+  // The only place in line: a request whose client gives up after 1 s.
+  const std::string short_one = R"({"prompt": "Hi", "max_tokens": 2})";
+  const httplib::Result gave_up = post(short_one, 1, nullptr);
+  EXPECT_FALSE(gave_up) << "it waited in line (status " << (gave_up ? gave_up->status : 0) << ")";
+  // Its place is free again: a newcomer waits in line (and gives up in its
+  // turn) instead of being refused with 429.
+  EXPECT_TRUE(WaitUntil([&] { return !post(short_one, 1, nullptr); }, 10s))
+      << "the line stayed full after its client hung up";
+  holder_client.stop();
+  holder.join();
 }
 
 }  // namespace

@@ -100,6 +100,7 @@ TEST(OpenAiErrors, OneMappingFromStatusToHttp) {
   EXPECT_EQ(busy.body["error"]["message"], "queue full");
   EXPECT_EQ(ToHttpError(absl::UnavailableError("no text worker")).status, 503);
   EXPECT_EQ(ToHttpError(absl::DeadlineExceededError("x")).status, 504);
+  EXPECT_EQ(ToHttpError(absl::CancelledError("x")).status, 499);
   EXPECT_EQ(ToHttpError(absl::InternalError("x")).status, 500);
   EXPECT_EQ(ToHttpError(absl::UnknownError("x")).status, 500);
 }
