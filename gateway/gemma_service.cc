@@ -28,6 +28,13 @@ GemmaService::GemmaService(const ModelConfig& config, const Tokenizer& tokenizer
       admission_(admission),
       options_(std::move(options)) {}
 
+absl::StatusOr<GenerationParams> GemmaService::ValidateConfig(const pb::GenerationConfig& config) const {
+  ASSIGN_OR_RETURN(GenerationParams params,
+                   ValidateGeneration(SettingsFromPublic(config), options_.default_max_new_tokens));
+  RETURN_IF_ERROR(ValidateStopStrings(config.stop()));
+  return params;
+}
+
 absl::Status GemmaService::WaitForSlot(grpc::ServerContext* context) {
   return admission_.Acquire([context] { return context->IsCancelled(); });
 }
@@ -50,12 +57,9 @@ absl::StatusOr<BuiltPrompt> GemmaService::Prepare(const google::protobuf::Repeat
 grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::GenerateRequest* request,
                                     grpc::ServerWriter<pb::GenerateResponse>* writer) {
   const std::string id = absl::StrCat("req-", next_id_.fetch_add(1));
-  const absl::StatusOr<GenerationParams> params =
-      ValidateGeneration(SettingsFromPublic(request->config()), options_.default_max_new_tokens);
+  const absl::StatusOr<GenerationParams> params = ValidateConfig(request->config());
   if (!params.ok()) return ToGrpcStatus(params.status());
-  absl::Status status = ValidateStopStrings(request->config().stop());
-  if (!status.ok()) return ToGrpcStatus(status);
-  status = WaitForSlot(context);
+  absl::Status status = WaitForSlot(context);
   if (!status.ok()) {
     spdlog::warn("{} refused: {}", id, status.ToString());
     return ToGrpcStatus(status);

@@ -41,6 +41,8 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
                           gemma3n::v1::TranscribeResponse* response) override;
 
  private:
+  // The request's settings and stop strings, checked (INVALID_ARGUMENT naming the field).
+  absl::StatusOr<GenerationParams> ValidateConfig(const gemma3n::v1::GenerationConfig& config) const;
   // A slot, in line behind earlier requests until the client gives up: it
   // cancels, or its deadline passes (gRPC cancels the call then).
   absl::Status WaitForSlot(grpc::ServerContext* context);

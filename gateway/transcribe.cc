@@ -9,11 +9,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/request/generation_proto.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
 #include "gateway/gemma_service.h"
-#include "gateway/stop_strings.h"
 #include "gateway/transcription_prompt.h"
 #include "spdlog/spdlog.h"
 
@@ -80,14 +78,11 @@ absl::StatusOr<pb::GenerateResponse> GemmaService::TranscribeWindow(grpc::Server
 grpc::Status GemmaService::Transcribe(grpc::ServerContext* context, const pb::TranscribeRequest* request,
                                       pb::TranscribeResponse* response) {
   const std::string id = absl::StrCat("req-", next_id_.fetch_add(1));
-  const absl::StatusOr<GenerationParams> params =
-      ValidateGeneration(SettingsFromPublic(request->config()), options_.default_max_new_tokens);
+  const absl::StatusOr<GenerationParams> params = ValidateConfig(request->config());
   if (!params.ok()) return ToGrpcStatus(params.status());
-  absl::Status status = ValidateStopStrings(request->config().stop());
-  if (!status.ok()) return ToGrpcStatus(status);
   if (!config_.has_audio) return ToGrpcStatus(absl::InvalidArgumentError("this model has no audio tower"));
   if (request->audio().data().empty()) return ToGrpcStatus(absl::InvalidArgumentError("audio: no data"));
-  status = WaitForSlot(context);
+  const absl::Status status = WaitForSlot(context);
   if (!status.ok()) {
     spdlog::warn("{} refused: {}", id, status.ToString());
     return ToGrpcStatus(status);

@@ -4,19 +4,14 @@
 # integration test (tests/http/openai_client.mjs). It is never committed.
 # Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/gemma3n-grpc/openai-sdk/ (index.mjs there)
 set -euo pipefail
-PACKAGE="openai@5.23.2"
+VERSION="5.23.2"
+PACKAGE="openai@$VERSION"
 dest="${XDG_CACHE_HOME:-$HOME/.cache}/gemma3n-grpc/openai-sdk"
-if [ -s "$dest/index.mjs" ] && grep -q '"version": "5.23.2"' "$dest/package.json" 2>/dev/null; then
+if [ -s "$dest/index.mjs" ] && grep -q "\"version\": \"$VERSION\"" "$dest/package.json" 2>/dev/null; then
   exit 0
 fi
-if ! command -v npm >/dev/null 2>&1; then
-  echo "fetch_openai_sdk: npm is needed to fetch $PACKAGE (apt-get install npm)" >&2
-  exit 1
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-echo "fetch_openai_sdk: fetching $PACKAGE"
-(cd "$work" && npm pack --silent "$PACKAGE" >/dev/null)
+source "$(dirname "$0")/npm_pack.sh"
+npm_pack fetch_openai_sdk "$PACKAGE"
 tar -xzf "$work"/*.tgz -C "$work"
 # Replace as a whole, through a rename: a half-extracted SDK never looks complete.
 mkdir -p "$(dirname "$dest")"

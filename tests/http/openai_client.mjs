@@ -98,27 +98,20 @@ const textOnly = await main.chat.completions.create({
   model, messages: [{ role: 'user', content: 'Describe' }], max_tokens: 1,
 });
 
-await check('chat with a data-URI image part', async () => {
-  const png = fs.readFileSync(path.join(data, 'images', 'image_0.png')).toString('base64');
+// "Describe" and a media part: the media must add their soft tokens to the prompt.
+async function describe(part) {
   const r = await main.chat.completions.create({
-    model, max_tokens: 3,
-    messages: [{ role: 'user', content: [
-      { type: 'text', text: 'Describe' },
-      { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] }],
+    model, max_tokens: 3, messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe' }, part] }],
   });
-  assert.ok(r.usage.prompt_tokens > textOnly.usage.prompt_tokens + 4, 'the image takes its soft tokens');
-});
+  assert.ok(r.usage.prompt_tokens > textOnly.usage.prompt_tokens + 4, 'the media part takes its soft tokens');
+}
+const base64 = (...p) => fs.readFileSync(path.join(data, ...p)).toString('base64');
 
-await check('chat with an input_audio WAV part', async () => {
-  const wav = fs.readFileSync(path.join(data, 'audio', 'audio_0.wav')).toString('base64');
-  const r = await main.chat.completions.create({
-    model, max_tokens: 3,
-    messages: [{ role: 'user', content: [
-      { type: 'text', text: 'Describe' },
-      { type: 'input_audio', input_audio: { data: wav, format: 'wav' } }] }],
-  });
-  assert.ok(r.usage.prompt_tokens > textOnly.usage.prompt_tokens + 4, 'the audio takes its soft tokens');
-});
+await check('chat with a data-URI image part', () => describe(
+  { type: 'image_url', image_url: { url: `data:image/png;base64,${base64('images', 'image_0.png')}` } }));
+
+await check('chat with an input_audio WAV part', () => describe(
+  { type: 'input_audio', input_audio: { data: base64('audio', 'audio_0.wav'), format: 'wav' } }));
 
 await check('audio.transcriptions.create with a file', async () => {
   const file = await toFile(fs.readFileSync(path.join(data, 'audio', 'audio_1.wav')), 'audio_1.wav');
