@@ -12,5 +12,7 @@ namespace gemma3n::cli {
 absl::Status RunServe(const std::vector<std::string>& args);
 // gemma3n chat: a streaming client of the public API.
 absl::Status RunChat(const std::vector<std::string>& args);
+// gemma3n batch: an OpenAI batch file against the HTTP API.
+absl::Status RunBatch(const std::vector<std::string>& args);
 
 }  // namespace gemma3n::cli

@@ -30,6 +30,17 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
       stream a reply: one-shot with --prompt, else interactive (a line per
       user turn; /reset, /quit). --count prints the prompt's token count,
       --info the model and worker status. Usage figures go to stderr.
+
+  batch --input REQUESTS.jsonl --output RESULTS.jsonl (--url URL | --model DIR)
+        [--concurrency N] [--max-attempts N] [--timeout-s S] [--api-key KEY]
+        [--start-timeout-s S] [--threads N] [--weights bf16|int8|int4]
+      run an OpenAI batch file (one {"custom_id", "method", "url", "body"}
+      a line; url /v1/chat/completions or /v1/completions) against a running
+      gateway's HTTP API (--url http://HOST:PORT), or a `gemma3n serve`
+      started for it (--model; its log in RESULTS.jsonl.serve.log). N
+      requests at once (8); 429 / 5xx / no answer retried with back-off (5
+      attempts); one result or error line per request, as OpenAI's batch
+      output. Rerun with the same --output: finished custom_ids are skipped.
 )";
 
 }  // namespace
@@ -37,5 +48,6 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
 int main(int argc, char** argv) {
   gemma3n::InitLogging("serve");
   return gemma3n::RunSubcommand(argc, argv, "gemma3n", kUsage,
-                                {{"serve", gemma3n::cli::RunServe}, {"chat", gemma3n::cli::RunChat}});
+                                {{"serve", gemma3n::cli::RunServe}, {"chat", gemma3n::cli::RunChat},
+                                 {"batch", gemma3n::cli::RunBatch}});
 }
