@@ -71,13 +71,23 @@ struct LiveCall {
   grpc::ClientContext context;
   std::unique_ptr<grpc::ClientReader<pb::GenerateResponse>> reader;
   std::unique_ptr<ClientWatch> watch;
+  bool finished = false;
 
   void WatchClient(const httplib::Request& req) {
     watch = std::make_unique<ClientWatch>(req.local_port, req.remote_addr, req.remote_port,
                                           [this] { context.TryCancel(); });
   }
+  // A call dropped unfinished (the content provider never ran: the client
+  // left before the headers went out) is cancelled and reaped here.
+  ~LiveCall() {
+    if (reader && !finished) {
+      context.TryCancel();
+      Finish().IgnoreError();
+    }
+  }
   // The call's status; CANCELLED naming the reason when the client hung up.
   absl::Status Finish() {
+    finished = true;
     const absl::Status status = FromGrpcStatus(reader->Finish());
     if (!status.ok() && watch && watch->gone()) return absl::CancelledError("the client disconnected");
     return status;

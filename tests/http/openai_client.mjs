@@ -94,6 +94,21 @@ await check('chat, streaming with usage', async () => {
   assert.equal(text, wholeText, 'greedy: the stream says what the whole reply said');
 });
 
+await check('stop strings and seeded sampling', async () => {
+  // Greedy again with a stop string from the reply: it ends before the first match.
+  const stop = [...wholeText].slice(2, 3).join('');
+  assert.ok(stop.length > 0, `a reply of 3 characters at least: ${JSON.stringify(wholeText)}`);
+  const r = await main.chat.completions.create({ model, messages: hello, max_tokens: 6, stop: [stop] });
+  assert.equal(r.choices[0].message.content, wholeText.slice(0, wholeText.indexOf(stop)));
+  assert.equal(r.choices[0].finish_reason, 'stop');
+  // Sampling: the same seed gives the same text.
+  const sampled = () => main.chat.completions.create({
+    model, messages: hello, max_tokens: 8, temperature: 1.5, top_k: 50, seed: 1234,
+  });
+  const [a, b] = [await sampled(), await sampled()];
+  assert.equal(a.choices[0].message.content, b.choices[0].message.content);
+});
+
 const textOnly = await main.chat.completions.create({
   model, messages: [{ role: 'user', content: 'Describe' }], max_tokens: 1,
 });
