@@ -25,6 +25,7 @@ namespace gemma3n {
 namespace {
 
 namespace ipb = gemma3n::internal::v1;
+namespace v1 = gemma3n::v1;
 using testing::ChildProcess;
 using testing::WaitUntil;
 using namespace std::chrono_literals;
@@ -223,6 +224,72 @@ TEST_F(HttpApiTest, ClientThatHangsUpWhileQueuedLeavesTheLine) {
       << "the line stayed full after its client hung up";
   holder_client.stop();
   holder.join();
+}
+
+// Model ids on a model with MatFormer profiles: GET /v1/models lists NAME and
+// NAME:PROFILE for each, and NAME:PROFILE runs that profile (the reply is the
+// gRPC reply with GenerationConfig.profile set, not the full model's).
+TEST(HttpModelIdsTest, ModelIdsPickMatFormerProfiles) {
+  const std::string model = testing::TestDataPath("matformer-tiny");
+  const std::string dir = testing::TempDir("http-matformer");
+  int grpc_port = 0, http_port = 0;
+  const std::string listen = FreeAddress(grpc_port), http = FreeAddress(http_port);
+  ChildProcess serve({testing::BinDir() + "/gemma3n", "serve", "--model", model, "--listen", listen, "--http", http,
+                      "--run-dir", dir, "--profiles", model + "/configs.csv", "--threads", "1"},
+                     dir + "/serve.log");
+  ASSERT_TRUE(WaitUntil([&] { return serve.Log().find("ready on") != std::string::npos; }, 60s)) << serve.Log();
+  auto stub = v1::Gemma::NewStub(MakeChannel(listen));
+  v1::ModelInfo info;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        grpc::ClientContext ctx;
+        return stub->GetModelInfo(&ctx, v1::GetModelInfoRequest(), &info).ok() && info.profiles_size() > 0;
+      },
+      30s));
+
+  httplib::Client client("127.0.0.1", http_port);
+  const httplib::Result listed = client.Get("/v1/models");
+  ASSERT_TRUE(listed && listed->status == 200);
+  std::vector<std::string> ids;
+  const nlohmann::json list = nlohmann::json::parse(listed->body);
+  for (const auto& m : list["data"]) ids.push_back(m["id"]);
+  std::vector<std::string> expected = {"matformer-tiny"};
+  for (const std::string& p : info.profiles()) expected.push_back("matformer-tiny:" + p);
+  EXPECT_EQ(ids, expected);
+
+  const auto http_text = [&](const std::string& id) {
+    const nlohmann::json body = {{"model", id}, {"prompt", "The capital of France is"}, {"max_tokens", 8},
+                                 {"ignore_eos", true}};
+    const httplib::Result r = client.Post("/v1/completions", body.dump(), "application/json");
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no reply");
+    return r && r->status == 200 ? nlohmann::json::parse(r->body)["choices"][0]["text"].get<std::string>() : "";
+  };
+  const auto grpc_text = [&](const std::string& p) {
+    v1::GenerateRequest req = testing::RawPrompt("The capital of France is", 8, true);
+    req.mutable_config()->set_profile(p);
+    const testing::Outcome out = testing::Call(*stub, req);
+    EXPECT_TRUE(out.status.ok()) << out.status.error_message();
+    return out.text;
+  };
+  // A profile that answers unlike the full model (the largest may equal it),
+  // so that the comparison means something.
+  const std::string full = grpc_text("");
+  std::string profile, sub;
+  for (const std::string& p : info.profiles()) {
+    sub = grpc_text(p);
+    if (sub != full) {
+      profile = p;
+      break;
+    }
+  }
+  ASSERT_FALSE(profile.empty()) << "every profile answered like the full model";
+  EXPECT_EQ(http_text("matformer-tiny:" + profile), sub);
+  EXPECT_EQ(http_text("matformer-tiny"), full);
+  const httplib::Result unknown =
+      client.Post("/v1/completions", R"({"model": "matformer-tiny:E99B", "prompt": "x"})", "application/json");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  if (HasFailure()) std::fprintf(stderr, "---- serve log ----\n%s\n", serve.Log().c_str());
 }
 
 }  // namespace
