@@ -130,7 +130,9 @@ class HttpServer::Routes {
         Reply(res, ProtocolError(res.status, absl::StrCat("the HTTP request was refused (", res.status, ")")));
       }
     });
-    Route(server, "GET", "/v1/models", [this](const httplib::Request&, httplib::Response& res) { Models(res); });
+    Route(server, "GET", "/v1/models", [this](const httplib::Request&, httplib::Response& res) { Models(res, ""); });
+    Route(server, "GET", "/v1/models/(.+)",
+          [this](const httplib::Request& req, httplib::Response& res) { Models(res, req.matches[1]); });
     Route(server, "POST", "/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
       Generate(req, res, Endpoint::kChat);
     });
@@ -202,12 +204,17 @@ class HttpServer::Routes {
     return meta;
   }
 
-  void Models(httplib::Response& res) {
+  // The list, or with `id` that one model object (GET /v1/models/{id}).
+  void Models(httplib::Response& res, const std::string& id) {
     absl::StatusOr<pb::ModelInfo> info = ModelInfo();
     if (!info.ok()) return ReplyStatus(res, info.status());
     const std::vector<std::string> profiles(info->profiles().begin(), info->profiles().end());
-    res.set_content(JsonText(ModelList(ModelIds(options_.served_model_name, profiles), created_)),
-                    "application/json");
+    const nlohmann::json list = ModelList(ModelIds(options_.served_model_name, profiles), created_);
+    if (id.empty()) return res.set_content(JsonText(list), "application/json");
+    for (const nlohmann::json& model : list["data"]) {
+      if (model["id"] == id) return res.set_content(JsonText(model), "application/json");
+    }
+    ReplyStatus(res, ModelNotFound(id, options_.served_model_name));
   }
 
   void Generate(const httplib::Request& req, httplib::Response& res, Endpoint endpoint) {

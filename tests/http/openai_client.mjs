@@ -60,6 +60,10 @@ await check('models.list', async () => {
   }
   assert.equal(ids[0], model);
   for (const id of ids.slice(1)) assert.ok(id.startsWith(`${model}:`), id);
+  const one = await main.models.retrieve(model);
+  assert.equal(one.id, model);
+  const e = await rejection(main.models.retrieve('gpt-4o'));
+  assert.ok(e instanceof OpenAI.NotFoundError, String(e));
 });
 
 let wholeText = '';
