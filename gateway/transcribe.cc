@@ -61,6 +61,7 @@ pb::GenerateRequest WindowRequest(const pb::TranscribeRequest& request) {
 }  // namespace
 
 absl::StatusOr<pb::GenerateResponse> GemmaService::TranscribeWindow(grpc::ServerContext* context,
+                                                                    Deadline deadline,
                                                                     const pb::GenerateRequest& request,
                                                                     const GenerationParams& params,
                                                                     const ipb::SoftTokens& span,
@@ -71,18 +72,19 @@ absl::StatusOr<pb::GenerateResponse> GemmaService::TranscribeWindow(grpc::Server
   ASSIGN_OR_RETURN(BuiltPrompt prompt, BuildPrompt(request.messages(), "", {window}, tokenizer_, config_));
   RETURN_IF_ERROR(CheckPromptLength(static_cast<int64_t>(prompt.ids.size()), options_.context_limit));
   CollectingWriter collected;
-  RETURN_IF_ERROR(Stream(context, request, params, prompt, &collected, id));
+  RETURN_IF_ERROR(Stream(context, deadline, request, params, prompt, &collected, id));
   return collected.Result();
 }
 
 grpc::Status GemmaService::Transcribe(grpc::ServerContext* context, const pb::TranscribeRequest* request,
                                       pb::TranscribeResponse* response) {
   const std::string id = absl::StrCat("req-", next_id_.fetch_add(1));
+  const Deadline deadline = RequestDeadline(*context);
   const absl::StatusOr<GenerationParams> params = ValidateConfig(request->config());
   if (!params.ok()) return ToGrpcStatus(params.status());
   if (!config_.has_audio) return ToGrpcStatus(absl::InvalidArgumentError("this model has no audio tower"));
   if (request->audio().data().empty()) return ToGrpcStatus(absl::InvalidArgumentError("audio: no data"));
-  const absl::Status status = WaitForSlot(context);
+  const absl::Status status = WaitForSlot(context, deadline);
   if (!status.ok()) {
     spdlog::warn("{} refused: {}", id, status.ToString());
     return ToGrpcStatus(status);
@@ -92,7 +94,7 @@ grpc::Status GemmaService::Transcribe(grpc::ServerContext* context, const pb::Tr
   absl::StatusOr<std::vector<MediaPart>> parts = CollectMedia(shared.messages());
   if (!parts.ok()) return ToGrpcStatus(parts.status());
   EncoderPools pools{&vision_, &audio_, options_.image_size};
-  absl::StatusOr<std::vector<EncodedMedia>> media = EncodeMedia(*parts, pools, *context);
+  absl::StatusOr<std::vector<EncodedMedia>> media = EncodeMedia(*parts, pools, *context, deadline);
   if (!media.ok()) {
     spdlog::info("{} rejected: {}", id, media.status().ToString());
     return ToGrpcStatus(media.status());
@@ -103,7 +105,8 @@ grpc::Status GemmaService::Transcribe(grpc::ServerContext* context, const pb::Tr
   const std::vector<ipb::SoftTokens>& spans = media->front().spans;
   for (size_t w = 0; w < spans.size(); ++w) {
     absl::StatusOr<pb::GenerateResponse> window =
-        TranscribeWindow(context, shared, *params, spans[w], absl::StrCat(id, "/", w + 1, "-of-", spans.size()));
+        TranscribeWindow(context, deadline, shared, *params, spans[w],
+                         absl::StrCat(id, "/", w + 1, "-of-", spans.size()));
     if (!window.ok()) return ToGrpcStatus(window.status());
     pb::TranscriptSegment* seg = response->add_segments();
     seg->set_start_seconds(at);
