@@ -4,6 +4,8 @@
 // their own, in front of the same workers, give the error classes that need
 // a configuration: a 1 MB request limit (413), one slot and no queue (429),
 // a dead text worker address (503).
+#include <signal.h>
+
 #include <atomic>
 #include <string>
 #include <thread>
@@ -178,6 +180,42 @@ TEST_F(HttpApiTest, ClientThatHangsUpCancelsTheGeneration) {
               log.find("the client stopped reading") != std::string::npos)
       << log;
   EXPECT_EQ(log.find("generated 30000"), std::string::npos) << "it ran to its end";
+}
+
+// An error after the stream began (the text worker dies mid-stream) cannot
+// change the HTTP status any more: it is a last `data: {"error": ...}` event,
+// and the stream ends without [DONE].
+TEST_F(HttpApiTest, AnErrorAfterStreamingBeganIsALastErrorEvent) {
+  httplib::Client client("127.0.0.1", http_port_);
+  client.set_read_timeout(60);
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.set_header("Content-Type", "application/json");
+  req.body = R"({"prompt": "Once upon a time", "max_tokens": 30000, "ignore_eos": true, "stream": true})";
+  std::string stream;
+  bool killed = false;
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    stream.append(data, n);
+    if (!killed && stream.size() > 2000) {
+      const std::vector<pid_t> workers = testing::ChildrenMatching(serve_.pid(), "gemma3n-text-worker");
+      EXPECT_EQ(workers.size(), 1u);
+      for (pid_t pid : workers) kill(pid, SIGKILL);
+      killed = true;
+    }
+    return true;
+  };
+  const httplib::Result result = client.send(req);
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200);
+  ASSERT_TRUE(killed);
+  const std::vector<std::string> events = absl::StrSplit(stream, "\n\n", absl::SkipEmpty());
+  ASSERT_GE(events.size(), 2u);
+  ASSERT_TRUE(absl::StartsWith(events.back(), "data: ")) << events.back();
+  const nlohmann::json last = nlohmann::json::parse(events.back().substr(6), nullptr, false);
+  ASSERT_TRUE(last.contains("error")) << events.back();
+  EXPECT_TRUE(last["error"]["message"].is_string());
+  EXPECT_EQ(stream.find("[DONE]"), std::string::npos);
 }
 
 // A client that hangs up while its request waits for a slot leaves the line
