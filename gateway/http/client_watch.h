@@ -4,7 +4,9 @@
 // cpp-httplib 0.11 gives a handler no handle on its connection, so the
 // connection's socket is found among the process's descriptors by the
 // request's TCP addresses (local port, peer address and port: unique for a
-// live connection) and a thread polls it for the peer's hang-up.
+// live connection) and a thread polls it for the peer's hang-up. A peer
+// that only shuts down its sending side (a half-close, which HTTP clients
+// do not do while waiting for a reply) is taken as gone too.
 #pragma once
 
 #include <atomic>
