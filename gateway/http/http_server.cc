@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
 #include "gateway/http/client_watch.h"
@@ -130,6 +131,7 @@ class HttpServer::Routes {
         Reply(res, ProtocolError(res.status, absl::StrCat("the HTTP request was refused (", res.status, ")")));
       }
     });
+    Route(server, "GET", "/health", [this](const httplib::Request&, httplib::Response& res) { Health(res); });
     Route(server, "GET", "/v1/models", [this](const httplib::Request&, httplib::Response& res) { Models(res, ""); });
     Route(server, "GET", "/v1/models/(.+)",
           [this](const httplib::Request& req, httplib::Response& res) { Models(res, req.matches[1]); });
@@ -202,6 +204,24 @@ class HttpServer::Routes {
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
     return meta;
+  }
+
+  // GET /health (as vLLM and llama.cpp's server have it): 200 while a text
+  // worker is up, else 503 naming what is down.
+  void Health(httplib::Response& res) {
+    absl::StatusOr<pb::ModelInfo> info = ModelInfo();
+    if (!info.ok()) return ReplyStatus(res, info.status());
+    std::vector<std::string> down;
+    bool text_up = false;
+    for (const pb::WorkerStatus& w : info->workers()) {
+      if (w.kind() == "text" && w.healthy()) text_up = true;
+      if (!w.healthy()) down.push_back(absl::StrCat(w.kind(), " worker ", w.address(), ": ", w.detail()));
+    }
+    if (!text_up) {
+      return ReplyStatus(res, absl::UnavailableError(absl::StrCat("no text worker is up (", absl::StrJoin(down, "; "),
+                                                                  ")")));
+    }
+    res.set_content(JsonText({{"status", "ok"}, {"down", down}}), "application/json");
   }
 
   // The list, or with `id` that one model object (GET /v1/models/{id}).

@@ -225,6 +225,16 @@ await check('503: no text worker is up', async () => {
   assert.match(e.message, /text worker/);
 });
 
+await check('/health: 200 while a text worker is up, else 503', async () => {
+  const root = (base) => base.replace(/\/v1$/, '');
+  const up = await fetch(`${root(env('GEMMA3N_BASE'))}/health`);
+  assert.equal(up.status, 200);
+  assert.equal((await up.json()).status, 'ok');
+  const down = await fetch(`${root(env('GEMMA3N_DEAD_BASE'))}/health`);
+  assert.equal(down.status, 503);
+  assert.match((await down.json()).error.message, /no text worker/);
+});
+
 await check('404 path and 405 method', async () => {
   const base = env('GEMMA3N_BASE');
   const nope = await fetch(`${base}/nope`);
