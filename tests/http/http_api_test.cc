@@ -46,6 +46,21 @@ bool HttpUp(int port) {
   return r && r->status == 200;
 }
 
+// POST /v1/completions with `body`; the reply goes to `receiver` as it comes.
+httplib::Request CompletionRequest(std::string body, httplib::ContentReceiverWithProgress receiver) {
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.set_header("Content-Type", "application/json");
+  req.body = std::move(body);
+  req.content_receiver = std::move(receiver);
+  return req;
+}
+
+// A stream far longer than any test waits for.
+constexpr char kLongStream[] =
+    R"({"prompt": "Once upon a time", "max_tokens": 30000, "ignore_eos": true, "stream": true})";
+
 class HttpApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -158,20 +173,14 @@ TEST_F(HttpApiTest, CurlStreamsServerSentEvents) {
 TEST_F(HttpApiTest, ClientThatHangsUpCancelsTheGeneration) {
   httplib::Client client("127.0.0.1", http_port_);
   client.set_read_timeout(60);
-  httplib::Request req;
-  req.method = "POST";
-  req.path = "/v1/completions";
-  req.set_header("Content-Type", "application/json");
-  req.body = R"({"prompt": "Once upon a time", "max_tokens": 30000, "ignore_eos": true, "stream": true})";
   size_t received = 0;
   int active_while_streaming = -1;
-  req.content_receiver = [&](const char*, size_t n, uint64_t, uint64_t) {
+  const httplib::Result result = client.send(CompletionRequest(kLongStream, [&](const char*, size_t n, uint64_t, uint64_t) {
     received += n;
     if (received < 2000) return true;
     active_while_streaming = ActiveSequences();
     return false;  // hang up
-  };
-  const httplib::Result result = client.send(req);
+  }));
   EXPECT_FALSE(result) << "the receiver stopped the transfer";
   ASSERT_EQ(active_while_streaming, 1);
   ASSERT_TRUE(WaitUntil([&] { return ActiveSequences() == 0; }, 30s)) << "the sequence kept running";
@@ -188,14 +197,9 @@ TEST_F(HttpApiTest, ClientThatHangsUpCancelsTheGeneration) {
 TEST_F(HttpApiTest, AnErrorAfterStreamingBeganIsALastErrorEvent) {
   httplib::Client client("127.0.0.1", http_port_);
   client.set_read_timeout(60);
-  httplib::Request req;
-  req.method = "POST";
-  req.path = "/v1/completions";
-  req.set_header("Content-Type", "application/json");
-  req.body = R"({"prompt": "Once upon a time", "max_tokens": 30000, "ignore_eos": true, "stream": true})";
   std::string stream;
   bool killed = false;
-  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+  const auto receive = [&](const char* data, size_t n, uint64_t, uint64_t) {
     stream.append(data, n);
     if (!killed && stream.size() > 2000) {
       const std::vector<pid_t> workers = testing::ChildrenMatching(serve_.pid(), "gemma3n-text-worker");
@@ -205,7 +209,7 @@ TEST_F(HttpApiTest, AnErrorAfterStreamingBeganIsALastErrorEvent) {
     }
     return true;
   };
-  const httplib::Result result = client.send(req);
+  const httplib::Result result = client.send(CompletionRequest(kLongStream, receive));
   ASSERT_TRUE(result) << httplib::to_string(result.error());
   EXPECT_EQ(result->status, 200);
   ASSERT_TRUE(killed);
@@ -225,19 +229,10 @@ TEST_F(HttpApiTest, ClientThatHangsUpWhileQueuedLeavesTheLine) {
   const std::string base = StartGateway("queue", {"--text-worker", "unix:" + dir_ + "/text-0.sock",
                                                   "--max-concurrent", "1", "--max-queued", "1"});
   const int port = std::stoi(base.substr(base.rfind(':') + 1));
-  const auto request = [](const std::string& body, httplib::ContentReceiverWithProgress rx) {
-    httplib::Request req;
-    req.method = "POST";
-    req.path = "/v1/completions";
-    req.set_header("Content-Type", "application/json");
-    req.body = body;
-    req.content_receiver = std::move(rx);
-    return req;
-  };
   const auto post = [&](const std::string& body, int read_timeout_s, httplib::ContentReceiverWithProgress rx) {
     httplib::Client client("127.0.0.1", port);
     client.set_read_timeout(read_timeout_s);
-    return client.send(request(body, std::move(rx)));
+    return client.send(CompletionRequest(body, std::move(rx)));
   };
   // The only slot: a long stream (its text may pause: after end-of-turn
   // tokens the tiny model's tokens may be empty text), hung up at the end.
@@ -245,11 +240,10 @@ TEST_F(HttpApiTest, ClientThatHangsUpWhileQueuedLeavesTheLine) {
   httplib::Client holder_client("127.0.0.1", port);
   holder_client.set_read_timeout(120);
   std::thread holder([&] {
-    holder_client.send(request(R"({"prompt": "Once upon a time", "max_tokens": 30000, "ignore_eos": true, "stream": true})",
-                               [&](const char*, size_t, uint64_t, uint64_t) {
-                                 holding = true;
-                                 return true;
-                               }));
+    holder_client.send(CompletionRequest(kLongStream, [&](const char*, size_t, uint64_t, uint64_t) {
+      holding = true;
+      return true;
+    }));
   });
   ASSERT_TRUE(WaitUntil([&] { return holding.load(); }, 30s));
   // The only place in line: a request whose client gives up after 1 s.
