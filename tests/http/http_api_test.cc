@@ -121,7 +121,8 @@ TEST_F(HttpApiTest, OfficialOpenAiSdk) {
   ChildProcess node({"/usr/bin/env", std::string("OPENAI_SDK_DIR=") + GEMMA3N_OPENAI_SDK_DIR,
                      std::string("GEMMA3N_MODEL=") + kModelId, std::string("GEMMA3N_DATA=") + GEMMA3N_TEST_DATA_DIR,
                      "GEMMA3N_BASE=" + Base(), "GEMMA3N_SMALL_BASE=" + small, "GEMMA3N_BUSY_BASE=" + busy,
-                     "GEMMA3N_DEAD_BASE=" + dead, "node", std::string(GEMMA3N_SOURCE_DIR) + "/tests/http/openai_client.mjs"},
+                     "GEMMA3N_DEAD_BASE=" + dead, "node",
+                     std::string(GEMMA3N_SOURCE_DIR) + "/tests/http/openai_client.mjs"},
                     dir_ + "/node.log");
   const int status = node.Wait(240s);
   ASSERT_NE(status, -1) << "the SDK client did not finish\n" << node.Log();
@@ -145,8 +146,8 @@ TEST_F(HttpApiTest, CurlStreamsServerSentEvents) {
   ASSERT_NE(f, nullptr);
   std::fputs(body.dump().c_str(), f);
   std::fclose(f);
-  ChildProcess curl({"/usr/bin/env", "curl", "-sS", "-N", "-H", "Content-Type: application/json", "--data-binary", "@" + body_file,
-                     "-w", "HTTP %{http_code} %{content_type}\n", Base() + "/chat/completions"},
+  ChildProcess curl({"/usr/bin/env", "curl", "-sS", "-N", "-H", "Content-Type: application/json", "--data-binary",
+                     "@" + body_file, "-w", "HTTP %{http_code} %{content_type}\n", Base() + "/chat/completions"},
                     dir_ + "/curl.log");
   ASSERT_NE(curl.Wait(60s), -1);
   const std::vector<std::string> lines = absl::StrSplit(curl.Log(), '\n', absl::SkipEmpty());
@@ -175,12 +176,13 @@ TEST_F(HttpApiTest, ClientThatHangsUpCancelsTheGeneration) {
   client.set_read_timeout(60);
   size_t received = 0;
   int active_while_streaming = -1;
-  const httplib::Result result = client.send(CompletionRequest(kLongStream, [&](const char*, size_t n, uint64_t, uint64_t) {
+  const auto receive = [&](const char*, size_t n, uint64_t, uint64_t) {
     received += n;
     if (received < 2000) return true;
     active_while_streaming = ActiveSequences();
     return false;  // hang up
-  }));
+  };
+  const httplib::Result result = client.send(CompletionRequest(kLongStream, receive));
   EXPECT_FALSE(result) << "the receiver stopped the transfer";
   ASSERT_EQ(active_while_streaming, 1);
   ASSERT_TRUE(WaitUntil([&] { return ActiveSequences() == 0; }, 30s)) << "the sequence kept running";

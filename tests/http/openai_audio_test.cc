@@ -75,7 +75,8 @@ TEST(OpenAiAudio, ReplyFormats) {
   const RenderedTranscript text = RenderTranscript(TwoWindows(), TranscriptFormat::kText, false);
   EXPECT_EQ(text.body, "one two\n");
   EXPECT_NE(text.content_type.find("text/plain"), std::string::npos);
-  const nlohmann::json json = nlohmann::json::parse(RenderTranscript(TwoWindows(), TranscriptFormat::kJson, false).body);
+  const nlohmann::json json =
+      nlohmann::json::parse(RenderTranscript(TwoWindows(), TranscriptFormat::kJson, false).body);
   EXPECT_EQ(json["text"], "one two");
   EXPECT_FALSE(json.contains("segments"));
   const nlohmann::json verbose =
