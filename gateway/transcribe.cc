@@ -84,7 +84,7 @@ grpc::Status GemmaService::Transcribe(grpc::ServerContext* context, const pb::Tr
   if (!params.ok()) return ToGrpcStatus(params.status());
   if (!config_.has_audio) return ToGrpcStatus(absl::InvalidArgumentError("this model has no audio tower"));
   if (request->audio().data().empty()) return ToGrpcStatus(absl::InvalidArgumentError("audio: no data"));
-  const absl::Status status = WaitForSlot(context, deadline);
+  absl::Status status = WaitForSlot(context, deadline);
   if (!status.ok()) {
     spdlog::warn("{} refused: {}", id, status.ToString());
     return ToGrpcStatus(status);
@@ -93,6 +93,10 @@ grpc::Status GemmaService::Transcribe(grpc::ServerContext* context, const pb::Tr
   const pb::GenerateRequest shared = WindowRequest(*request);
   absl::StatusOr<std::vector<MediaPart>> parts = CollectMedia(shared.messages());
   if (!parts.ok()) return ToGrpcStatus(parts.status());
+  // A window's prompt is the instruction (with the caller's hint) and one
+  // span: refused before encoding when that cannot fit.
+  status = CheckFitsContext(shared.messages(), "", *parts, tokenizer_, config_, options_.context_limit);
+  if (!status.ok()) return ToGrpcStatus(status);
   EncoderPools pools{&vision_, &audio_, options_.image_size};
   absl::StatusOr<std::vector<EncodedMedia>> media = EncodeMedia(*parts, pools, *context, deadline);
   if (!media.ok()) {

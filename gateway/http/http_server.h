@@ -22,7 +22,7 @@ namespace gemma3n::http {
 struct HttpOptions {
   std::string listen;             // host:port
   std::string served_model_name;  // the `model` id of the full model
-  int64_t max_request_bytes = 64ll << 20;  // bodies over it: 413 (the gateway's --max-request-mb)
+  int64_t max_request_bytes = kDefaultPublicRequestBytes;  // bodies over it: 413 (--max-request-mb)
   // Requests served at once; each waiting or running generation holds one,
   // so at least the gateway's running + queued limit (fewer would queue
   // requests inside the HTTP server instead of answering 429).
