@@ -43,6 +43,7 @@ absl::StatusOr<AudioSpans> AudioPipeline::EncodeWaveform(absl::Span<const float>
       real += from_encoder;
     }
     out.real_tokens.push_back(real);
+    out.span_seconds.push_back(static_cast<double>(n) / features_.config().sampling_rate);
     ++out.spans;
   }
   return out;

@@ -26,6 +26,7 @@ struct AudioSpans {
   std::vector<float> rows;         // [spans * rows_per_span, hidden]
   std::vector<int64_t> real_tokens;  // per span: rows that come from the encoder
   double seconds = 0;
+  std::vector<double> span_seconds;  // per span: the length of its window
 };
 
 class AudioPipeline {

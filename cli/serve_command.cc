@@ -152,7 +152,7 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "listen", "run-dir", "text-workers", "threads", "max-sequences",
                                            "context", "ple-cache-mb", "image-size", "profiles", "weights", "weight-cache",
-                                           "log-level"},
+                                           "log-level", "http"},
                                           {"no-vision", "no-audio", "preload"}));
   ServeLayout at;
   at.level = args.Get("log-level").value_or("info");
@@ -177,6 +177,7 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
   RETURN_IF_ERROR(StartTextWorkers(supervisor, at, args, static_cast<int>(text_workers), gateway_argv, addresses));
   RETURN_IF_ERROR(StartEncoders(supervisor, at, args, config, gateway_argv, addresses));
   if (auto ctx = args.Get("context")) gateway_argv.insert(gateway_argv.end(), {"--context", *ctx});
+  if (auto http = args.Get("http")) gateway_argv.insert(gateway_argv.end(), {"--http", *http});
   RETURN_IF_ERROR(supervisor.Start({"gateway", gateway_argv, listen}));
 
   addresses.push_back(listen);

@@ -14,6 +14,8 @@
 #include "common/status/status_macros.h"
 #include "gateway/admission.h"
 #include "gateway/gemma_service.h"
+#include "gateway/http/http_server.h"
+#include "gateway/http/model_ids.h"
 #include "gateway/worker_pool.h"
 #include "spdlog/spdlog.h"
 
@@ -38,8 +40,13 @@ constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
   --image-size N          input size asked of the vision encoders (default: theirs)
   --request-timeout-s N   a request whose client set no earlier deadline ends
                           DEADLINE_EXCEEDED after N s, waiting included (1800; 0 = none)
+  --http ADDR             also serve the OpenAI-compatible HTTP API on host:port
+                          (off by default), e.g. 127.0.0.1:8080
+  --served-model-name N   the HTTP API's model id (default: the model directory's
+                          name; for a hub snapshot .../models--ORG--NAME/..., NAME)
   --api-key-file FILE     require "authorization: Bearer KEY" with one of the file's
                           keys (one a line) on every call but the health check
+                          (gRPC metadata, or the HTTP Authorization header)
 )";
 constexpr char kUsageTail[] = R"(  --log-level LEVEL       trace, debug, info, warn, error (info)
 The model directory gives config.json and tokenizer.json / tokenizer.model.
@@ -49,7 +56,8 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "listen", "text-worker", "vision-worker", "audio-worker", "ple",
                                            "context", "max-new-tokens", "max-concurrent", "max-queued",
-                                           "max-request-mb", "image-size", "request-timeout-s", "api-key-file", "tls-cert", "tls-key",
+                                           "max-request-mb", "image-size", "request-timeout-s", "http",
+                                           "served-model-name", "api-key-file", "tls-cert", "tls-key",
                                            "tls-client-ca", "log-level"},
                                           {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
@@ -102,11 +110,23 @@ absl::Status Run(const std::vector<std::string>& argv) {
   server_options.max_message_bytes = max_request_mb << 20;
   server_options.services = {&service};
   server_options.tls = tls;
+  std::unique_ptr<http::HttpServer> http_api;
+  if (auto http_listen = args.Get("http")) {
+    http::HttpOptions http_options;
+    http_options.listen = *http_listen;
+    http_options.served_model_name =
+        args.Get("served-model-name").value_or(http::DefaultServedModelName(model_dir));
+    http_options.max_request_bytes = server_options.max_message_bytes;
+    http_options.threads = static_cast<int>(max_concurrent + max_queued) + 4;
+    http_options.api_keys = options.api_keys;
+    http_api = std::make_unique<http::HttpServer>(http_options);
+  }
   return ServeUntilSignal(server_options,
                           absl::StrCat("gateway ready: ", text.instances().size(), " text, ",
                                        vision.instances().size(), " vision, ", audio.instances().size(),
                                        " audio worker(s); context ", options.context_limit, "; ", max_concurrent,
-                                       " concurrent, ", max_queued, " queued"));
+                                       " concurrent, ", max_queued, " queued"),
+                          http_api.get());
 }
 
 }  // namespace

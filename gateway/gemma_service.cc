@@ -17,15 +17,9 @@ namespace gemma3n {
 namespace pb = gemma3n::v1;
 namespace ipb = gemma3n::internal::v1;
 
-namespace {
-
-// A slot, in line behind earlier requests until the client gives up (it
-// cancels, or its deadline passes: gRPC cancels the call then) or the
-// server's request timeout passes.
-absl::Status WaitForSlot(Admission& admission, grpc::ServerContext* context,
-                         std::chrono::system_clock::time_point deadline) {
+absl::Status GemmaService::WaitForSlot(grpc::ServerContext* context, Deadline deadline) {
   bool timed_out = false;
-  const absl::Status status = admission.Acquire([&] {
+  const absl::Status status = admission_.Acquire([&] {
     timed_out = std::chrono::system_clock::now() >= deadline;
     return context->IsCancelled() || timed_out;
   });
@@ -34,8 +28,6 @@ absl::Status WaitForSlot(Admission& admission, grpc::ServerContext* context,
   }
   return status;
 }
-
-}  // namespace
 
 GemmaService::GemmaService(const ModelConfig& config, const Tokenizer& tokenizer, const WorkerPool& text,
                            const WorkerPool& vision, const WorkerPool& audio, Admission& admission,
@@ -47,6 +39,13 @@ GemmaService::GemmaService(const ModelConfig& config, const Tokenizer& tokenizer
       audio_(audio),
       admission_(admission),
       options_(std::move(options)) {}
+
+absl::StatusOr<GenerationParams> GemmaService::ValidateConfig(const pb::GenerationConfig& config) const {
+  ASSIGN_OR_RETURN(GenerationParams params,
+                   ValidateGeneration(SettingsFromPublic(config), options_.default_max_new_tokens));
+  RETURN_IF_ERROR(ValidateStopStrings(config.stop()));
+  return params;
+}
 
 absl::StatusOr<BuiltPrompt> GemmaService::Prepare(const google::protobuf::RepeatedPtrField<pb::Message>& messages,
                                                   const std::vector<MediaPart>& parts, const std::string& prompt,
@@ -74,12 +73,9 @@ grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::Gene
   if (absl::Status auth = options_.api_keys.Check(*context); !auth.ok()) return ToGrpcStatus(auth);
   const std::string id = absl::StrCat("req-", next_id_.fetch_add(1));
   const Deadline deadline = RequestDeadline(*context);
-  const absl::StatusOr<GenerationParams> params =
-      ValidateGeneration(SettingsFromPublic(request->config()), options_.default_max_new_tokens);
+  const absl::StatusOr<GenerationParams> params = ValidateConfig(request->config());
   if (!params.ok()) return ToGrpcStatus(params.status());
-  absl::Status status = ValidateStopStrings(request->config().stop());
-  if (!status.ok()) return ToGrpcStatus(status);
-  status = WaitForSlot(admission_, context, deadline);
+  absl::Status status = WaitForSlot(context, deadline);
   if (!status.ok()) {
     spdlog::warn("{} refused: {}", id, status.ToString());
     return ToGrpcStatus(status);
@@ -118,7 +114,7 @@ ipb::TextGenerateRequest GemmaService::TextRequest(const pb::GenerationConfig& c
 
 absl::Status GemmaService::Stream(grpc::ServerContext* context, Deadline deadline, const pb::GenerateRequest& request,
                                   const GenerationParams& params, const BuiltPrompt& prompt,
-                                  grpc::ServerWriter<pb::GenerateResponse>* writer, const std::string& id) {
+                                  grpc::ServerWriterInterface<pb::GenerateResponse>* writer, const std::string& id) {
   const ReplyStream::Clock::time_point start = ReplyStream::Clock::now();
   const ipb::TextGenerateRequest req = TextRequest(request.config(), params, prompt, id);
   const std::vector<std::string> stops(request.config().stop().begin(), request.config().stop().end());
@@ -138,7 +134,7 @@ absl::Status GemmaService::Stream(grpc::ServerContext* context, Deadline deadlin
 GemmaService::Attempt GemmaService::StreamFrom(const WorkerInstance& worker, grpc::ServerContext* context,
                                                Deadline deadline,
                                                const ipb::TextGenerateRequest& req, ReplyStream& reply,
-                                               grpc::ServerWriter<pb::GenerateResponse>* writer,
+                                               grpc::ServerWriterInterface<pb::GenerateResponse>* writer,
                                                const std::string& id) const {
   std::unique_ptr<grpc::ClientContext> call = grpc::ClientContext::FromServerContext(*context);
   call->set_deadline(deadline);  // the earlier of this and the client's counts
@@ -205,7 +201,7 @@ grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::C
   const Deadline deadline = RequestDeadline(*context);
   std::optional<Admission::Slot> slot;
   if (!media->empty()) {
-    const absl::Status admitted = WaitForSlot(admission_, context, deadline);
+    const absl::Status admitted = WaitForSlot(context, deadline);
     if (!admitted.ok()) return ToGrpcStatus(admitted);
     slot.emplace(&admission_);
   }

@@ -45,8 +45,17 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
                            gemma3n::v1::CountTokensResponse* response) override;
   grpc::Status GetModelInfo(grpc::ServerContext* context, const gemma3n::v1::GetModelInfoRequest* request,
                             gemma3n::v1::ModelInfo* info) override;
+  // In gateway/transcribe.cc.
+  grpc::Status Transcribe(grpc::ServerContext* context, const gemma3n::v1::TranscribeRequest* request,
+                          gemma3n::v1::TranscribeResponse* response) override;
 
  private:
+  // The request's settings and stop strings, checked (INVALID_ARGUMENT naming the field).
+  absl::StatusOr<GenerationParams> ValidateConfig(const gemma3n::v1::GenerationConfig& config) const;
+  // A slot, in line behind earlier requests until the client gives up (it
+  // cancels, or its deadline passes: gRPC cancels the call then) or the
+  // server's request timeout passes.
+  absl::Status WaitForSlot(grpc::ServerContext* context, Deadline deadline);
   // `parts`: CollectMedia(messages), which the caller ran (CountTokens needs
   // them before deciding whether to wait for a slot).
   absl::StatusOr<BuiltPrompt> Prepare(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages,
@@ -55,6 +64,11 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
   // When a request must end: the client's deadline, or the server's
   // request timeout from now when that comes first.
   Deadline RequestDeadline(const grpc::ServerContext& context) const;
+  // One window of a recording: the prompt with that span only, generated
+  // and collected. In gateway/transcribe.cc.
+  absl::StatusOr<gemma3n::v1::GenerateResponse> TranscribeWindow(
+      grpc::ServerContext* context, Deadline deadline, const gemma3n::v1::GenerateRequest& request,
+      const GenerationParams& params, const gemma3n::internal::v1::SoftTokens& span, const std::string& id);
   // What the text worker is asked to run for a request.
   gemma3n::internal::v1::TextGenerateRequest TextRequest(const gemma3n::v1::GenerationConfig& cfg,
                                                          const GenerationParams& params, const BuiltPrompt& prompt,
@@ -63,7 +77,7 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
   // unavailable before its first message is replaced by another.
   absl::Status Stream(grpc::ServerContext* context, Deadline deadline, const gemma3n::v1::GenerateRequest& request,
                       const GenerationParams& params, const BuiltPrompt& prompt,
-                      grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer, const std::string& id);
+                      grpc::ServerWriterInterface<gemma3n::v1::GenerateResponse>* writer, const std::string& id);
   struct Attempt {
     absl::Status status;
     bool worker_unavailable = false;  // before any message: try another instance
@@ -71,7 +85,7 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
   // The whole reply from one worker: the client's messages, then the final one.
   Attempt StreamFrom(const WorkerInstance& worker, grpc::ServerContext* context, Deadline deadline,
                      const gemma3n::internal::v1::TextGenerateRequest& req, ReplyStream& reply,
-                     grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer, const std::string& id) const;
+                     grpc::ServerWriterInterface<gemma3n::v1::GenerateResponse>* writer, const std::string& id) const;
 
   const ModelConfig& config_;
   const Tokenizer& tokenizer_;

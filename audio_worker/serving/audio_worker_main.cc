@@ -26,6 +26,7 @@ class AudioBackend final : public MediaEncoderBackend {
       out[s].rows = static_cast<int>(a.rows_per_span);
       out[s].width = static_cast<int>(a.hidden);
       out[s].values.assign(a.rows.begin() + s * per_span, a.rows.begin() + (s + 1) * per_span);
+      out[s].seconds = a.span_seconds[s];
     }
     return out;
   }

@@ -31,6 +31,10 @@ class ApiKeys {
   // UNAUTHENTICATED saying what to send otherwise.
   absl::Status Check(const grpc::ServerContext& context) const;
   absl::Status CheckHeader(absl::string_view authorization) const;
+  // What a front end in the same process (the HTTP API, which checks its
+  // callers with CheckHeader itself) sends on its in-process calls: "" when
+  // disabled. Never leaves the process.
+  std::string InProcessAuthorization() const { return enabled() ? "Bearer " + keys_.front() : ""; }
 
  private:
   std::vector<std::string> keys_;

@@ -21,11 +21,15 @@ int RunServiceMain(int argc, char** argv, const std::string& component, const st
   return ExitWithStatus("gemma3n-" + component, run(std::vector<std::string>(argv + 1, argv + argc)));
 }
 
-absl::Status ServeUntilSignal(const ServerOptions& options, const std::string& ready) {
+absl::Status ServeUntilSignal(const ServerOptions& options, const std::string& ready, CompanionServer* companion) {
+  if (companion) RETURN_IF_ERROR(companion->Bind());
   ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server, StartServer(options));
+  if (companion) companion->Start(*server);
   spdlog::info("{}", ready);
   WaitForShutdownSignal();
+  if (companion) companion->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (companion) companion->Wait();
   return absl::OkStatus();
 }
 

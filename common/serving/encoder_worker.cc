@@ -44,6 +44,7 @@ absl::Status EncodeToProto(const MediaEncoderBackend& backend, std::mutex& mu, c
     t->set_rows(s.rows);
     t->set_width(s.width);
     t->set_f32(reinterpret_cast<const char*>(s.values.data()), s.values.size() * sizeof(float));
+    t->set_seconds(s.seconds);
     rows += s.rows;
   }
   spdlog::info("{} of {} bytes: {} span(s), {} soft tokens in {:.3f} s", kind, request.data().size(),

@@ -20,6 +20,7 @@ struct EncodedSpan {
   int rows = 0;
   int width = 0;
   std::vector<float> values;
+  double seconds = 0;  // audio: the length of the recording it encodes
 };
 
 class MediaEncoderBackend {

@@ -19,7 +19,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
 #include "common/checkpoint/checkpoint.h"
+#include "gateway/transcription_prompt.h"
 #include "common/rpc/server.h"
 #include "gemma3n/internal/v1/internal.grpc.pb.h"
 #include "gemma3n/v1/gemma.grpc.pb.h"
@@ -183,6 +186,67 @@ TEST(LongAudioTest, EachThirtySecondWindowIsTheSpanOfThatWindowAlone) {
               "greedy %zu tokens equal to the two-part request's\n",
               long_spans.spans_size(), long_spans.spans(0).rows(), long_spans.spans(0).width(), long_ids.size(),
               one_window_ids.size(), long_out.ids.size());
+  if (HasFailure()) std::fprintf(stderr, "---- serve log ----\n%s\n", serve.Log().c_str());
+}
+
+// Transcribe over 30 s: one generation per window, each exactly the
+// generation of the transcription instruction with that window's clip alone,
+// with the windows' times; the usage is the windows' sum.
+TEST(LongAudioTest, TranscribeRunsOneGenerationPerWindow) {
+  const std::string first = testing::ReadBytes(testing::TestDataPath("audio/speech30s.wav"));
+  const std::string second = testing::ReadBytes(testing::TestDataPath("audio/speech7s.wav"));
+  const std::string joined = JoinWavs(first, second);
+  const std::string dir = testing::TempDir("transcribe");
+  const std::string addr = "127.0.0.1:" + std::to_string(testing::FreeTcpPort());
+  const std::string model = TinyModelWithRealAudioSpans(dir);
+  ASSERT_FALSE(model.empty());
+  ChildProcess serve({testing::BinDir() + "/gemma3n", "serve", "--model", model, "--listen", addr, "--run-dir", dir,
+                      "--no-vision", "--threads", "1"},
+                     dir + "/serve.log");
+  auto gateway = pb::Gemma::NewStub(MakeChannel(addr));
+  ASSERT_TRUE(testing::WaitUntil([&] { return testing::Call(*gateway, testing::RawPrompt("hi", 1)).status.ok(); }, 30s))
+      << serve.Log();
+
+  pb::TranscribeRequest req;
+  req.mutable_audio()->set_data(joined);
+  req.set_language("en");
+  req.mutable_config()->set_max_new_tokens(6);
+  req.mutable_config()->set_ignore_eos(true);
+  pb::TranscribeResponse reply;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 120s);
+  const grpc::Status status = gateway->Transcribe(&ctx, req, &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message() << serve.Log();
+  ASSERT_EQ(reply.segments_size(), 2) << "37.3 s: two 30 s windows";
+  EXPECT_DOUBLE_EQ(reply.segments(0).start_seconds(), 0);
+  EXPECT_DOUBLE_EQ(reply.segments(0).end_seconds(), 30);
+  EXPECT_DOUBLE_EQ(reply.segments(1).start_seconds(), 30);
+  const double total = 30 + static_cast<double>(second.size() - kWavHeader) / 2 / 16000;
+  EXPECT_NEAR(reply.segments(1).end_seconds(), total, 1e-6);
+  EXPECT_NEAR(reply.duration_seconds(), total, 1e-6);
+  EXPECT_EQ(reply.language(), "en");
+
+  // Each window as its own chat request: the instruction and that clip.
+  int prompt_tokens = 0;
+  const std::string clips[2] = {first, second};
+  std::vector<std::string> texts;
+  for (int w = 0; w < 2; ++w) {
+    pb::GenerateRequest alone;
+    pb::Message* user = alone.add_messages();
+    user->set_role("user");
+    user->add_parts()->set_text(TranscriptionInstruction(pb::TRANSCRIBE_TASK_TRANSCRIBE, "en", ""));
+    user->add_parts()->mutable_audio()->set_data(clips[w]);
+    *alone.mutable_config() = req.config();
+    const testing::Outcome out = testing::Call(*gateway, alone);
+    ASSERT_TRUE(out.status.ok()) << out.status.error_message();
+    EXPECT_EQ(reply.segments(w).text(), absl::StripAsciiWhitespace(out.text)) << "window " << w;
+    EXPECT_EQ(reply.segments(w).finish_reason(), pb::FINISH_REASON_MAX_TOKENS);
+    prompt_tokens += out.usage.prompt_tokens();
+    if (!reply.segments(w).text().empty()) texts.push_back(reply.segments(w).text());
+  }
+  EXPECT_EQ(reply.text(), absl::StrJoin(texts, " "));
+  EXPECT_EQ(reply.usage().prompt_tokens(), prompt_tokens);
+  EXPECT_EQ(reply.usage().generated_tokens(), 12);
   if (HasFailure()) std::fprintf(stderr, "---- serve log ----\n%s\n", serve.Log().c_str());
 }
 
