@@ -1,4 +1,5 @@
-// gemma3n: run the whole service (`serve`) or talk to it (`chat`).
+// gemma3n: run the whole service (`serve`), talk to it (`chat`), or fetch a
+// checkpoint from the Hugging Face hub (`pull`).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -11,7 +12,12 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
 
-  serve --model DIR [--listen 127.0.0.1:50051] [--text-workers N] [--threads N]
+  pull ORG/NAME [--revision REV] [--token TOKEN] [--endpoint URL]
+      download a checkpoint from the Hugging Face hub into the hub cache
+      (shared with Python's huggingface_hub): config, tokenizer, processor
+      files and safetensors weights; resumes, verifies, skips what is there.
+
+  serve --model DIR|ORG/NAME[@REV] [--listen 127.0.0.1:50051] [--text-workers N] [--threads N]
         [--max-sequences N] [--context N] [--ple-cache-mb N] [--image-size N]
         [--profiles FILE.csv] [--weights bf16|int8|int4] [--weight-cache DIR|none]
         [--no-vision] [--no-audio] [--preload] [--run-dir DIR] [--log-level L]
@@ -35,5 +41,7 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
 int main(int argc, char** argv) {
   gemma3n::InitLogging("serve");
   return gemma3n::RunSubcommand(argc, argv, "gemma3n", kUsage,
-                                {{"serve", gemma3n::cli::RunServe}, {"chat", gemma3n::cli::RunChat}});
+                                {{"serve", gemma3n::cli::RunServe},
+                                 {"chat", gemma3n::cli::RunChat},
+                                 {"pull", gemma3n::cli::RunPull}});
 }

@@ -1,3 +1,4 @@
+#include "common/hub/model_flag.h"
 #include "common/serving/encoder_worker.h"
 
 #include <chrono>
@@ -70,7 +71,7 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, flags, {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   EncoderWorkerFlags f;
-  ASSIGN_OR_RETURN(f.model_dir, args.Required("model"));
+  ASSIGN_OR_RETURN(f.model_dir, hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(int64_t size, args.Int("image-size", 0));
   if (size < 0 || size > 4096) return absl::InvalidArgumentError("--image-size must be in [0, 4096]");
   f.image_size = static_cast<int>(size);

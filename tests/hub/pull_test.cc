@@ -1,0 +1,295 @@
+// `gemma3n pull` against the fake hub (a local server, no network): the
+// files land in huggingface_hub's cache layout with the source's bytes, a cut
+// connection resumes with a Range request, a corrupt byte is caught and
+// fetched again, gated and missing repos say what to do, tokens are sent,
+// a second pull downloads nothing, and `gemma3n serve --model REPO` comes up
+// from that cache with the hub gone.
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "common/rpc/server.h"
+#include "gemma3n/v1/gemma.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/hub/fake_hub.h"
+#include "tests/integration/client.h"
+#include "tests/integration/process.h"
+
+namespace gemma3n {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ChildProcess;
+using testing::FakeHub;
+using testing::HubRequest;
+using namespace std::chrono_literals;
+
+constexpr char kModelFile[] = "model.safetensors";
+const std::set<std::string> kPulledFiles = {"config.json", "model.safetensors", "preprocessor_config.json",
+                                            "tokenizer.model"};
+
+std::string SourceDir() { return std::string(GEMMA3N_TEST_DATA_DIR) + "/gemma3n-tiny"; }
+
+std::string Digest(const EVP_MD* md, const std::string& bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &n, md, nullptr);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), n));
+}
+
+// The blob name the hub gives a file: LFS files by sha256, the rest by git blob sha1.
+std::string ExpectedEtag(const std::string& name, const std::string& bytes) {
+  const bool lfs = name.size() > 12 && (name.rfind(".safetensors") == name.size() - 12 || name == "tokenizer.model");
+  if (lfs) return Digest(EVP_sha256(), bytes);
+  return Digest(EVP_sha1(), "blob " + std::to_string(bytes.size()) + std::string(1, '\0') + bytes);
+}
+
+struct Run {
+  int exit_code = -1;
+  std::string output;
+};
+
+class PullTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::TempDir("pull");
+    home_ = dir_ + "/hf-home";
+    setenv("HF_HOME", home_.c_str(), 1);
+    for (const char* v : {"HF_HUB_CACHE", "HF_TOKEN", "HF_TOKEN_PATH", "HF_ENDPOINT"}) unsetenv(v);
+  }
+
+  void StartHub(const std::vector<std::string>& faults = {}) { hub_ = std::make_unique<FakeHub>(dir_, faults); }
+
+  // Runs build/bin/gemma3n with `args` to its end.
+  Run Gemma3n(std::vector<std::string> args) {
+    args.insert(args.begin(), testing::BinDir() + "/gemma3n");
+    const std::string log = dir_ + "/run-" + std::to_string(runs_++) + ".log";
+    ChildProcess child(args, log);
+    const int status = child.Wait(120s);
+    Run run{status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, child.Log()};
+    if (HasFailure() || run.exit_code < 0) std::fprintf(stderr, "---- %s ----\n%s\n", log.c_str(), run.output.c_str());
+    return run;
+  }
+  Run Pull(const std::string& repo = FakeHub::kRepo) { return Gemma3n({"pull", repo, "--endpoint", hub_->endpoint()}); }
+
+  std::string RepoDir() const { return home_ + "/hub/models--test-org--gemma3n-tiny"; }
+  std::string Commit() const {
+    std::ifstream in(RepoDir() + "/refs/main");
+    std::string commit;
+    in >> commit;
+    return commit;
+  }
+  static std::string Bytes(const std::string& path) { return testing::ReadBytes(path); }
+
+  // Every pulled file is a relative link ../../blobs/<etag> to the source's bytes.
+  void ExpectCompleteSnapshot() {
+    const std::string snapshot = RepoDir() + "/snapshots/" + Commit();
+    std::set<std::string> names;
+    for (const auto& entry : fs::directory_iterator(snapshot)) names.insert(entry.path().filename().string());
+    EXPECT_EQ(names, kPulledFiles);
+    for (const std::string& name : kPulledFiles) {
+      const std::string link = snapshot + "/" + name;
+      const std::string source = Bytes(SourceDir() + "/" + name);
+      ASSERT_TRUE(fs::is_symlink(link)) << link;
+      EXPECT_EQ(fs::read_symlink(link).string(), "../../blobs/" + ExpectedEtag(name, source)) << name;
+      EXPECT_TRUE(Bytes(link) == source) << name << " differs from the source";
+    }
+    std::set<std::string> blobs;
+    for (const auto& entry : fs::directory_iterator(RepoDir() + "/blobs")) blobs.insert(entry.path().filename().string());
+    EXPECT_EQ(blobs.size(), kPulledFiles.size()) << "a leftover .incomplete or an extra blob";
+  }
+
+  std::vector<HubRequest> DownloadsOf(const std::string& name) const {
+    const std::string etag = ExpectedEtag(name, Bytes(SourceDir() + "/" + name));
+    std::vector<HubRequest> out;
+    for (const HubRequest& r : hub_->Downloads()) {
+      if (r.path == "/cdn/" + etag || r.path.size() > name.size() + 1 && r.path.substr(r.path.size() - name.size() - 1) == "/" + name) {
+        out.push_back(r);
+      }
+    }
+    return out;
+  }
+
+  std::string dir_, home_;
+  std::unique_ptr<FakeHub> hub_;
+  int runs_ = 0;
+};
+
+TEST_F(PullTest, PullsTheCheckpointIntoHuggingfaceHubsCacheLayout) {
+  StartHub();
+  const Run run = Pull();
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(Commit().size(), 40u);
+  std::set<std::string> snapshots;
+  for (const auto& entry : fs::directory_iterator(RepoDir() + "/snapshots")) snapshots.insert(entry.path().filename().string());
+  EXPECT_EQ(snapshots, std::set<std::string>{Commit()});
+  ExpectCompleteSnapshot();
+  // Only what a checkpoint needs: README.md and .gitattributes are not fetched.
+  for (const HubRequest& r : hub_->Requests()) EXPECT_EQ(r.path.find("README"), std::string::npos) << r.path;
+  EXPECT_NE(run.output.find("serve it: gemma3n serve --model test-org/gemma3n-tiny"), std::string::npos) << run.output;
+}
+
+TEST_F(PullTest, ACutConnectionResumesWithARangeRequest) {
+  StartHub({"--cut-once", kModelFile});
+  const Run run = Pull();
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectCompleteSnapshot();
+  const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
+  ASSERT_EQ(gets.size(), 2u);
+  EXPECT_EQ(gets[0].range, "");
+  const int64_t half = static_cast<int64_t>(fs::file_size(SourceDir() + "/" + kModelFile)) / 2;
+  EXPECT_EQ(gets[1].range, "bytes=" + std::to_string(half) + "-");
+}
+
+TEST_F(PullTest, AnInterruptedPullResumesFromTheIncompleteFile) {
+  StartHub();
+  // What a killed pull leaves: the first 1000 bytes in blobs/<etag>.incomplete.
+  const std::string source = Bytes(SourceDir() + "/" + kModelFile);
+  fs::create_directories(RepoDir() + "/blobs");
+  std::ofstream(RepoDir() + "/blobs/" + ExpectedEtag(kModelFile, source) + ".incomplete", std::ios::binary)
+      << source.substr(0, 1000);
+  const Run run = Pull();
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectCompleteSnapshot();
+  const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].range, "bytes=1000-");
+}
+
+TEST_F(PullTest, ACorruptByteIsCaughtAndTheFileFetchedAgain) {
+  StartHub({"--corrupt-once", kModelFile});
+  const Run run = Pull();
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectCompleteSnapshot();
+  const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
+  ASSERT_EQ(gets.size(), 2u);
+  EXPECT_EQ(gets[1].range, "") << "a corrupt file is fetched whole again, not resumed";
+  EXPECT_NE(run.output.find("sha256"), std::string::npos) << run.output;
+}
+
+TEST_F(PullTest, AFileCorruptEveryTimeIsAnErrorAndLeavesNoBlob) {
+  StartHub({"--corrupt-always", kModelFile});
+  const Run run = Pull();
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("model.safetensors does not have the sha256"), std::string::npos) << run.output;
+  EXPECT_EQ(DownloadsOf(kModelFile).size(), 2u);
+  const std::string blob = RepoDir() + "/blobs/" + ExpectedEtag(kModelFile, Bytes(SourceDir() + "/" + kModelFile));
+  EXPECT_FALSE(fs::exists(blob));
+  EXPECT_FALSE(fs::exists(blob + ".incomplete"));
+  EXPECT_FALSE(fs::exists(RepoDir() + "/refs/main")) << "an incomplete snapshot must not resolve";
+}
+
+TEST_F(PullTest, AServerErrorIsRetried) {
+  StartHub({"--fail-500-once"});
+  const Run run = Pull();
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  int api_calls = 0;
+  for (const HubRequest& r : hub_->Requests()) api_calls += r.path.rfind("/api/models/", 0) == 0;
+  EXPECT_EQ(api_calls, 2);
+  ExpectCompleteSnapshot();
+}
+
+TEST_F(PullTest, AGatedRepoWithoutATokenNamesTheLicencePageAndTheToken) {
+  StartHub({"--require-token", "hf_secret"});
+  const Run run = Pull();
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("accept the licence on " + hub_->endpoint() + "/test-org/gemma3n-tiny"), std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("HF_TOKEN"), std::string::npos) << run.output;
+  const Run wrong = Gemma3n({"pull", FakeHub::kRepo, "--endpoint", hub_->endpoint(), "--token", "hf_wrong"});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.output;
+  EXPECT_NE(wrong.output.find("HTTP 403"), std::string::npos) << wrong.output;
+}
+
+TEST_F(PullTest, HfTokenIsSentToTheHub) {
+  StartHub({"--require-token", "hf_secret"});
+  setenv("HF_TOKEN", "hf_secret", 1);
+  const Run run = Pull();
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectCompleteSnapshot();
+  for (const HubRequest& r : hub_->Requests()) EXPECT_EQ(r.auth, "Bearer hf_secret") << r.path;
+}
+
+TEST_F(PullTest, TheTokenFileOfTheHuggingFaceCliIsUsed) {
+  StartHub({"--require-token", "hf_from_file"});
+  fs::create_directories(home_);
+  std::ofstream(home_ + "/token") << "hf_from_file\n";
+  const Run run = Pull();
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectCompleteSnapshot();
+}
+
+TEST_F(PullTest, AnUnknownRepoNamesTheRepoAndTheRevision) {
+  StartHub();
+  const Run run = Pull("test-org/no-such-model");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("test-org/no-such-model at revision main is not on"), std::string::npos) << run.output;
+  const Run revision = Gemma3n({"pull", FakeHub::kRepo, "--endpoint", hub_->endpoint(), "--revision", "v9"});
+  EXPECT_EQ(revision.exit_code, 2) << revision.output;
+  EXPECT_NE(revision.output.find("test-org/gemma3n-tiny at revision v9"), std::string::npos) << revision.output;
+  const Run bad_id = Gemma3n({"pull", "../etc", "--endpoint", hub_->endpoint()});
+  EXPECT_EQ(bad_id.exit_code, 2) << bad_id.output;
+  EXPECT_TRUE(hub_->Requests().size() == 2u) << "a bad repo id never reaches the hub";
+}
+
+TEST_F(PullTest, ASecondPullDownloadsNothing) {
+  StartHub();
+  ASSERT_EQ(Pull().exit_code, 0);
+  const size_t downloads = hub_->Downloads().size();
+  EXPECT_EQ(downloads, kPulledFiles.size());
+  setenv("HF_ENDPOINT", hub_->endpoint().c_str(), 1);  // the mirror variable instead of --endpoint
+  const Run again = Gemma3n({"pull", FakeHub::kRepo});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(hub_->Downloads().size(), downloads);
+  EXPECT_NE(again.output.find("0 downloaded now"), std::string::npos) << again.output;
+  ExpectCompleteSnapshot();
+}
+
+TEST_F(PullTest, ServeRunsAPulledRepoFromTheCacheWithTheHubGone) {
+  StartHub();
+  ASSERT_EQ(Pull().exit_code, 0);
+  hub_->Stop();
+  const std::string addr = "127.0.0.1:" + std::to_string(testing::FreeTcpPort());
+  ChildProcess serve({testing::BinDir() + "/gemma3n", "serve", "--model", FakeHub::kRepo, "--listen", addr,
+                      "--run-dir", dir_ + "/run", "--threads", "1", "--max-sequences", "2"},
+                     dir_ + "/serve.log");
+  auto stub = v1::Gemma::NewStub(MakeChannel(addr));
+  testing::Outcome reply;
+  const bool answered = testing::WaitUntil(
+      [&] {
+        reply = testing::Call(*stub, testing::RawPrompt("hi", 2, /*ignore_eos=*/true));
+        return reply.status.ok();
+      },
+      60s);
+  ASSERT_TRUE(answered) << serve.Log();
+  EXPECT_EQ(reply.ids.size(), 2u);
+  EXPECT_NE(serve.Log().find("snapshots/" + Commit()), std::string::npos) << serve.Log();
+}
+
+TEST_F(PullTest, AModelNotInTheCacheSaysToPullItAndExitsWith2) {
+  const Run serve = Gemma3n({"serve", "--model", "test-org/not-pulled", "--listen", "127.0.0.1:1"});
+  EXPECT_EQ(serve.exit_code, 2) << serve.output;
+  EXPECT_NE(serve.output.find("run: gemma3n pull test-org/not-pulled"), std::string::npos) << serve.output;
+}
+
+TEST_F(PullTest, TheToolsTakeARepoIdToo) {
+  StartHub();
+  ASSERT_EQ(Pull().exit_code, 0);
+  const std::string log = dir_ + "/inspect.log";
+  ChildProcess inspect({testing::BinDir() + "/gemma3n-inspect", "tokenize", "--model", FakeHub::kRepo, "--text", "Hello"},
+                       log);
+  const int status = inspect.Wait(60s);
+  ASSERT_TRUE(status >= 0 && WIFEXITED(status)) << inspect.Log();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << inspect.Log();
+  EXPECT_NE(inspect.Log().find(','), std::string::npos) << inspect.Log();  // a list of ids
+}
+
+}  // namespace
+}  // namespace gemma3n
