@@ -88,7 +88,7 @@ absl::StatusOr<ModelInfo> HubClient::GetModelInfo(const ModelRef& ref) const {
   const std::string url = absl::StrCat(options_.endpoint, "/api/models/", ref.repo, "/revision/",
                                        UrlEscape(ref.revision, /*keep_slash=*/false));
   HttpResponse response;
-  RETURN_IF_ERROR(WithRetries(options_.retry, url, [&]() -> absl::Status {
+  RETURN_IF_ERROR(WithRetries(options_.retry, absl::StrCat("file list of ", ref.repo), [&]() -> absl::Status {
     HttpRequest request;
     request.url = url;
     request.bearer_token = TokenFor(url);
@@ -118,7 +118,7 @@ absl::StatusOr<FileMetadata> HubClient::GetFileMetadata(const std::string& repo,
   const ModelRef ref{repo, commit};
   std::string url = absl::StrCat(options_.endpoint, "/", repo, "/resolve/", commit, "/", UrlEscape(file, true));
   HttpResponse response;
-  RETURN_IF_ERROR(WithRetries(options_.retry, url, [&]() -> absl::Status {
+  RETURN_IF_ERROR(WithRetries(options_.retry, file, [&]() -> absl::Status {
     std::string at = url;
     for (int hop = 0;; ++hop) {
       HttpRequest request;

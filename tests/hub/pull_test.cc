@@ -51,7 +51,7 @@ std::string ExpectedEtag(const std::string& name, const std::string& bytes) {
   return Digest(EVP_sha1(), "blob " + std::to_string(bytes.size()) + std::string(1, '\0') + bytes);
 }
 
-struct Run {
+struct Finished {
   int exit_code = -1;
   std::string output;
 };
@@ -68,16 +68,16 @@ class PullTest : public ::testing::Test {
   void StartHub(const std::vector<std::string>& faults = {}) { hub_ = std::make_unique<FakeHub>(dir_, faults); }
 
   // Runs build/bin/gemma3n with `args` to its end.
-  Run Gemma3n(std::vector<std::string> args) {
+  Finished Gemma3n(std::vector<std::string> args) {
     args.insert(args.begin(), testing::BinDir() + "/gemma3n");
     const std::string log = dir_ + "/run-" + std::to_string(runs_++) + ".log";
     ChildProcess child(args, log);
     const int status = child.Wait(120s);
-    Run run{status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, child.Log()};
+    Finished run{status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, child.Log()};
     if (HasFailure() || run.exit_code < 0) std::fprintf(stderr, "---- %s ----\n%s\n", log.c_str(), run.output.c_str());
     return run;
   }
-  Run Pull(const std::string& repo = FakeHub::kRepo) { return Gemma3n({"pull", repo, "--endpoint", hub_->endpoint()}); }
+  Finished Pull(const std::string& repo = FakeHub::kRepo) { return Gemma3n({"pull", repo, "--endpoint", hub_->endpoint()}); }
 
   std::string RepoDir() const { return home_ + "/hub/models--test-org--gemma3n-tiny"; }
   std::string Commit() const {
@@ -110,7 +110,8 @@ class PullTest : public ::testing::Test {
     const std::string etag = ExpectedEtag(name, Bytes(SourceDir() + "/" + name));
     std::vector<HubRequest> out;
     for (const HubRequest& r : hub_->Downloads()) {
-      if (r.path == "/cdn/" + etag || r.path.size() > name.size() + 1 && r.path.substr(r.path.size() - name.size() - 1) == "/" + name) {
+      const bool by_name = r.path.size() > name.size() && r.path.substr(r.path.size() - name.size() - 1) == "/" + name;
+      if (r.path == "/cdn/" + etag || by_name) {
         out.push_back(r);
       }
     }
@@ -124,7 +125,7 @@ class PullTest : public ::testing::Test {
 
 TEST_F(PullTest, PullsTheCheckpointIntoHuggingfaceHubsCacheLayout) {
   StartHub();
-  const Run run = Pull();
+  const Finished run = Pull();
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ASSERT_EQ(Commit().size(), 40u);
   std::set<std::string> snapshots;
@@ -138,7 +139,7 @@ TEST_F(PullTest, PullsTheCheckpointIntoHuggingfaceHubsCacheLayout) {
 
 TEST_F(PullTest, ACutConnectionResumesWithARangeRequest) {
   StartHub({"--cut-once", kModelFile});
-  const Run run = Pull();
+  const Finished run = Pull();
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ExpectCompleteSnapshot();
   const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
@@ -155,7 +156,7 @@ TEST_F(PullTest, AnInterruptedPullResumesFromTheIncompleteFile) {
   fs::create_directories(RepoDir() + "/blobs");
   std::ofstream(RepoDir() + "/blobs/" + ExpectedEtag(kModelFile, source) + ".incomplete", std::ios::binary)
       << source.substr(0, 1000);
-  const Run run = Pull();
+  const Finished run = Pull();
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ExpectCompleteSnapshot();
   const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
@@ -165,7 +166,7 @@ TEST_F(PullTest, AnInterruptedPullResumesFromTheIncompleteFile) {
 
 TEST_F(PullTest, ACorruptByteIsCaughtAndTheFileFetchedAgain) {
   StartHub({"--corrupt-once", kModelFile});
-  const Run run = Pull();
+  const Finished run = Pull();
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ExpectCompleteSnapshot();
   const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
@@ -176,7 +177,7 @@ TEST_F(PullTest, ACorruptByteIsCaughtAndTheFileFetchedAgain) {
 
 TEST_F(PullTest, AFileCorruptEveryTimeIsAnErrorAndLeavesNoBlob) {
   StartHub({"--corrupt-always", kModelFile});
-  const Run run = Pull();
+  const Finished run = Pull();
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find("model.safetensors does not have the sha256"), std::string::npos) << run.output;
   EXPECT_EQ(DownloadsOf(kModelFile).size(), 2u);
@@ -188,7 +189,7 @@ TEST_F(PullTest, AFileCorruptEveryTimeIsAnErrorAndLeavesNoBlob) {
 
 TEST_F(PullTest, AServerErrorIsRetried) {
   StartHub({"--fail-500-once"});
-  const Run run = Pull();
+  const Finished run = Pull();
   ASSERT_EQ(run.exit_code, 0) << run.output;
   int api_calls = 0;
   for (const HubRequest& r : hub_->Requests()) api_calls += r.path.rfind("/api/models/", 0) == 0;
@@ -198,12 +199,12 @@ TEST_F(PullTest, AServerErrorIsRetried) {
 
 TEST_F(PullTest, AGatedRepoWithoutATokenNamesTheLicencePageAndTheToken) {
   StartHub({"--require-token", "hf_secret"});
-  const Run run = Pull();
+  const Finished run = Pull();
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("accept the licence on " + hub_->endpoint() + "/test-org/gemma3n-tiny"), std::string::npos)
       << run.output;
   EXPECT_NE(run.output.find("HF_TOKEN"), std::string::npos) << run.output;
-  const Run wrong = Gemma3n({"pull", FakeHub::kRepo, "--endpoint", hub_->endpoint(), "--token", "hf_wrong"});
+  const Finished wrong = Gemma3n({"pull", FakeHub::kRepo, "--endpoint", hub_->endpoint(), "--token", "hf_wrong"});
   EXPECT_EQ(wrong.exit_code, 2) << wrong.output;
   EXPECT_NE(wrong.output.find("HTTP 403"), std::string::npos) << wrong.output;
 }
@@ -211,7 +212,7 @@ TEST_F(PullTest, AGatedRepoWithoutATokenNamesTheLicencePageAndTheToken) {
 TEST_F(PullTest, HfTokenIsSentToTheHub) {
   StartHub({"--require-token", "hf_secret"});
   setenv("HF_TOKEN", "hf_secret", 1);
-  const Run run = Pull();
+  const Finished run = Pull();
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ExpectCompleteSnapshot();
   for (const HubRequest& r : hub_->Requests()) EXPECT_EQ(r.auth, "Bearer hf_secret") << r.path;
@@ -221,20 +222,20 @@ TEST_F(PullTest, TheTokenFileOfTheHuggingFaceCliIsUsed) {
   StartHub({"--require-token", "hf_from_file"});
   fs::create_directories(home_);
   std::ofstream(home_ + "/token") << "hf_from_file\n";
-  const Run run = Pull();
+  const Finished run = Pull();
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ExpectCompleteSnapshot();
 }
 
 TEST_F(PullTest, AnUnknownRepoNamesTheRepoAndTheRevision) {
   StartHub();
-  const Run run = Pull("test-org/no-such-model");
+  const Finished run = Pull("test-org/no-such-model");
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("test-org/no-such-model at revision main is not on"), std::string::npos) << run.output;
-  const Run revision = Gemma3n({"pull", FakeHub::kRepo, "--endpoint", hub_->endpoint(), "--revision", "v9"});
+  const Finished revision = Gemma3n({"pull", FakeHub::kRepo, "--endpoint", hub_->endpoint(), "--revision", "v9"});
   EXPECT_EQ(revision.exit_code, 2) << revision.output;
   EXPECT_NE(revision.output.find("test-org/gemma3n-tiny at revision v9"), std::string::npos) << revision.output;
-  const Run bad_id = Gemma3n({"pull", "../etc", "--endpoint", hub_->endpoint()});
+  const Finished bad_id = Gemma3n({"pull", "../etc", "--endpoint", hub_->endpoint()});
   EXPECT_EQ(bad_id.exit_code, 2) << bad_id.output;
   EXPECT_TRUE(hub_->Requests().size() == 2u) << "a bad repo id never reaches the hub";
 }
@@ -245,7 +246,7 @@ TEST_F(PullTest, ASecondPullDownloadsNothing) {
   const size_t downloads = hub_->Downloads().size();
   EXPECT_EQ(downloads, kPulledFiles.size());
   setenv("HF_ENDPOINT", hub_->endpoint().c_str(), 1);  // the mirror variable instead of --endpoint
-  const Run again = Gemma3n({"pull", FakeHub::kRepo});
+  const Finished again = Gemma3n({"pull", FakeHub::kRepo});
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_EQ(hub_->Downloads().size(), downloads);
   EXPECT_NE(again.output.find("0 downloaded now"), std::string::npos) << again.output;
@@ -274,7 +275,7 @@ TEST_F(PullTest, ServeRunsAPulledRepoFromTheCacheWithTheHubGone) {
 }
 
 TEST_F(PullTest, AModelNotInTheCacheSaysToPullItAndExitsWith2) {
-  const Run serve = Gemma3n({"serve", "--model", "test-org/not-pulled", "--listen", "127.0.0.1:1"});
+  const Finished serve = Gemma3n({"serve", "--model", "test-org/not-pulled", "--listen", "127.0.0.1:1"});
   EXPECT_EQ(serve.exit_code, 2) << serve.output;
   EXPECT_NE(serve.output.find("run: gemma3n pull test-org/not-pulled"), std::string::npos) << serve.output;
 }
