@@ -25,6 +25,8 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
       and the gateway as supervised child processes (unix sockets between
       them in a private directory; the gateway on --listen). A crashed
       process is restarted with back-off; SIGINT/SIGTERM stops them all.
+      --model ORG/NAME runs a repo fetched with `gemma3n pull` from the hub
+      cache, offline.
 
   chat [--addr HOST:PORT] [--prompt TEXT] [--system TEXT] [--image FILE]...
        [--audio FILE]... [--max-new N] [--temperature T] [--top-k K]

@@ -18,7 +18,7 @@
 
 namespace {
 
-constexpr char kUsage[] = R"(usage: gemma3n-ple-service --model DIR [--listen ADDR] [--cache-mb N] [--max-clients N] [--log-level L]
+constexpr char kUsage[] = R"(usage: gemma3n-ple-service --model DIR|ORG/NAME [--listen ADDR] [--cache-mb N] [--max-clients N] [--log-level L]
 
 Serves the per-layer embedding rows of the checkpoint in DIR to text workers
 over shared memory (/dev/shm/gemma3n-ple-<pid>-<n>, one segment per attached

@@ -96,7 +96,7 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
 int RunEncoderWorker(int argc, char** argv, const std::string& kind,
                      const std::function<absl::StatusOr<std::unique_ptr<MediaEncoderBackend>>(
                          const EncoderWorkerFlags&)>& load) {
-  const std::string usage = absl::StrCat("usage: gemma3n-", kind, "-worker --model DIR [--listen ADDR (default unix:DIR/", kind,
+  const std::string usage = absl::StrCat("usage: gemma3n-", kind, "-worker --model DIR|ORG/NAME [--listen ADDR (default unix:DIR/", kind,
                                          ".sock, DIR = $XDG_RUNTIME_DIR/gemma3n or /tmp/gemma3n-$UID, mode 0700)] [--threads N]", kind == "vision" ? " [--image-size N]" : "",
                                          " [--log-level L]\n");
   return RunServiceMain(argc, argv, kind + "-worker", usage,

@@ -27,7 +27,7 @@
 namespace gemma3n {
 namespace {
 
-constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR [flags]
+constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR|ORG/NAME [flags]
 
   --listen ADDR          where to serve (default unix:DIR/text.sock, DIR the
                          user's private socket directory: $XDG_RUNTIME_DIR/gemma3n

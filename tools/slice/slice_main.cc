@@ -12,7 +12,7 @@
 
 namespace {
 
-constexpr char kUsage[] = R"(usage: gemma3n-slice --model DIR --profile NAME --out DIR [--profiles FILE.csv]
+constexpr char kUsage[] = R"(usage: gemma3n-slice --model DIR|ORG/NAME --profile NAME --out DIR [--profiles FILE.csv]
                      [--max-shard-gb N]
 
 Writes the sub-model of a MatFormer slicing profile (one of the 16 published
