@@ -1,11 +1,14 @@
 #include "common/hub/download.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -85,6 +88,33 @@ absl::Status DownloadRest(const HubClient& client, const FileMetadata& meta, con
   return absl::OkStatus();
 }
 
+// The lock huggingface_hub's FileLock takes (flock on the same file), so a
+// Python download and ours, or two pulls, never write one .incomplete file.
+class BlobLock {
+ public:
+  static absl::StatusOr<BlobLock> Take(const std::string& path, const std::string& file) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return absl::InternalError(absl::StrCat("cannot open the lock file ", path));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      spdlog::info("{}: another download holds {}; waiting for it", file, path);
+      if (::flock(fd, LOCK_EX) != 0) {
+        ::close(fd);
+        return absl::InternalError(absl::StrCat("cannot lock ", path));
+      }
+    }
+    return BlobLock(fd);
+  }
+  BlobLock(BlobLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  BlobLock& operator=(BlobLock&&) = delete;
+  ~BlobLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the flock
+  }
+
+ private:
+  explicit BlobLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 }  // namespace
 
 bool BlobComplete(const RepoCache& cache, const FileMetadata& meta) {
@@ -114,9 +144,13 @@ absl::Status DownloadBlob(const HubClient& client, const RepoCache& cache, const
   const std::string blob = cache.BlobPath(meta.etag);
   const std::string partial = cache.IncompletePath(meta.etag);
   std::error_code error;
-  fs::create_directories(fs::path(blob).parent_path(), error);
-  if (error) return absl::InternalError(absl::StrCat("cannot create ", fs::path(blob).parent_path().string(), ": ",
-                                                     error.message()));
+  for (const std::string& path : {blob, cache.LockPath(meta.etag)}) {
+    const fs::path dir = fs::path(path).parent_path();
+    fs::create_directories(dir, error);
+    if (error) return absl::InternalError(absl::StrCat("cannot create ", dir.string(), ": ", error.message()));
+  }
+  ASSIGN_OR_RETURN(const BlobLock lock, BlobLock::Take(cache.LockPath(meta.etag), meta.file));
+  if (BlobComplete(cache, meta)) return absl::OkStatus();  // the other download finished it
   progress.BeginFile(meta.file, meta.size, PartialBytes(cache, meta));
   constexpr int kDownloads = 2;  // a corrupt file is fetched once more, then it is an error
   for (int round = 1;; ++round) {

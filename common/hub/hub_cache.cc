@@ -44,7 +44,8 @@ std::string HfHomeDir() {
 std::string HubCacheDir() { return EnvOr("HF_HUB_CACHE", HfHomeDir() + "/hub"); }
 
 RepoCache::RepoCache(const std::string& cache_dir, const std::string& repo)
-    : dir_(absl::StrCat(cache_dir, "/", RepoFolderName(repo))) {}
+    : locks_dir_(absl::StrCat(cache_dir, "/.locks/", RepoFolderName(repo))),
+      dir_(absl::StrCat(cache_dir, "/", RepoFolderName(repo))) {}
 
 std::string RepoCache::BlobPath(const std::string& etag) const { return absl::StrCat(dir_, "/blobs/", etag); }
 
@@ -57,6 +58,8 @@ std::string RepoCache::SnapshotDir(const std::string& commit) const {
 std::string RepoCache::SnapshotPath(const std::string& commit, const std::string& file) const {
   return absl::StrCat(SnapshotDir(commit), "/", file);
 }
+
+std::string RepoCache::LockPath(const std::string& etag) const { return absl::StrCat(locks_dir_, "/", etag, ".lock"); }
 
 std::string RepoCache::RefPath(const std::string& revision) const { return absl::StrCat(dir_, "/refs/", revision); }
 

@@ -7,6 +7,7 @@
 //       blobs/<etag>.incomplete      a download in progress
 //       snapshots/<commit>/<file>    relative symlinks to ../../blobs/<etag>
 //       refs/<revision>              the commit the revision pointed to
+//     .locks/models--ORG--NAME/<etag>.lock   held (flock) while a blob downloads
 //
 // Only paths and files here: nothing in this library talks to the network.
 #pragma once
@@ -36,6 +37,8 @@ class RepoCache {
   std::string SnapshotDir(const std::string& commit) const;
   std::string SnapshotPath(const std::string& commit, const std::string& file) const;
   std::string RefPath(const std::string& revision) const;
+  // The lock file huggingface_hub takes (flock) while it downloads this blob.
+  std::string LockPath(const std::string& etag) const;
 
   // The commit in refs/<revision>; NotFound when there is none.
   absl::StatusOr<std::string> ReadRef(const std::string& revision) const;
@@ -47,6 +50,7 @@ class RepoCache {
   bool HasSnapshotFile(const std::string& commit, const std::string& file) const;
 
  private:
+  std::string locks_dir_;
   std::string dir_;
 };
 

@@ -4,8 +4,11 @@
 // fetched again, gated and missing repos say what to do, tokens are sent,
 // a second pull downloads nothing, and `gemma3n serve --model REPO` comes up
 // from that cache with the hub gone.
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -185,6 +188,25 @@ TEST_F(PullTest, AFileCorruptEveryTimeIsAnErrorAndLeavesNoBlob) {
   EXPECT_FALSE(fs::exists(blob));
   EXPECT_FALSE(fs::exists(blob + ".incomplete"));
   EXPECT_FALSE(fs::exists(RepoDir() + "/refs/main")) << "an incomplete snapshot must not resolve";
+}
+
+TEST_F(PullTest, ABlobAnotherDownloadHoldsIsWaitedFor) {
+  StartHub();
+  // huggingface_hub's lock for the blob (its FileLock is an flock on this file).
+  const std::string etag = ExpectedEtag(kModelFile, Bytes(SourceDir() + "/" + kModelFile));
+  const std::string lock_path = home_ + "/hub/.locks/models--test-org--gemma3n-tiny/" + etag + ".lock";
+  fs::create_directories(fs::path(lock_path).parent_path());
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);  // not inherited by the pull
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  const std::string log = dir_ + "/locked-pull.log";
+  ChildProcess pull({testing::BinDir() + "/gemma3n", "pull", FakeHub::kRepo, "--endpoint", hub_->endpoint()}, log);
+  EXPECT_TRUE(testing::WaitUntil([&] { return pull.Log().find("waiting for it") != std::string::npos; }, 60s))
+      << pull.Log();
+  EXPECT_TRUE(DownloadsOf(kModelFile).empty()) << "downloaded while the lock was held";
+  ::close(fd);  // the other download is done
+  const int status = pull.Wait(60s);
+  ASSERT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << pull.Log();
+  ExpectCompleteSnapshot();
 }
 
 TEST_F(PullTest, AServerErrorIsRetried) {
