@@ -109,6 +109,14 @@ class PullTest : public ::testing::Test {
     EXPECT_EQ(blobs.size(), kPulledFiles.size()) << "a leftover .incomplete or an extra blob";
   }
 
+  // A pull that must succeed and leave the whole snapshot.
+  Finished PullCompletely() {
+    Finished run = Pull();
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    if (run.exit_code == 0) ExpectCompleteSnapshot();
+    return run;
+  }
+
   std::vector<HubRequest> DownloadsOf(const std::string& name) const {
     const std::string etag = ExpectedEtag(name, Bytes(SourceDir() + "/" + name));
     std::vector<HubRequest> out;
@@ -128,13 +136,11 @@ class PullTest : public ::testing::Test {
 
 TEST_F(PullTest, PullsTheCheckpointIntoHuggingfaceHubsCacheLayout) {
   StartHub();
-  const Finished run = Pull();
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const Finished run = PullCompletely();
   ASSERT_EQ(Commit().size(), 40u);
   std::set<std::string> snapshots;
   for (const auto& entry : fs::directory_iterator(RepoDir() + "/snapshots")) snapshots.insert(entry.path().filename().string());
   EXPECT_EQ(snapshots, std::set<std::string>{Commit()});
-  ExpectCompleteSnapshot();
   // Only what a checkpoint needs: README.md and .gitattributes are not fetched.
   for (const HubRequest& r : hub_->Requests()) EXPECT_EQ(r.path.find("README"), std::string::npos) << r.path;
   EXPECT_NE(run.output.find("serve it: gemma3n serve --model test-org/gemma3n-tiny"), std::string::npos) << run.output;
@@ -142,9 +148,7 @@ TEST_F(PullTest, PullsTheCheckpointIntoHuggingfaceHubsCacheLayout) {
 
 TEST_F(PullTest, ACutConnectionResumesWithARangeRequest) {
   StartHub({"--cut-once", kModelFile});
-  const Finished run = Pull();
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  ExpectCompleteSnapshot();
+  PullCompletely();
   const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
   ASSERT_EQ(gets.size(), 2u);
   EXPECT_EQ(gets[0].range, "");
@@ -159,9 +163,7 @@ TEST_F(PullTest, AnInterruptedPullResumesFromTheIncompleteFile) {
   fs::create_directories(RepoDir() + "/blobs");
   std::ofstream(RepoDir() + "/blobs/" + ExpectedEtag(kModelFile, source) + ".incomplete", std::ios::binary)
       << source.substr(0, 1000);
-  const Finished run = Pull();
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  ExpectCompleteSnapshot();
+  PullCompletely();
   const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
   ASSERT_EQ(gets.size(), 1u);
   EXPECT_EQ(gets[0].range, "bytes=1000-");
@@ -169,9 +171,7 @@ TEST_F(PullTest, AnInterruptedPullResumesFromTheIncompleteFile) {
 
 TEST_F(PullTest, ACorruptByteIsCaughtAndTheFileFetchedAgain) {
   StartHub({"--corrupt-once", kModelFile});
-  const Finished run = Pull();
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  ExpectCompleteSnapshot();
+  const Finished run = PullCompletely();
   const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
   ASSERT_EQ(gets.size(), 2u);
   EXPECT_EQ(gets[1].range, "") << "a corrupt file is fetched whole again, not resumed";
@@ -211,12 +211,10 @@ TEST_F(PullTest, ABlobAnotherDownloadHoldsIsWaitedFor) {
 
 TEST_F(PullTest, AServerErrorIsRetried) {
   StartHub({"--fail-500-once"});
-  const Finished run = Pull();
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  PullCompletely();
   int api_calls = 0;
   for (const HubRequest& r : hub_->Requests()) api_calls += r.path.rfind("/api/models/", 0) == 0;
   EXPECT_EQ(api_calls, 2);
-  ExpectCompleteSnapshot();
 }
 
 TEST_F(PullTest, AGatedRepoWithoutATokenNamesTheLicencePageAndTheToken) {
@@ -234,9 +232,7 @@ TEST_F(PullTest, AGatedRepoWithoutATokenNamesTheLicencePageAndTheToken) {
 TEST_F(PullTest, HfTokenIsSentToTheHub) {
   StartHub({"--require-token", "hf_secret"});
   setenv("HF_TOKEN", "hf_secret", 1);
-  const Finished run = Pull();
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  ExpectCompleteSnapshot();
+  PullCompletely();
   for (const HubRequest& r : hub_->Requests()) EXPECT_EQ(r.auth, "Bearer hf_secret") << r.path;
 }
 
@@ -244,9 +240,7 @@ TEST_F(PullTest, TheTokenFileOfTheHuggingFaceCliIsUsed) {
   StartHub({"--require-token", "hf_from_file"});
   fs::create_directories(home_);
   std::ofstream(home_ + "/token") << "hf_from_file\n";
-  const Finished run = Pull();
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  ExpectCompleteSnapshot();
+  PullCompletely();
 }
 
 TEST_F(PullTest, AnUnknownRepoNamesTheRepoAndTheRevision) {
