@@ -4,7 +4,7 @@
 // safetensors with the Hugging Face tensor names. Only the text core
 // (model.language_model.*) is written: enough to measure the decoder.
 //
-//   build/bin/gemma3n-make-random-checkpoint --config tests/data/real-configs/gemma-3n-E4B.config.json \
+//   build/bin/gemma3n-make-random-checkpoint --config tests/data/real-configs/gemma-3n-E4B.config.json
 //       --out /tmp/e4b-random [--seed 1]
 //
 // Values: matrices uniform with std 0.02 (0.3/sqrt(3) for the tiny AltUp

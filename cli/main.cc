@@ -1,5 +1,5 @@
-// gemma3n: run the whole service (`serve`), talk to it (`chat`), or fetch a
-// checkpoint from the Hugging Face hub (`pull`).
+// gemma3n: run the whole service (`serve`), talk to it (`chat`, `batch`), or
+// fetch a checkpoint from the Hugging Face hub (`pull`).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -12,10 +12,17 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
 
-  pull ORG/NAME [--revision REV] [--token TOKEN] [--endpoint URL]
-      download a checkpoint from the Hugging Face hub into the hub cache
-      (shared with Python's huggingface_hub): config, tokenizer, processor
-      files and safetensors weights; resumes, verifies, skips what is there.
+  pull ORG/NAME [--revision REV] [--token TOKEN] [--endpoint URL] [--log-level L]
+      download a checkpoint from the Hugging Face hub: config.json, the
+      tokenizer and processor files and the safetensors weights (the shards
+      the index names), nothing else. Into the hub cache Python's
+      huggingface_hub shares ($HF_HUB_CACHE, default $HF_HOME/hub, HF_HOME
+      default ~/.cache/huggingface); resumes an interrupted pull, checks
+      sha256, downloads nothing already there. --revision: branch, tag or
+      commit (main). --token: default $HF_TOKEN, else the file `hf auth
+      login` writes ($HF_HOME/token); Gemma is gated: accept the licence on
+      https://huggingface.co/ORG/NAME first. --endpoint: a mirror (default
+      $HF_ENDPOINT, else https://huggingface.co).
 
   serve --model DIR|ORG/NAME[@REV] [--listen 127.0.0.1:50051] [--text-workers N] [--threads N]
         [--max-sequences N] [--context N] [--ple-cache-mb N] [--image-size N]
@@ -36,6 +43,17 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
       stream a reply: one-shot with --prompt, else interactive (a line per
       user turn; /reset, /quit). --count prints the prompt's token count,
       --info the model and worker status. Usage figures go to stderr.
+
+  batch --input REQUESTS.jsonl --output RESULTS.jsonl (--url URL | --model DIR)
+        [--concurrency N] [--max-attempts N] [--timeout-s S] [--api-key KEY]
+        [--start-timeout-s S] [--threads N] [--weights bf16|int8|int4]
+      run an OpenAI batch file (one {"custom_id", "method", "url", "body"}
+      a line; url /v1/chat/completions or /v1/completions) against a running
+      gateway's HTTP API (--url http://HOST:PORT), or a `gemma3n serve`
+      started for it (--model; its log in RESULTS.jsonl.serve.log). N
+      requests at once (8); 429 / 5xx / no answer retried with back-off (5
+      attempts); one result or error line per request, as OpenAI's batch
+      output. Rerun with the same --output: finished custom_ids are skipped.
 )";
 
 }  // namespace
@@ -43,7 +61,6 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
 int main(int argc, char** argv) {
   gemma3n::InitLogging("serve");
   return gemma3n::RunSubcommand(argc, argv, "gemma3n", kUsage,
-                                {{"serve", gemma3n::cli::RunServe},
-                                 {"chat", gemma3n::cli::RunChat},
-                                 {"pull", gemma3n::cli::RunPull}});
+                                {{"serve", gemma3n::cli::RunServe}, {"chat", gemma3n::cli::RunChat},
+                                 {"batch", gemma3n::cli::RunBatch}, {"pull", gemma3n::cli::RunPull}});
 }

@@ -18,7 +18,14 @@ int RunSubcommand(int argc, char** argv, const std::string& tool, const char* us
     std::fprintf(stderr, "%s: unknown command '%s'\n\n%s", tool.c_str(), command.c_str(), usage);
     return 2;
   }
-  return ExitWithStatus(tool + " " + command, it->second(std::vector<std::string>(argv + 2, argv + argc)));
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") {  // `tool COMMAND --help`: the usage, which covers every command
+      std::fputs(usage, stdout);
+      return 0;
+    }
+  }
+  return ExitWithStatus(tool + " " + command, it->second(args));
 }
 
 }  // namespace gemma3n

@@ -103,8 +103,6 @@ std::string HttpResponse::Header(const std::string& lowercase_name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-bool IsTransientHttpStatus(long status) { return status == 429 || (status >= 500 && status <= 599); }
-
 absl::StatusOr<HttpResponse> PerformHttp(const HttpRequest& request) {
   InitCurlOnce();
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);

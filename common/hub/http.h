@@ -1,7 +1,7 @@
 // One HTTP request through libcurl, as the hub client needs it: HEAD or GET,
 // an optional bearer token and `Range: bytes=N-`, redirects left to the
 // caller (or followed for downloads), bounded bodies, and transport failures
-// as UNAVAILABLE so that retry.h knows to try again.
+// as UNAVAILABLE so that WithRetries (common/cli/retry.h) tries again.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +36,5 @@ struct HttpResponse {
 };
 
 absl::StatusOr<HttpResponse> PerformHttp(const HttpRequest& request);
-
-// 429 and 5xx: the server asks to come back later.
-bool IsTransientHttpStatus(long status);
 
 }  // namespace gemma3n::hub

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "common/cli/retry.h"
 #include "common/hub/http.h"
 #include "common/status/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -50,8 +51,11 @@ absl::Status HttpError(const HttpResponse& r, const std::string& endpoint, const
   const std::string code = r.Header("x-error-code");
   const std::string what = file.empty() ? ref.repo : absl::StrCat(file, " of ", ref.repo);
   if (code == "RepoNotFound" || code == "RevisionNotFound" || code == "EntryNotFound" || r.status == 404) {
+    // Without a token the hub answers 401 RepoNotFound for private repos too.
+    const bool maybe_private = r.status == 401;
     return absl::NotFoundError(absl::StrCat(what, " at revision ", ref.revision, " is not on ", endpoint, " (HTTP ",
-                                            r.status, "): check the repo id and --revision"));
+                                            r.status, "): check the repo id and --revision",
+                                            maybe_private ? "; a private repo needs a token (--token, HF_TOKEN)" : ""));
   }
   if (r.status == 401 || r.status == 403 || code == "GatedRepo") {
     return absl::PermissionDeniedError(absl::StrCat(

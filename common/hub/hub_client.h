@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/hub/repo_id.h"
-#include "common/hub/retry.h"
+#include "common/cli/retry.h"
 
 namespace gemma3n::hub {
 

@@ -1,13 +1,13 @@
-// Progress of a pull: bytes, rate and ETA for the current file and in total.
-// On a terminal, one line redrawn in place (at most 10 times a second);
-// otherwise a log line every few seconds and one per finished file, so logs
-// of unattended pulls stay short.
+// Progress of a pull, file by file: bytes, rate and ETA of the current file
+// and of the whole pull, drawn by ProgressMeter (a bar on a terminal, a line
+// every few seconds elsewhere, plus a log line per file there).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <mutex>
+#include <memory>
 #include <string>
+
+#include "common/cli/progress_meter.h"
 
 namespace gemma3n::hub {
 
@@ -25,25 +25,17 @@ class TransferProgress {
   void EndFile();
   void Finish();
 
-  // 1536 -> "1.5 KB"; 1.2e9 -> "1.1 GB".
-  static std::string Bytes(double bytes);
-
  private:
-  using Clock = std::chrono::steady_clock;
-  void Report(bool force);
-  std::string Line() const;
+  std::string FileDetail() const;
 
-  const int64_t total_;
-  const int files_;
   const bool terminal_;
-  const Clock::time_point start_ = Clock::now();
-  Clock::time_point file_start_ = start_;
-  Clock::time_point last_report_ = start_;
+  const int files_;
+  ProgressMeter total_;
+  std::unique_ptr<ProgressMeter> file_;  // of the bytes this run fetches of the current file
   std::string name_;
   int index_ = 0;
   int64_t file_size_ = 0, file_done_ = 0, file_resumed_ = 0;
   int64_t done_ = 0;  // downloaded in this run, all files
-  std::mutex mu_;
 };
 
 }  // namespace gemma3n::hub

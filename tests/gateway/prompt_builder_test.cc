@@ -116,7 +116,7 @@ TEST_F(PromptBuilderTest, InvalidUtf8IsRefusedNamingTheField) {
   bad_text[0].add_parts()->set_text("ok \xC3\x28");
   EXPECT_THAT(CollectMedia(bad_text).status().message(), HasSubstr("messages[0].parts[1].text is not valid UTF-8"));
   Messages bad_role = UserTurn({});
-  bad_role[0].set_role("us\xFFer");
+  bad_role[0].set_role("us\xFF" "er");
   EXPECT_THAT(BuildPrompt(bad_role, "", {}, *tokenizer_, *config_).status().message(),
               HasSubstr("messages[0].role is not valid UTF-8"));
   auto raw = BuildPrompt({}, "abc\x80", {}, *tokenizer_, *config_);

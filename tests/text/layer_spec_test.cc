@@ -33,7 +33,9 @@ TEST(LayerSpecTest, E2BSharesKvFromLayers18And19) {
   for (const LayerSpec& s : specs) {
     EXPECT_EQ(s.attention == AttentionType::kFull, s.index % 5 == 4) << s.index;
     EXPECT_EQ(s.kv_shared, s.index >= 20) << s.index;
-    if (s.kv_shared) EXPECT_EQ(s.kv_source, s.attention == AttentionType::kFull ? 19 : 18) << s.index;
+    if (s.kv_shared) {
+      EXPECT_EQ(s.kv_source, s.attention == AttentionType::kFull ? 19 : 18) << s.index;
+    }
     EXPECT_EQ(s.activation_sparsity > 0, s.index < 10);
     EXPECT_EQ(s.ffn_width, 8192);
   }
@@ -46,7 +48,9 @@ TEST(LayerSpecTest, E4BSharesKvFromLayers18And19) {
   ASSERT_EQ(specs.size(), 35u);
   for (const LayerSpec& s : specs) {
     EXPECT_EQ(s.kv_shared, s.index >= 20) << s.index;
-    if (s.kv_shared) EXPECT_EQ(s.kv_source, s.attention == AttentionType::kFull ? 19 : 18) << s.index;
+    if (s.kv_shared) {
+      EXPECT_EQ(s.kv_source, s.attention == AttentionType::kFull ? 19 : 18) << s.index;
+    }
   }
 }
 

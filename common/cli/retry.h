@@ -1,6 +1,7 @@
 // Bounded retries with exponential back-off for transient failures
-// (UNAVAILABLE: a cut connection, a timeout, 429, 5xx). Any other status is
-// final and returned at once.
+// (UNAVAILABLE: a cut connection, a timeout, an HTTP 429 or 5xx), for every
+// client that talks to a server that may come back (pull, batch). Any other
+// status is final and returned at once.
 #pragma once
 
 #include <chrono>
@@ -9,7 +10,11 @@
 
 #include "absl/status/status.h"
 
-namespace gemma3n::hub {
+namespace gemma3n {
+
+// 429 and 5xx: the server asks to come back later (a full queue, a worker
+// down); any other answer is final.
+bool IsTransientHttpStatus(long status);
 
 struct RetryPolicy {
   int max_attempts = 5;
@@ -22,4 +27,4 @@ struct RetryPolicy {
 absl::Status WithRetries(const RetryPolicy& policy, const std::string& what,
                          const std::function<absl::Status()>& attempt);
 
-}  // namespace gemma3n::hub
+}  // namespace gemma3n

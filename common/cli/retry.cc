@@ -1,4 +1,4 @@
-#include "common/hub/retry.h"
+#include "common/cli/retry.h"
 
 #include <algorithm>
 #include <thread>
@@ -6,7 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 
-namespace gemma3n::hub {
+namespace gemma3n {
+
+bool IsTransientHttpStatus(long status) { return status == 429 || (status >= 500 && status <= 599); }
 
 absl::Status WithRetries(const RetryPolicy& policy, const std::string& what,
                          const std::function<absl::Status()>& attempt) {
@@ -25,4 +27,4 @@ absl::Status WithRetries(const RetryPolicy& policy, const std::string& what,
       absl::StrCat(what, ": gave up after ", policy.max_attempts, " attempts: ", status.message()));
 }
 
-}  // namespace gemma3n::hub
+}  // namespace gemma3n
