@@ -112,8 +112,8 @@ absl::StatusOr<std::string> ResolveModelDir(const std::string& model_flag) {
   if (IsDirectory(model_flag)) return model_flag;
   absl::StatusOr<ModelRef> ref = ParseModelRef(model_flag);
   if (!ref.ok()) {
-    return absl::NotFoundError(absl::StrCat("--model ", model_flag,
-                                            ": no such directory, and not a Hugging Face repo id (ORG/NAME[@REVISION])"));
+    return absl::NotFoundError(absl::StrCat("--model ", model_flag, ": the directory does not exist, and it is ",
+                                            "not a Hugging Face repo id (ORG/NAME[@REVISION]) either"));
   }
   const std::string cache_dir = HubCacheDir();
   const RepoCache cache(cache_dir, ref->repo);
