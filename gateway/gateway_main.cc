@@ -37,6 +37,8 @@ constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
                           served; one more is RESOURCE_EXHAUSTED (64)
   --max-request-mb N      largest request accepted, images and audio included (64)
   --image-size N          input size asked of the vision encoders (default: theirs)
+  --request-timeout-s N   a request whose client set no earlier deadline ends
+                          DEADLINE_EXCEEDED after N s, waiting included (1800; 0 = none)
   --log-level LEVEL       trace, debug, info, warn, error (info)
 The model directory gives config.json and tokenizer.json / tokenizer.model.
 )";
@@ -45,7 +47,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "listen", "text-worker", "vision-worker", "audio-worker", "ple",
                                            "context", "max-new-tokens", "max-concurrent", "max-queued",
-                                           "max-request-mb", "image-size", "log-level"},
+                                           "max-request-mb", "image-size", "request-timeout-s", "log-level"},
                                           {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(std::string model_dir, hub::ModelDirFlag(args));
@@ -61,16 +63,19 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(int64_t max_queued, args.Int("max-queued", 64));
   ASSIGN_OR_RETURN(int64_t max_request_mb, args.Int("max-request-mb", kMaxMessageBytes >> 20));
   ASSIGN_OR_RETURN(int64_t image_size, args.Int("image-size", 0));
+  ASSIGN_OR_RETURN(int64_t request_timeout_s, args.Int("request-timeout-s", kDefaultRequestTimeout.count()));
   if (options.context_limit < 2 || options.context_limit > config.text.max_position_embeddings) {
     return absl::InvalidArgumentError(absl::StrCat("--context must be in [2, ", config.text.max_position_embeddings, "]"));
   }
   if (max_new < 1 || max_concurrent < 1 || max_queued < 0 || max_request_mb < 1 || max_request_mb > 2000 ||
-      image_size < 0) {
+      image_size < 0 || request_timeout_s < 0) {
     return absl::InvalidArgumentError(
-        "--max-new-tokens, --max-concurrent >= 1; --max-queued >= 0; --max-request-mb in [1, 2000]; --image-size >= 0");
+        "--max-new-tokens, --max-concurrent >= 1; --max-queued >= 0; --max-request-mb in [1, 2000]; --image-size >= 0; "
+        "--request-timeout-s >= 0");
   }
   options.default_max_new_tokens = static_cast<int>(max_new);
   options.image_size = static_cast<int>(image_size);
+  options.request_timeout = std::chrono::seconds(request_timeout_s);
   options.ple_address = args.Get("ple").value_or("");
 
   std::vector<std::string> text_addrs = args.GetAll("text-worker");
@@ -78,9 +83,10 @@ absl::Status Run(const std::vector<std::string>& argv) {
     ASSIGN_OR_RETURN(std::string text_default, DefaultServiceAddress("text"));
     text_addrs.push_back(text_default);
   }
-  const WorkerPool text("text", text_addrs);
-  const WorkerPool vision("vision", args.GetAll("vision-worker"));
-  const WorkerPool audio("audio", args.GetAll("audio-worker"));
+  WorkerPool text("text", text_addrs);
+  WorkerPool vision("vision", args.GetAll("vision-worker"));
+  WorkerPool audio("audio", args.GetAll("audio-worker"));
+  for (WorkerPool* pool : {&text, &vision, &audio}) pool->StartLivenessMonitor(LivenessPolicy{});
   Admission admission(static_cast<int>(max_concurrent), static_cast<int>(max_queued));
   GemmaService service(config, *tokenizer, text, vision, audio, admission, options);
 
