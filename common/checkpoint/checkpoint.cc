@@ -70,7 +70,8 @@ absl::StatusOr<std::map<std::string, std::string>> ReadWeightMap(const std::stri
   std::map<std::string, std::string> out;
   for (auto it = map->begin(); it != map->end(); ++it) {
     if (!it->is_string() || !SafeShardName(it->get<std::string>())) {
-      return absl::InvalidArgumentError(absl::StrCat(index_path, ": bad shard name for tensor ", it.key()));
+      return absl::InvalidArgumentError(absl::StrCat(index_path, ": bad shard name ", it->dump(), " for tensor ",
+                                                     it.key(), " (a file name of the index's directory)"));
     }
     out[it.key()] = it->get<std::string>();
   }

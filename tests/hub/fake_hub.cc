@@ -9,11 +9,14 @@
 
 namespace gemma3n::testing {
 
-FakeHub::FakeHub(const std::string& dir, const std::vector<std::string>& faults) : log_path_(dir + "/hub-requests.log") {
+FakeHub::FakeHub(const std::string& dir, const std::vector<std::string>& faults,
+                 const std::vector<std::string>& more_repos)
+    : log_path_(dir + "/hub-requests.log") {
   const std::string port_file = dir + "/hub.port";
   std::vector<std::string> argv = {"/usr/bin/python3", std::string(GEMMA3N_SOURCE_DIR) + "/tests/hub/fake_hub.py",
                                    "--repo", std::string(kRepo) + "=" + GEMMA3N_TEST_DATA_DIR + "/gemma3n-tiny",
                                    "--port-file", port_file, "--log", log_path_};
+  for (const std::string& repo : more_repos) argv.insert(argv.end(), {"--repo", repo});
   argv.insert(argv.end(), faults.begin(), faults.end());
   process_ = ChildProcess(argv, dir + "/hub.out");
   std::string port;

@@ -15,8 +15,10 @@ struct HubRequest {
 
 class FakeHub {
  public:
-  // Serves tests/data/gemma3n-tiny as kRepo; `faults`: fake_hub.py flags.
-  FakeHub(const std::string& dir, const std::vector<std::string>& faults);
+  // Serves tests/data/gemma3n-tiny as kRepo, and each "ORG/NAME=DIR" of
+  // `more_repos`; `faults`: fake_hub.py flags.
+  FakeHub(const std::string& dir, const std::vector<std::string>& faults,
+          const std::vector<std::string>& more_repos = {});
 
   static constexpr char kRepo[] = "test-org/gemma3n-tiny";
   const std::string& endpoint() const { return endpoint_; }

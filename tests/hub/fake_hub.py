@@ -15,6 +15,7 @@ Faults, each on the command line so tests can run in parallel:
   --corrupt-once FILE the first download of FILE has one byte flipped
   --corrupt-always FILE every download of FILE has one byte flipped
   --fail-500-once     the first API request answers 500
+  --extra-sibling N   the file list also names N (a hostile hub's "../x")
 Unknown repos and revisions are 404. Each request is appended to --log as a
 JSON line {method, path, range, auth}; the chosen port goes to --port-file.
 """
@@ -148,8 +149,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         repo = self.find_repo(repo_id, revision, head)
         if repo is None:
             return
-        body = json.dumps({"id": repo_id, "sha": repo.commit,
-                           "siblings": [{"rfilename": n} for n in sorted(repo.files)]}).encode()
+        names = sorted(repo.files) + self.state.args.extra_sibling
+        body = json.dumps({"id": repo_id, "sha": repo.commit, "siblings": [{"rfilename": n} for n in names]}).encode()
         self.reply(200, {"Content-Type": "application/json"}, body, head)
 
     def resolve(self, repo_id, revision, name, head):
@@ -222,6 +223,7 @@ def main():
     parser.add_argument("--corrupt-once", action="append", default=[])
     parser.add_argument("--corrupt-always", action="append", default=[])
     parser.add_argument("--fail-500-once", action="store_true")
+    parser.add_argument("--extra-sibling", action="append", default=[], help="a name listed as a file but not served")
     args = parser.parse_args()
     Handler.state = State(args)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -146,6 +146,52 @@ TEST_F(PullTest, PullsTheCheckpointIntoHuggingfaceHubsCacheLayout) {
   EXPECT_NE(run.output.find("serve it: gemma3n serve --model test-org/gemma3n-tiny"), std::string::npos) << run.output;
 }
 
+// A sharded checkpoint: config.json, the index and the shards it names (the
+// bytes need not be safetensors: pull does not read them).
+std::string WriteShardedRepo(const std::string& dir, const std::string& index_json) {
+  fs::create_directories(dir);
+  std::ofstream(dir + "/config.json") << R"({"model_type": "gemma3n"})";
+  std::ofstream(dir + "/model.safetensors.index.json") << index_json;
+  std::ofstream(dir + "/model-00001-of-00002.safetensors", std::ios::binary) << std::string(3000, 'a');
+  std::ofstream(dir + "/model-00002-of-00002.safetensors", std::ios::binary) << std::string(5000, 'b');
+  std::ofstream(dir + "/onnx.safetensors", std::ios::binary) << "not named by the index";
+  return dir;
+}
+
+TEST_F(PullTest, AShardedCheckpointBringsEveryShardTheIndexNames) {
+  const std::string source = WriteShardedRepo(dir_ + "/sharded", R"({"metadata": {}, "weight_map": {
+      "a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors",
+      "c": "model-00001-of-00002.safetensors"}})");
+  hub_ = std::make_unique<FakeHub>(dir_, std::vector<std::string>{}, std::vector<std::string>{"test-org/sharded=" + source});
+  const Finished run = Pull("test-org/sharded");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string repo_dir = home_ + "/hub/models--test-org--sharded";
+  std::string commit;
+  std::ifstream(repo_dir + "/refs/main") >> commit;
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(repo_dir + "/snapshots/" + commit)) {
+    names.insert(entry.path().filename().string());
+    EXPECT_TRUE(Bytes(entry.path().string()) == Bytes(source + "/" + entry.path().filename().string()))
+        << entry.path();
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"config.json", "model.safetensors.index.json",
+                                          "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}));
+}
+
+TEST_F(PullTest, AnIndexNamingAPathOutsideTheSnapshotIsRefused) {
+  const std::string source = WriteShardedRepo(dir_ + "/evil", R"({"weight_map": {
+      "a": "model-00001-of-00002.safetensors", "b": "../../../../escaped.safetensors"}})");
+  // A hostile hub lists the name too, so only the name checks stand in the way.
+  hub_ = std::make_unique<FakeHub>(dir_, std::vector<std::string>{"--extra-sibling", "../../../../escaped.safetensors"},
+                                   std::vector<std::string>{"test-org/evil=" + source});
+  const Finished run = Pull("test-org/evil");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("../../../../escaped.safetensors"), std::string::npos) << run.output;
+  for (const HubRequest& r : hub_->Requests()) EXPECT_EQ(r.path.find("escaped"), std::string::npos) << r.path;
+  EXPECT_FALSE(fs::exists(home_ + "/escaped.safetensors"));
+  EXPECT_FALSE(fs::exists(home_ + "/hub/models--test-org--evil/refs/main"));
+}
+
 TEST_F(PullTest, ACutConnectionResumesWithARangeRequest) {
   StartHub({"--cut-once", kModelFile});
   PullCompletely();
