@@ -12,7 +12,7 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
 
-  pull ORG/NAME [--revision REV] [--token TOKEN] [--endpoint URL] [--log-level L]
+  pull ORG/NAME[@REV] [--revision REV] [--token TOKEN] [--endpoint URL] [--log-level L]
       download a checkpoint from the Hugging Face hub: config.json, the
       tokenizer and processor files and the safetensors weights (the shards
       the index names), nothing else. Into the hub cache Python's

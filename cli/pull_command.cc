@@ -11,6 +11,7 @@
 #include "common/cli/progress_meter.h"
 #include "common/hub/hub_cache.h"
 #include "common/hub/pull.h"
+#include "common/hub/repo_id.h"
 #include "common/hub/token.h"
 #include "common/logging/log.h"
 #include "common/status/status_macros.h"
@@ -27,7 +28,12 @@ absl::Status RunPull(const std::vector<std::string>& argv) {
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
 
   hub::PullOptions options;
-  options.ref = {argv[0], args.Get("revision").value_or(hub::kDefaultRevision)};
+  // ORG/NAME@REV as --model takes it, or --revision.
+  ASSIGN_OR_RETURN(options.ref, hub::ParseModelRef(argv[0]));
+  if (auto revision = args.Get("revision")) {
+    if (argv[0].find('@') != std::string::npos) return absl::InvalidArgumentError("give the revision once: @REV or --revision");
+    options.ref.revision = *revision;
+  }
   const char* env_endpoint = std::getenv("HF_ENDPOINT");
   options.client.endpoint =
       args.Get("endpoint").value_or(env_endpoint && *env_endpoint ? env_endpoint : hub::kDefaultEndpoint);

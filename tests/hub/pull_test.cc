@@ -294,12 +294,14 @@ TEST_F(PullTest, AnUnknownRepoNamesTheRepoAndTheRevision) {
   const Finished run = Pull("test-org/no-such-model");
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("test-org/no-such-model at revision main is not on"), std::string::npos) << run.output;
-  const Finished revision = Gemma3n({"pull", FakeHub::kRepo, "--endpoint", hub_->endpoint(), "--revision", "v9"});
+  const Finished revision = Gemma3n({"pull", std::string(FakeHub::kRepo) + "@v9", "--endpoint", hub_->endpoint()});
   EXPECT_EQ(revision.exit_code, 2) << revision.output;
   EXPECT_NE(revision.output.find("test-org/gemma3n-tiny at revision v9"), std::string::npos) << revision.output;
+  const Finished flag = Gemma3n({"pull", FakeHub::kRepo, "--endpoint", hub_->endpoint(), "--revision", "v9"});
+  EXPECT_NE(flag.output.find("test-org/gemma3n-tiny at revision v9"), std::string::npos) << flag.output;
   const Finished bad_id = Gemma3n({"pull", "../etc", "--endpoint", hub_->endpoint()});
   EXPECT_EQ(bad_id.exit_code, 2) << bad_id.output;
-  EXPECT_TRUE(hub_->Requests().size() == 2u) << "a bad repo id never reaches the hub";
+  EXPECT_EQ(hub_->Requests().size(), 3u) << "a bad repo id never reaches the hub";
 }
 
 TEST_F(PullTest, ASecondPullDownloadsNothing) {
