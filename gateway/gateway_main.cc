@@ -35,7 +35,7 @@ constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
   --max-concurrent N      requests running at once (16)
   --max-queued N          requests waiting for a slot, served first come, first
                           served; one more is RESOURCE_EXHAUSTED (64)
-  --max-request-mb N      largest request accepted, images and audio included (64)
+  --max-request-mb N      largest request accepted, images and audio included (32)
   --image-size N          input size asked of the vision encoders (default: theirs)
   --request-timeout-s N   a request whose client set no earlier deadline ends
                           DEADLINE_EXCEEDED after N s, waiting included (1800; 0 = none)
@@ -61,7 +61,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(int64_t max_new, args.Int("max-new-tokens", options.default_max_new_tokens));
   ASSIGN_OR_RETURN(int64_t max_concurrent, args.Int("max-concurrent", 16));
   ASSIGN_OR_RETURN(int64_t max_queued, args.Int("max-queued", 64));
-  ASSIGN_OR_RETURN(int64_t max_request_mb, args.Int("max-request-mb", kMaxMessageBytes >> 20));
+  ASSIGN_OR_RETURN(int64_t max_request_mb, args.Int("max-request-mb", kDefaultPublicRequestBytes >> 20));
   ASSIGN_OR_RETURN(int64_t image_size, args.Int("image-size", 0));
   ASSIGN_OR_RETURN(int64_t request_timeout_s, args.Int("request-timeout-s", kDefaultRequestTimeout.count()));
   if (options.context_limit < 2 || options.context_limit > config.text.max_position_embeddings) {

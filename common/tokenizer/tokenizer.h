@@ -51,6 +51,11 @@ class Tokenizer {
   // id outside the vocabulary.
   absl::StatusOr<std::string> Decode(absl::Span<const int> ids) const;
 
+  // The fewest tokens `text_bytes` bytes of text can become (no piece of
+  // the vocabulary stands for more than the longest one does): lets a
+  // request be refused as too long before its text is tokenized.
+  int64_t LeastTokensOf(int64_t text_bytes) const;
+
   int vocab_size() const;
   std::optional<int> PieceToId(absl::string_view piece) const;
   std::string IdToPiece(int id) const;  // "" when out of range
@@ -75,6 +80,7 @@ class Tokenizer {
   SpecialTokenSplitter control_;  // the model's control tokens and the caller-added ones
   std::map<int, std::string> extra_by_id_;
   int model_vocab_ = 0;
+  int max_bytes_per_token_ = 1;
 };
 
 // The multimodal special tokens a Gemma 3n config.json names
