@@ -54,9 +54,9 @@ absl::Status DownloadRest(const HubClient& client, const FileMetadata& meta, con
     progress.Discard(have);
     have = 0;
   }
-  if (have == meta.size) return absl::OkStatus();
-  File out(std::fopen(partial.c_str(), "ab"), &std::fclose);
+  File out(std::fopen(partial.c_str(), "ab"), &std::fclose);  // created even for an empty file
   if (!out) return absl::InternalError(absl::StrCat("cannot write ", partial));
+  if (have == meta.size) return absl::OkStatus();
   int64_t written = have;
   const auto on_bytes = [&](const char* data, size_t n) -> absl::Status {
     if (written + static_cast<int64_t>(n) > meta.size) {

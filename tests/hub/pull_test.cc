@@ -155,6 +155,7 @@ std::string WriteShardedRepo(const std::string& dir, const std::string& index_js
   std::ofstream(dir + "/model-00001-of-00002.safetensors", std::ios::binary) << std::string(3000, 'a');
   std::ofstream(dir + "/model-00002-of-00002.safetensors", std::ios::binary) << std::string(5000, 'b');
   std::ofstream(dir + "/onnx.safetensors", std::ios::binary) << "not named by the index";
+  std::ofstream(dir + "/generation_config.json");  // empty: a blob of 0 bytes is a file too
   return dir;
 }
 
@@ -174,7 +175,7 @@ TEST_F(PullTest, AShardedCheckpointBringsEveryShardTheIndexNames) {
     EXPECT_TRUE(Bytes(entry.path().string()) == Bytes(source + "/" + entry.path().filename().string()))
         << entry.path();
   }
-  EXPECT_EQ(names, (std::set<std::string>{"config.json", "model.safetensors.index.json",
+  EXPECT_EQ(names, (std::set<std::string>{"config.json", "generation_config.json", "model.safetensors.index.json",
                                           "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}));
 }
 
