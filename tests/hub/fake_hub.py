@@ -15,6 +15,7 @@ Faults, each on the command line so tests can run in parallel:
   --corrupt-once FILE the first download of FILE has one byte flipped
   --corrupt-always FILE every download of FILE has one byte flipped
   --fail-500-once     the first API request answers 500
+  --ignore-range      answer Range requests with the whole file (200), as some servers do
   --extra-sibling N   the file list also names N (a hostile hub's "../x")
 Unknown repos and revisions are 404. Each request is appended to --log as a
 JSON line {method, path, range, auth}; the chosen port goes to --port-file.
@@ -185,7 +186,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send_bytes(self, name, data, headers, head):
         args = self.state.args
         start = 0
-        requested = self.headers.get("Range")
+        requested = None if args.ignore_range else self.headers.get("Range")
         if requested and requested.startswith("bytes=") and requested.endswith("-"):
             start = int(requested[len("bytes="):-1])
             if start >= len(data):
@@ -223,6 +224,7 @@ def main():
     parser.add_argument("--corrupt-once", action="append", default=[])
     parser.add_argument("--corrupt-always", action="append", default=[])
     parser.add_argument("--fail-500-once", action="store_true")
+    parser.add_argument("--ignore-range", action="store_true")
     parser.add_argument("--extra-sibling", action="append", default=[], help="a name listed as a file but not served")
     args = parser.parse_args()
     Handler.state = State(args)

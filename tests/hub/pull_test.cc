@@ -216,6 +216,18 @@ TEST_F(PullTest, AnInterruptedPullResumesFromTheIncompleteFile) {
   EXPECT_EQ(gets[0].range, "bytes=1000-");
 }
 
+TEST_F(PullTest, AServerIgnoringTheRangeRestartsTheFileCleanly) {
+  StartHub({"--ignore-range"});
+  const std::string source = Bytes(SourceDir() + "/" + kModelFile);
+  fs::create_directories(RepoDir() + "/blobs");
+  std::ofstream(RepoDir() + "/blobs/" + ExpectedEtag(kModelFile, source) + ".incomplete", std::ios::binary)
+      << source.substr(0, 1000);
+  PullCompletely();
+  const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].range, "bytes=1000-");  // asked, answered with all of it
+}
+
 TEST_F(PullTest, ACorruptByteIsCaughtAndTheFileFetchedAgain) {
   StartHub({"--corrupt-once", kModelFile});
   const Finished run = PullCompletely();
