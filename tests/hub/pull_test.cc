@@ -117,6 +117,19 @@ class PullTest : public ::testing::Test {
     return run;
   }
 
+  // What a killed pull leaves, the first 1000 bytes in blobs/<etag>.incomplete,
+  // then a pull: it asks for the rest and ends with the whole file.
+  void PullOverAPartialFile() {
+    const std::string source = Bytes(SourceDir() + "/" + kModelFile);
+    fs::create_directories(RepoDir() + "/blobs");
+    std::ofstream(RepoDir() + "/blobs/" + ExpectedEtag(kModelFile, source) + ".incomplete", std::ios::binary)
+        << source.substr(0, 1000);
+    PullCompletely();
+    const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
+    ASSERT_EQ(gets.size(), 1u);
+    EXPECT_EQ(gets[0].range, "bytes=1000-");
+  }
+
   std::vector<HubRequest> DownloadsOf(const std::string& name) const {
     const std::string etag = ExpectedEtag(name, Bytes(SourceDir() + "/" + name));
     std::vector<HubRequest> out;
@@ -205,27 +218,12 @@ TEST_F(PullTest, ACutConnectionResumesWithARangeRequest) {
 
 TEST_F(PullTest, AnInterruptedPullResumesFromTheIncompleteFile) {
   StartHub();
-  // What a killed pull leaves: the first 1000 bytes in blobs/<etag>.incomplete.
-  const std::string source = Bytes(SourceDir() + "/" + kModelFile);
-  fs::create_directories(RepoDir() + "/blobs");
-  std::ofstream(RepoDir() + "/blobs/" + ExpectedEtag(kModelFile, source) + ".incomplete", std::ios::binary)
-      << source.substr(0, 1000);
-  PullCompletely();
-  const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
-  ASSERT_EQ(gets.size(), 1u);
-  EXPECT_EQ(gets[0].range, "bytes=1000-");
+  PullOverAPartialFile();
 }
 
 TEST_F(PullTest, AServerIgnoringTheRangeRestartsTheFileCleanly) {
-  StartHub({"--ignore-range"});
-  const std::string source = Bytes(SourceDir() + "/" + kModelFile);
-  fs::create_directories(RepoDir() + "/blobs");
-  std::ofstream(RepoDir() + "/blobs/" + ExpectedEtag(kModelFile, source) + ".incomplete", std::ios::binary)
-      << source.substr(0, 1000);
-  PullCompletely();
-  const std::vector<HubRequest> gets = DownloadsOf(kModelFile);
-  ASSERT_EQ(gets.size(), 1u);
-  EXPECT_EQ(gets[0].range, "bytes=1000-");  // asked, answered with all of it
+  StartHub({"--ignore-range"});  // answers the Range request with all of the file
+  PullOverAPartialFile();
 }
 
 TEST_F(PullTest, ACorruptByteIsCaughtAndTheFileFetchedAgain) {
