@@ -126,7 +126,7 @@ absl::Status GemmaService::Stream(grpc::ServerContext* context, Deadline deadlin
   for (;;) {
     absl::StatusOr<const WorkerInstance*> picked = text_.Pick(failed);
     if (!picked.ok()) return worker_error.ok() ? picked.status() : worker_error;
-    ReplyStream reply(tokenizer_, stops, start);
+    ReplyStream reply(tokenizer_, stops, start, request.config().include_special_tokens());
     const Attempt attempt = StreamFrom(**picked, context, deadline, req, reply, writer, id);
     if (!attempt.worker_unavailable) return attempt.status;
     failed.push_back(*picked);

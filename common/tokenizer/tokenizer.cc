@@ -53,7 +53,10 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::LoadFromModelDir(const std
 
 void Tokenizer::IndexControlTokens() {
   for (const char* text : kControlTokens) {
-    if (std::optional<int> id = ModelPieceToId(text)) control_.Add(text, *id);
+    if (std::optional<int> id = ModelPieceToId(text)) {
+      control_.Add(text, *id);
+      control_ids_.insert(*id);
+    }
   }
   // The most text bytes one piece stands for: its bytes, with the
   // whitespace marker U+2581 (3 bytes) standing for one space. Byte-fallback
@@ -79,6 +82,7 @@ void Tokenizer::AddSpecialTokens(const std::map<std::string, int>& tokens) {
     if (id < 0) continue;
     extra_.Add(text, id);
     control_.Add(text, id);
+    control_ids_.insert(id);
     extra_by_id_[id] = text;
   }
 }
