@@ -39,7 +39,10 @@ constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
   --image-size N          input size asked of the vision encoders (default: theirs)
   --request-timeout-s N   a request whose client set no earlier deadline ends
                           DEADLINE_EXCEEDED after N s, waiting included (1800; 0 = none)
-  --log-level LEVEL       trace, debug, info, warn, error (info)
+  --api-key-file FILE     require "authorization: Bearer KEY" with one of the file's
+                          keys (one a line) on every call but the health check
+)";
+constexpr char kUsageTail[] = R"(  --log-level LEVEL       trace, debug, info, warn, error (info)
 The model directory gives config.json and tokenizer.json / tokenizer.model.
 )";
 
@@ -47,7 +50,8 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "listen", "text-worker", "vision-worker", "audio-worker", "ple",
                                            "context", "max-new-tokens", "max-concurrent", "max-queued",
-                                           "max-request-mb", "image-size", "request-timeout-s", "log-level"},
+                                           "max-request-mb", "image-size", "request-timeout-s", "api-key-file", "tls-cert", "tls-key",
+                                           "tls-client-ca", "log-level"},
                                           {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(std::string model_dir, hub::ModelDirFlag(args));
@@ -76,6 +80,10 @@ absl::Status Run(const std::vector<std::string>& argv) {
   options.default_max_new_tokens = static_cast<int>(max_new);
   options.image_size = static_cast<int>(image_size);
   options.request_timeout = std::chrono::seconds(request_timeout_s);
+  if (auto key_file = args.Get("api-key-file")) {
+    ASSIGN_OR_RETURN(options.api_keys, ApiKeys::FromFile(*key_file));
+  }
+  ASSIGN_OR_RETURN(const TlsFiles tls, TlsFlags(args));
   options.ple_address = args.Get("ple").value_or("");
 
   std::vector<std::string> text_addrs = args.GetAll("text-worker");
@@ -94,6 +102,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   server_options.listen = args.Get("listen").value_or("127.0.0.1:50051");
   server_options.max_message_bytes = max_request_mb << 20;
   server_options.services = {&service};
+  server_options.tls = tls;
   return ServeUntilSignal(server_options,
                           absl::StrCat("gateway ready: ", text.instances().size(), " text, ",
                                        vision.instances().size(), " vision, ", audio.instances().size(),
@@ -105,5 +114,6 @@ absl::Status Run(const std::vector<std::string>& argv) {
 }  // namespace gemma3n
 
 int main(int argc, char** argv) {
-  return gemma3n::RunServiceMain(argc, argv, "gateway", gemma3n::kUsage, gemma3n::Run);
+  const std::string usage = std::string(gemma3n::kUsage) + gemma3n::kTlsFlagsUsage + gemma3n::kUsageTail;
+  return gemma3n::RunServiceMain(argc, argv, "gateway", usage, gemma3n::Run);
 }

@@ -71,6 +71,7 @@ GemmaService::Deadline GemmaService::RequestDeadline(const grpc::ServerContext& 
 
 grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::GenerateRequest* request,
                                     grpc::ServerWriter<pb::GenerateResponse>* writer) {
+  if (absl::Status auth = options_.api_keys.Check(*context); !auth.ok()) return ToGrpcStatus(auth);
   const std::string id = absl::StrCat("req-", next_id_.fetch_add(1));
   const Deadline deadline = RequestDeadline(*context);
   const absl::StatusOr<GenerationParams> params =
@@ -194,6 +195,7 @@ GemmaService::Attempt GemmaService::StreamFrom(const WorkerInstance& worker, grp
 
 grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::CountTokensRequest* request,
                                        pb::CountTokensResponse* response) {
+  if (absl::Status auth = options_.api_keys.Check(*context); !auth.ok()) return ToGrpcStatus(auth);
   // Images and audio go to the encoders, the same work as in Generate, so
   // they take a slot as Generate does. Text alone is only tokenized (bounded
   // by --max-request-mb, no worker involved): it does not wait, so a client
@@ -215,7 +217,9 @@ grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::C
   return grpc::Status::OK;
 }
 
-grpc::Status GemmaService::GetModelInfo(grpc::ServerContext*, const pb::GetModelInfoRequest*, pb::ModelInfo* info) {
+grpc::Status GemmaService::GetModelInfo(grpc::ServerContext* context, const pb::GetModelInfoRequest*,
+                                        pb::ModelInfo* info) {
+  if (absl::Status auth = options_.api_keys.Check(*context); !auth.ok()) return ToGrpcStatus(auth);
   const TextConfig& t = config_.text;
   info->set_model_type(config_.model_type);
   info->set_vocab_size(t.vocab_size);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/config/model_config.h"
+#include "common/rpc/api_keys.h"
 #include "common/request/generation_params.h"
 #include "common/tokenizer/tokenizer.h"
 #include "gateway/admission.h"
@@ -29,6 +30,7 @@ struct GatewayOptions {
   // A request whose client set no earlier deadline ends DEADLINE_EXCEEDED
   // after this long (waiting for a slot included); 0 = no limit.
   std::chrono::seconds request_timeout{kDefaultRequestTimeout};
+  ApiKeys api_keys;                // none: open (the default, on loopback)
 };
 
 class GemmaService final : public gemma3n::v1::Gemma::Service {

@@ -11,7 +11,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libopenblas-dev libsndfile1-dev libstb-dev libspdlog-dev
   nlohmann-json3-dev libsimdjson-dev libsentencepiece-dev libsamplerate0-dev libfftw3-dev libcsv-dev libssl-dev libturbojpeg0-dev zlib1g-dev
-  libcpp-httplib-dev libcurl4-openssl-dev curl
+  libcpp-httplib-dev libcurl4-openssl-dev curl openssl
   libgtest-dev libgmock-dev libbenchmark-dev python3-grpcio
 )
 

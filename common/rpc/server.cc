@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <optional>
 
 #include "absl/strings/match.h"
@@ -14,9 +16,54 @@
 #include "absl/strings/str_format.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "common/status/status_macros.h"
+#include "grpcpp/security/server_credentials.h"
 #include "spdlog/spdlog.h"
 
 namespace gemma3n {
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the TLS ", what, " ", path));
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (pem.find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("the TLS ", what, " ", path, " is not a PEM file"));
+  }
+  return pem;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const TlsFiles& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(tls.client_ca.empty()
+                                            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(tls.cert, "certificate"));
+  ASSIGN_OR_RETURN(pair.private_key, ReadPem(tls.key, "key"));
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!tls.client_ca.empty()) {
+    ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(tls.client_ca, "client CA"));
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
+absl::StatusOr<TlsFiles> TlsFlags(const Args& args) {
+  TlsFiles tls;
+  tls.cert = args.Get("tls-cert").value_or("");
+  tls.key = args.Get("tls-key").value_or("");
+  tls.client_ca = args.Get("tls-client-ca").value_or("");
+  if (tls.cert.empty() != tls.key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (!tls.client_ca.empty() && tls.cert.empty()) {
+    return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+  }
+  return tls;
+}
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& options) {
   if (options.listen.empty()) return absl::InvalidArgumentError("no listen address");
@@ -27,19 +74,22 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& o
   }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, Credentials(options.tls));
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(options.listen, credentials, &bound_port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   for (grpc::Service* s : options.services) builder.RegisterService(s);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || (!absl::StartsWith(options.listen, "unix:") && bound_port == 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot listen on ", options.listen,
-                                               " (address in use, or not a valid host:port / unix:PATH)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot listen on ", options.listen, " (address in use, or not a valid host:port / unix:PATH",
+        options.tls.enabled() ? "; or the TLS certificate and key do not belong together" : "", ")"));
   }
   server->GetHealthCheckService()->SetServingStatus(true);
-  spdlog::info("listening on {}", options.listen);
+  spdlog::info("listening on {}{}", options.listen,
+               options.tls.enabled() ? (options.tls.client_ca.empty() ? " (TLS)" : " (mutual TLS)") : "");
   return server;
 }
 

@@ -42,10 +42,27 @@ absl::StatusOr<std::string> DefaultServiceAddress(const std::string& kind);
 // The value of --`flag`, or DefaultServiceAddress(kind) without it.
 absl::StatusOr<std::string> AddressFlag(const Args& args, const std::string& flag, const std::string& kind);
 
+// TLS of a server: PEM files. With client_ca also set, clients must show a
+// certificate signed by it (mutual TLS).
+struct TlsFiles {
+  std::string cert, key, client_ca;
+  bool enabled() const { return !cert.empty(); }
+};
+
+// --tls-cert FILE --tls-key FILE [--tls-client-ca FILE]: both or neither
+// of cert and key (InvalidArgument otherwise); the files are read by
+// StartServer.
+absl::StatusOr<TlsFiles> TlsFlags(const Args& args);
+inline constexpr char kTlsFlagsUsage[] =
+    "  --tls-cert FILE         serve TLS with this PEM certificate (chain) and\n"
+    "  --tls-key FILE          its PEM private key\n"
+    "  --tls-client-ca FILE    also require client certificates signed by this CA (mutual TLS)\n";
+
 struct ServerOptions {
   std::string listen;                       // "127.0.0.1:50051" or "unix:/path.sock"
   int64_t max_message_bytes = kMaxMessageBytes;
   std::vector<grpc::Service*> services;
+  TlsFiles tls;                             // off: plaintext (loopback and unix sockets)
 };
 
 // Starts the server; InvalidArgument naming the address when it cannot be

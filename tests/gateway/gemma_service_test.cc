@@ -5,13 +5,18 @@
 // worker is asked for what the request says.
 #include "gateway/gemma_service.h"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <future>
 #include <mutex>
 
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
 
+#include "common/rpc/liveness.h"
 #include "common/rpc/server.h"
 #include "gemma3n/internal/v1/internal.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -111,13 +116,15 @@ class GemmaServiceTest : public ::testing::Test {
     GatewayOptions options;
     options.context_limit = 64;
     options.default_max_new_tokens = 16;
+    options.api_keys = api_keys_;
     service_ = std::make_unique<GemmaService>(*config_, *tokenizer_, *text_, no_vision_, no_audio_, admission_,
                                               options);
     Serve("gateway", service_.get());
     stub_ = pb::Gemma::NewStub(MakeChannel(dir_.Address("gateway")));
   }
-  Reply Generate(const pb::GenerateRequest& request) {
+  Reply Generate(const pb::GenerateRequest& request, const std::string& authorization = "") {
     grpc::ClientContext ctx;
+    if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
     ctx.set_deadline(std::chrono::system_clock::now() + 20s);
     auto reader = stub_->Generate(&ctx, request);
     Reply r;
@@ -145,6 +152,7 @@ class GemmaServiceTest : public ::testing::Test {
   const WorkerPool no_audio_{"audio", {}};
   Admission admission_{4, 4};
   std::unique_ptr<WorkerPool> text_;
+  ApiKeys api_keys_;
   std::unique_ptr<GemmaService> service_;
   std::vector<std::unique_ptr<grpc::Server>> servers_;
   std::unique_ptr<pb::Gemma::Stub> stub_;
@@ -226,6 +234,43 @@ TEST_F(GemmaServiceTest, APromptThatFillsTheContextIsRefusedBeforeAnyWorkerIsAsk
   EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(r.status.error_message(), HasSubstr("the context holds 64"));
   EXPECT_EQ(good.calls(), 0);
+}
+
+// --api-key-file: every call needs "authorization: Bearer KEY" with one of
+// the keys; the health service stays open.
+TEST_F(GemmaServiceTest, WithApiKeysACallNeedsOneOfThemAndHealthStaysOpen) {
+  ScriptedTextWorker good(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
+  Serve("good", &good);
+  api_keys_ = ApiKeys::Of({"first-key", "second-key"});
+  StartGateway({"good"});
+  const Reply none = Generate(RawPrompt("hi"));
+  EXPECT_EQ(none.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(none.status.error_message(), HasSubstr("authorization: Bearer KEY"));
+  EXPECT_EQ(Generate(RawPrompt("hi"), "Bearer wrong-key").status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Generate(RawPrompt("hi"), "Bearer first-key-and-more").status.error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Generate(RawPrompt("hi"), "second-key").status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(good.calls(), 0);
+  EXPECT_TRUE(Generate(RawPrompt("hi"), "Bearer second-key").status.ok());
+  EXPECT_TRUE(Generate(RawPrompt("hi"), "bearer first-key").status.ok());
+  grpc::ClientContext ctx;
+  pb::ModelInfo info;
+  EXPECT_EQ(stub_->GetModelInfo(&ctx, pb::GetModelInfoRequest(), &info).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ProbeLiveness(dir_.Address("gateway"), MakeChannel(dir_.Address("gateway")), 2s), Liveness::kLive);
+}
+
+TEST(ApiKeysTest, AKeyFileNeedsAKeyAndSkipsCommentsAndBlanks) {
+  const std::string path = ::testing::TempDir() + "/keys-" + std::to_string(getpid());
+  std::ofstream(path) << "# the CI key\n\n  k-123  \n";
+  absl::StatusOr<ApiKeys> keys = ApiKeys::FromFile(path);
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_TRUE(keys->Accepts("Bearer k-123"));
+  EXPECT_FALSE(keys->Accepts("Bearer # the CI key"));
+  EXPECT_FALSE(keys->Accepts("Bearer "));
+  std::ofstream(path) << "# nothing\n";
+  EXPECT_EQ(ApiKeys::FromFile(path).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ApiKeys::FromFile(path + ".missing").status().code(), absl::StatusCode::kNotFound);
+  std::remove(path.c_str());
 }
 
 // Text that cannot fit is refused from its size, before it is tokenized
