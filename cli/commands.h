@@ -14,5 +14,7 @@ absl::Status RunServe(const std::vector<std::string>& args);
 absl::Status RunChat(const std::vector<std::string>& args);
 // gemma3n batch: an OpenAI batch file against the HTTP API.
 absl::Status RunBatch(const std::vector<std::string>& args);
+// gemma3n pull: a checkpoint from the Hugging Face hub into the hub cache.
+absl::Status RunPull(const std::vector<std::string>& args);
 
 }  // namespace gemma3n::cli

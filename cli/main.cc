@@ -1,4 +1,5 @@
-// gemma3n: run the whole service (`serve`) or talk to it (`chat`).
+// gemma3n: run the whole service (`serve`), talk to it (`chat`, `batch`), or
+// fetch a checkpoint from the Hugging Face hub (`pull`).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -11,7 +12,19 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
 
-  serve --model DIR [--listen 127.0.0.1:50051] [--text-workers N] [--threads N]
+  pull ORG/NAME[@REV] [--revision REV] [--token TOKEN] [--endpoint URL] [--log-level L]
+      download a checkpoint from the Hugging Face hub: config.json, the
+      tokenizer and processor files and the safetensors weights (the shards
+      the index names), nothing else. Into the hub cache Python's
+      huggingface_hub shares ($HF_HUB_CACHE, default $HF_HOME/hub, HF_HOME
+      default ~/.cache/huggingface); resumes an interrupted pull, checks
+      sha256, downloads nothing already there. --revision: branch, tag or
+      commit (main). --token: default $HF_TOKEN, else the file `hf auth
+      login` writes ($HF_HOME/token); Gemma is gated: accept the licence on
+      https://huggingface.co/ORG/NAME first. --endpoint: a mirror (default
+      $HF_ENDPOINT, else https://huggingface.co).
+
+  serve --model DIR|ORG/NAME[@REV] [--listen 127.0.0.1:50051] [--text-workers N] [--threads N]
         [--max-sequences N] [--context N] [--ple-cache-mb N] [--image-size N]
         [--profiles FILE.csv] [--weights bf16|int8|int4] [--weight-cache DIR|none]
         [--no-vision] [--no-audio] [--preload] [--run-dir DIR] [--log-level L]
@@ -21,6 +34,8 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
       them in a private directory; the gateway on --listen, and the
       OpenAI-compatible HTTP API on --http when given). A crashed
       process is restarted with back-off; SIGINT/SIGTERM stops them all.
+      --model ORG/NAME runs a repo fetched with `gemma3n pull` from the hub
+      cache, offline.
 
   chat [--addr HOST:PORT] [--prompt TEXT] [--system TEXT] [--image FILE]...
        [--audio FILE]... [--max-new N] [--temperature T] [--top-k K]
@@ -49,5 +64,5 @@ int main(int argc, char** argv) {
   gemma3n::InitLogging("serve");
   return gemma3n::RunSubcommand(argc, argv, "gemma3n", kUsage,
                                 {{"serve", gemma3n::cli::RunServe}, {"chat", gemma3n::cli::RunChat},
-                                 {"batch", gemma3n::cli::RunBatch}});
+                                 {"batch", gemma3n::cli::RunBatch}, {"pull", gemma3n::cli::RunPull}});
 }

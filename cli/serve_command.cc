@@ -13,6 +13,7 @@
 #include "common/checkpoint/checkpoint.h"
 #include "common/cli/args.h"
 #include "common/config/model_config.h"
+#include "common/hub/model_flag.h"
 #include "common/logging/log.h"
 #include "common/process/process_alive.h"
 #include "common/rpc/server.h"
@@ -157,7 +158,7 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
   ServeLayout at;
   at.level = args.Get("log-level").value_or("info");
   RETURN_IF_ERROR(SetLogLevel(at.level));
-  ASSIGN_OR_RETURN(at.model, args.Required("model"));
+  ASSIGN_OR_RETURN(at.model, hub::ModelDirFlag(args));  // resolved once: the children get the directory
   at.model = std::filesystem::absolute(at.model).string();
   ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(at.model + "/config.json"));
   ASSIGN_OR_RETURN(ModelConfig config, ParseModelConfig(json));

@@ -9,6 +9,7 @@
 #include "common/cli/args.h"
 #include "common/checkpoint/checkpoint.h"
 #include "common/cli/exit_status.h"
+#include "common/hub/model_flag.h"
 #include "common/logging/log.h"
 #include "common/rpc/service_main.h"
 #include "common/status/status_macros.h"
@@ -61,7 +62,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
                                            "tls-client-ca", "log-level"},
                                           {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
-  ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
+  ASSIGN_OR_RETURN(std::string model_dir, hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(model_dir + "/config.json"));
   ASSIGN_OR_RETURN(ModelConfig config, ParseModelConfig(json));
   ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, LoadModelTokenizer(model_dir, json));

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/cli/args.h"
 #include "common/cli/exit_status.h"
+#include "common/hub/model_flag.h"
 #include "common/logging/log.h"
 #include "common/rpc/server.h"
 #include "common/status/status_macros.h"
@@ -17,7 +18,7 @@
 
 namespace {
 
-constexpr char kUsage[] = R"(usage: gemma3n-ple-service --model DIR [--listen ADDR] [--cache-mb N] [--max-clients N] [--log-level L]
+constexpr char kUsage[] = R"(usage: gemma3n-ple-service --model DIR|ORG/NAME [--listen ADDR] [--cache-mb N] [--max-clients N] [--log-level L]
 
 Serves the per-layer embedding rows of the checkpoint in DIR to text workers
 over shared memory (/dev/shm/gemma3n-ple-<pid>-<n>, one segment per attached
@@ -39,7 +40,7 @@ left by a PLE service that is no longer running.
 absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(gemma3n::Args args, gemma3n::Args::Parse(argv, {"model", "listen", "cache-mb", "max-clients", "log-level"}, {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(gemma3n::SetLogLevel(*level));
-  ASSIGN_OR_RETURN(std::string model, args.Required("model"));
+  ASSIGN_OR_RETURN(std::string model, gemma3n::hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(const std::string listen, gemma3n::AddressFlag(args, "listen", "ple"));
   ASSIGN_OR_RETURN(int64_t cache_mb, args.Int("cache-mb", 0));
   if (cache_mb < 0) return absl::InvalidArgumentError("--cache-mb must be >= 0");

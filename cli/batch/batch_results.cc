@@ -5,12 +5,12 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/cli/retry.h"
 
 namespace gemma3n::batch {
 
 using nlohmann::json;
 
-bool IsTransientStatus(int http_status) { return http_status == 429 || http_status >= 500; }
 
 namespace {
 
@@ -24,7 +24,7 @@ std::string FinishedId(const std::string& line) {
   const auto response = j.find("response");
   if (id == j.end() || !id->is_string() || response == j.end() || !response->is_object()) return "";
   const auto code = response->find("status_code");
-  if (code == response->end() || !code->is_number_integer() || IsTransientStatus(code->get<int>())) return "";
+  if (code == response->end() || !code->is_number_integer() || IsTransientHttpStatus(code->get<int>())) return "";
   return id->get<std::string>();
 }
 

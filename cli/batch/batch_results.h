@@ -14,10 +14,6 @@
 
 namespace gemma3n::batch {
 
-// An HTTP answer that a retry may change: 429 (queue full) and 5xx (a worker
-// down, the server stopping). A 200 or another 4xx is final.
-bool IsTransientStatus(int http_status);
-
 // `custom_id` empty -> null (a line without one).
 std::string ResultLine(const std::string& line_id, const std::string& custom_id, int status_code,
                        const nlohmann::json& body);

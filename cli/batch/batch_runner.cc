@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/batch/batch_request.h"
 #include "cli/batch/batch_results.h"
+#include "common/cli/retry.h"
 #include "common/status/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -105,15 +106,15 @@ nlohmann::json AnswerBody(const std::string& text) {
 
 void RunJob(const Job& job, const BatchOptions& options, Endpoint& endpoint, Results& results) {
   const std::string body = job.request.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::chrono::milliseconds backoff = options.first_backoff;
+  const RetryPolicy policy{options.max_attempts, options.first_backoff, std::chrono::seconds(30)};
   absl::StatusOr<HttpAnswer> answer;
-  for (int attempt = 1;; ++attempt) {
+  // The last answer is the result, whatever it is: the retries' status is not.
+  (void)WithRetries(policy, job.request.custom_id, [&]() -> absl::Status {
     answer = endpoint.Post(job.request.url, body);
-    const bool transient = !answer.ok() || IsTransientStatus(answer->status);
-    if (!transient || attempt >= options.max_attempts) break;
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(30));
-  }
+    if (!answer.ok()) return absl::UnavailableError(answer.status().message());  // no answer: try again
+    if (IsTransientHttpStatus(answer->status)) return absl::UnavailableError(absl::StrCat("HTTP ", answer->status));
+    return absl::OkStatus();
+  });
   if (!answer.ok()) {
     results.Write(ErrorLine(job.line_id, job.request.custom_id, "request_failed", answer.status().ToString()), false);
     return;

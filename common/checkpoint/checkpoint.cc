@@ -61,6 +61,23 @@ absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path) {
   }
 }
 
+absl::StatusOr<std::map<std::string, std::string>> ReadWeightMap(const std::string& index_path) {
+  ASSIGN_OR_RETURN(nlohmann::json index, ReadJsonFile(index_path));
+  auto map = index.is_object() ? index.find("weight_map") : index.end();
+  if (map == index.end() || !map->is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(index_path, " has no weight_map object"));
+  }
+  std::map<std::string, std::string> out;
+  for (auto it = map->begin(); it != map->end(); ++it) {
+    if (!it->is_string() || !SafeShardName(it->get<std::string>())) {
+      return absl::InvalidArgumentError(absl::StrCat(index_path, ": bad shard name ", it->dump(), " for tensor ",
+                                                     it.key(), " (a file name of the index's directory)"));
+    }
+    out[it.key()] = it->get<std::string>();
+  }
+  return out;
+}
+
 absl::StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& dir,
                                                               std::vector<std::string> prefixes,
                                                               CheckpointOptions options) {
@@ -86,16 +103,9 @@ absl::StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& 
   const std::string index_path = dir + "/model.safetensors.index.json";
   const std::string single_path = dir + "/model.safetensors";
   if (IsFile(index_path)) {
-    ASSIGN_OR_RETURN(nlohmann::json index, ReadJsonFile(index_path));
-    auto map = index.is_object() ? index.find("weight_map") : index.end();
-    if (map == index.end() || !map->is_object()) {
-      return absl::InvalidArgumentError(absl::StrCat(index_path, " has no weight_map object"));
-    }
-    for (auto it = map->begin(); it != map->end(); ++it) {
-      if (!it->is_string() || !SafeShardName(it->get<std::string>())) {
-        return absl::InvalidArgumentError(absl::StrCat(index_path, ": bad shard name for tensor ", it.key()));
-      }
-      if (ckpt->Visible(it.key())) wanted[it->get<std::string>()].push_back(it.key());
+    ASSIGN_OR_RETURN(const auto weight_map, ReadWeightMap(index_path));
+    for (const auto& [tensor, shard] : weight_map) {
+      if (ckpt->Visible(tensor)) wanted[shard].push_back(tensor);
     }
   } else if (IsFile(single_path)) {
     wanted["model.safetensors"] = {};  // all visible tensors of the file

@@ -75,5 +75,8 @@ class Checkpoint {
 
 // Reads and parses a JSON file; errors name the file (and the parse position).
 absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path);
+// model.safetensors.index.json's weight_map: tensor name -> shard file, each
+// shard a plain file name of the index's directory (checked).
+absl::StatusOr<std::map<std::string, std::string>> ReadWeightMap(const std::string& index_path);
 
 }  // namespace gemma3n

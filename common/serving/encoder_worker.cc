@@ -1,3 +1,4 @@
+#include "common/hub/model_flag.h"
 #include "common/serving/encoder_worker.h"
 
 #include <chrono>
@@ -78,7 +79,7 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, flags, {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   EncoderWorkerFlags f;
-  ASSIGN_OR_RETURN(f.model_dir, args.Required("model"));
+  ASSIGN_OR_RETURN(f.model_dir, hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(int64_t size, args.Int("image-size", 0));
   if (size < 0 || size > 4096) return absl::InvalidArgumentError("--image-size must be in [0, 4096]");
   f.image_size = static_cast<int>(size);
@@ -103,7 +104,7 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
 int RunEncoderWorker(int argc, char** argv, const std::string& kind,
                      const std::function<absl::StatusOr<std::unique_ptr<MediaEncoderBackend>>(
                          const EncoderWorkerFlags&)>& load) {
-  const std::string usage = absl::StrCat("usage: gemma3n-", kind, "-worker --model DIR [--listen ADDR (default unix:DIR/", kind,
+  const std::string usage = absl::StrCat("usage: gemma3n-", kind, "-worker --model DIR|ORG/NAME [--listen ADDR (default unix:DIR/", kind,
                                          ".sock, DIR = $XDG_RUNTIME_DIR/gemma3n or /tmp/gemma3n-$UID, mode 0700)] [--threads N]", kind == "vision" ? " [--image-size N]" : "",
                                          " [--log-level L]\n");
   return RunServiceMain(argc, argv, kind + "-worker", usage,

@@ -12,6 +12,7 @@
 #include "common/cli/args.h"
 #include "common/checkpoint/checkpoint.h"
 #include "common/cli/exit_status.h"
+#include "common/hub/model_flag.h"
 #include "common/kernels/thread_pool.h"
 #include "common/logging/log.h"
 #include "common/rpc/service_main.h"
@@ -26,7 +27,7 @@
 namespace gemma3n {
 namespace {
 
-constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR [flags]
+constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR|ORG/NAME [flags]
 
   --listen ADDR          where to serve (default unix:DIR/text.sock, DIR the
                          user's private socket directory: $XDG_RUNTIME_DIR/gemma3n
@@ -74,7 +75,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
                                            "log-level"},
                                           {"preload"}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
-  ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
+  ASSIGN_OR_RETURN(std::string model_dir, hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(const std::string listen, AddressFlag(args, "listen", "text"));
   ASSIGN_OR_RETURN(const std::string ple, AddressFlag(args, "ple", "ple"));
   ASSIGN_OR_RETURN(int threads, ThreadsFlag(args));

@@ -3,6 +3,7 @@
 
 #include "common/checkpoint/checkpoint.h"
 #include "common/cli/args.h"
+#include "common/hub/model_flag.h"
 #include "common/io/npy.h"
 #include "common/status/status_macros.h"
 #include "tools/inspect/commands.h"
@@ -12,7 +13,7 @@ namespace gemma3n::inspect {
 
 absl::Status RunEncodeImage(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "image", "out", "image-size"}, {}));
-  ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
+  ASSIGN_OR_RETURN(std::string model_dir, hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(std::string out, args.Required("out"));
   RETURN_IF_ERROR(args.Required("image").status());
   ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(model_dir + "/config.json"));

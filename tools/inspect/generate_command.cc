@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/cli/args.h"
+#include "common/hub/model_flag.h"
 #include "common/request/generation_flags.h"
 #include "common/kernels/thread_pool.h"
 #include "common/status/status_macros.h"
@@ -24,7 +25,7 @@ absl::Status RunGenerate(const std::vector<std::string>& argv) {
                                           WithGenerationFlags({"model", "ids", "prompt", "threads", "profile",
                                                                "profiles", "audio", "image", "image-size"}),
                                           {"raw", "no-stop"}));
-  ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
+  ASSIGN_OR_RETURN(std::string model_dir, hub::ModelDirFlag(args));
   if (args.Has("ids") == args.Has("prompt")) {
     return absl::InvalidArgumentError("give exactly one of --ids and --prompt");
   }

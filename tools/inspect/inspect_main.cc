@@ -13,13 +13,13 @@ namespace {
 constexpr char kUsage[] = R"(usage: gemma3n-inspect COMMAND [flags]
 
 commands:
-  tokenize (--model DIR | --tokenizer FILE) --text STR [--no-bos]
+  tokenize (--model DIR|ORG/NAME | --tokenizer FILE) --text STR [--no-bos]
       print the token ids, comma-separated
-  logits --model DIR --ids 2,17,... --out FILE.npy [--decode] [--threads N]
+  logits --model DIR|ORG/NAME --ids 2,17,... --out FILE.npy [--decode] [--threads N]
          [--profile NAME [--profiles FILE.csv]] [--image FILE]... [--audio FILE]...
       write the logits of every position, [n_tokens, vocab]; --decode runs
       token by token through the KV cache instead of one full forward
-  generate --model DIR (--ids 2,17,... | --prompt STR [--raw]) --max-new N
+  generate --model DIR|ORG/NAME (--ids 2,17,... | --prompt STR [--raw]) --max-new N
            [--temperature T] [--top-k K] [--top-p P] [--min-p P]
            [--repetition-penalty R] [--seed S] [--no-stop] [--threads N]
            [--profile NAME [--profiles FILE.csv]] [--image FILE]... [--audio FILE]...
@@ -29,11 +29,14 @@ commands:
       Stops at the model's end-of-turn/eos ids unless
       --no-stop.
 
-  encode-image --model DIR --image FILE --out FILE.npy
+  encode-image --model DIR|ORG/NAME --image FILE --out FILE.npy
       write the image's soft tokens [vision_soft_tokens_per_image, text hidden]
-  encode-audio --model DIR --audio FILE --out FILE.npy
+  encode-audio --model DIR|ORG/NAME --audio FILE --out FILE.npy
       write the audio's placeholder rows [spans * audio_soft_tokens_per_image,
       text hidden]: encoder soft tokens, padded as the model pads them
+
+--model is a checkpoint directory or a Hugging Face repo id ORG/NAME[@REV]
+fetched before with `gemma3n pull ORG/NAME`.
 
 --image (repeatable) decodes JPEG/PNG/BMP/GIF, resizes to the vision tower's
 input (--image-size N: another square size the tower takes, e.g. 256, 512 or

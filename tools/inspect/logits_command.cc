@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/cli/args.h"
+#include "common/hub/model_flag.h"
 #include "common/io/npy.h"
 #include "common/kernels/thread_pool.h"
 #include "common/status/status_macros.h"
@@ -16,7 +17,7 @@ namespace gemma3n::inspect {
 
 absl::Status RunLogits(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, {"model", "ids", "out", "threads", "profile", "profiles", "audio", "image", "image-size"}, {"decode"}));
-  ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
+  ASSIGN_OR_RETURN(std::string model_dir, hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(std::string id_text, args.Required("ids"));
   ASSIGN_OR_RETURN(std::string out_path, args.Required("out"));
   ASSIGN_OR_RETURN(std::vector<int> ids, ParseIdList(id_text));

@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "common/checkpoint/checkpoint.h"
 #include "common/cli/args.h"
+#include "common/hub/model_flag.h"
 #include "common/status/status_macros.h"
 #include "common/tokenizer/tokenizer.h"
 #include "tools/inspect/commands.h"
@@ -18,7 +19,7 @@ absl::Status RunTokenize(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(std::string text, args.Required("text"));
   std::unique_ptr<Tokenizer> tokenizer;
   if (args.Has("model")) {
-    const std::string dir = *args.Get("model");
+    ASSIGN_OR_RETURN(const std::string dir, hub::ModelDirFlag(args));
     ASSIGN_OR_RETURN(nlohmann::json config, ReadJsonFile(dir + "/config.json"));
     ASSIGN_OR_RETURN(tokenizer, LoadModelTokenizer(dir, config));
   } else {

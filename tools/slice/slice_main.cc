@@ -4,6 +4,7 @@
 
 #include "common/cli/args.h"
 #include "common/cli/exit_status.h"
+#include "common/hub/model_flag.h"
 #include "common/logging/log.h"
 #include "common/status/status_macros.h"
 #include "text_worker/matformer/checkpoint_slicer.h"
@@ -11,7 +12,7 @@
 
 namespace {
 
-constexpr char kUsage[] = R"(usage: gemma3n-slice --model DIR --profile NAME --out DIR [--profiles FILE.csv]
+constexpr char kUsage[] = R"(usage: gemma3n-slice --model DIR|ORG/NAME --profile NAME --out DIR [--profiles FILE.csv]
                      [--max-shard-gb N]
 
 Writes the sub-model of a MatFormer slicing profile (one of the 16 published
@@ -22,7 +23,7 @@ ones by name or alias: E4B, E2B, E2.54B-layer, E2.98B-block, ...; or a row of
 absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(gemma3n::Args args,
                    gemma3n::Args::Parse(argv, {"model", "profile", "out", "profiles", "max-shard-gb"}, {}));
-  ASSIGN_OR_RETURN(std::string model, args.Required("model"));
+  ASSIGN_OR_RETURN(std::string model, gemma3n::hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(std::string name, args.Required("profile"));
   ASSIGN_OR_RETURN(std::string out, args.Required("out"));
   ASSIGN_OR_RETURN(double shard_gb, args.Double("max-shard-gb", 4.0));
