@@ -31,7 +31,7 @@ struct ChildSpec {
 class Supervisor {
  public:
   // Blocks SIGINT, SIGTERM and SIGCHLD for the calling thread (call first).
-  explicit Supervisor(LivenessPolicy liveness = {});
+  explicit Supervisor(LivenessPolicy liveness = RestartLivenessPolicy());
   absl::Status Start(const ChildSpec& spec);
   // Runs until SIGINT/SIGTERM (OK) or a child that cannot work (the
   // reason): reaps children and restarts those that died. `on_tick` runs

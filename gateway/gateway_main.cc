@@ -102,7 +102,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   WorkerPool text("text", text_addrs);
   WorkerPool vision("vision", args.GetAll("vision-worker"));
   WorkerPool audio("audio", args.GetAll("audio-worker"));
-  for (WorkerPool* pool : {&text, &vision, &audio}) pool->StartLivenessMonitor(LivenessPolicy{});
+  for (WorkerPool* pool : {&text, &vision, &audio}) pool->StartLivenessMonitor(RoutingLivenessPolicy());
   Admission admission(static_cast<int>(max_concurrent), static_cast<int>(max_queued));
   GemmaService service(config, *tokenizer, text, vision, audio, admission, options);
 

@@ -171,6 +171,15 @@ GemmaService::Attempt GemmaService::StreamFrom(const WorkerInstance& worker, grp
       spdlog::warn("{}: text worker {} unavailable ({}); trying another", id, worker.address, st.error_message());
       return {absl::UnavailableError(absl::StrCat("text worker ", worker.address, ": ", st.error_message())), true};
     }
+    if (any && st.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      // The worker went away mid-stream (crashed or was restarted): the
+      // tokens already sent cannot be taken back, so the client must retry.
+      spdlog::warn("{}: text worker {} went away after {} tokens: {}", id, worker.address, reply.generated(),
+                   st.error_message());
+      return {absl::UnavailableError(absl::StrCat("text worker ", worker.address, " went away after ",
+                                                  reply.generated(), " tokens (", st.error_message(),
+                                                  "); retry the request"))};
+    }
     if (!st.ok()) {
       spdlog::warn("{} failed after {} tokens: {}", id, reply.generated(), st.error_message());
       return {FromGrpcStatus(st)};

@@ -33,6 +33,19 @@ struct LivenessPolicy {
   int probes_to_declare_hung = 3;            // kHung this many times in a row
 };
 
+// The gateway's policy: stop routing to a hung worker and fail its
+// in-flight calls with a clear "stopped answering" after ~9 s.
+inline LivenessPolicy RoutingLivenessPolicy() { return LivenessPolicy{}; }
+
+// `gemma3n serve`'s policy for killing a hung child: two probes more than
+// the gateway's, so the gateway has ended the hung worker's calls with its
+// own clear error before the kill turns them into a bare "Socket closed".
+inline LivenessPolicy RestartLivenessPolicy() {
+  LivenessPolicy policy = RoutingLivenessPolicy();
+  policy.probes_to_declare_hung += 2;
+  return policy;
+}
+
 // One grpc.health.v1.Health/Check call (service "") on `channel` (to
 // `address`: "unix:PATH" or "host:port") within `deadline`.
 Liveness ProbeLiveness(const std::string& address, const std::shared_ptr<grpc::Channel>& channel,
