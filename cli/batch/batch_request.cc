@@ -22,7 +22,9 @@ absl::StatusOr<BatchRequest> ParseBatchLine(std::string_view line, std::string* 
   }
   const auto url = j.find("url");
   if (url == j.end() || !url->is_string() || !IsBatchEndpoint(url->get_ref<const std::string&>())) {
-    return absl::InvalidArgumentError("\"url\" must be \"/v1/chat/completions\" or \"/v1/completions\"");
+    const std::string given = url == j.end() ? "missing" : absl::StrCat("given ", url->dump());
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"url\" must be \"/v1/chat/completions\" or \"/v1/completions\" (", given, ")"));
   }
   const auto body = j.find("body");
   if (body == j.end() || !body->is_object()) return absl::InvalidArgumentError("\"body\" must be a JSON object");
