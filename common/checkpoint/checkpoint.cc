@@ -54,11 +54,31 @@ absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path) {
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::stringstream buffer;
   buffer << in.rdbuf();
+  return ParseJson(path, buffer.str());
+}
+
+absl::StatusOr<nlohmann::json> ParseJson(const std::string& source, absl::string_view text) {
   try {
-    return nlohmann::json::parse(buffer.str());
+    return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is not valid JSON: ", e.what()));
+    return absl::InvalidArgumentError(absl::StrCat(source, " is not valid JSON: ", e.what()));
   }
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ParseShardIndex(const std::string& index_path,
+                                                                   const nlohmann::json& index) {
+  auto map = index.is_object() ? index.find("weight_map") : index.end();
+  if (map == index.end() || !map->is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(index_path, " has no weight_map object"));
+  }
+  std::map<std::string, std::string> shards;
+  for (auto it = map->begin(); it != map->end(); ++it) {
+    if (!it->is_string() || !SafeShardName(it->get<std::string>())) {
+      return absl::InvalidArgumentError(absl::StrCat(index_path, ": bad shard name for tensor ", it.key()));
+    }
+    shards.emplace(it.key(), it->get<std::string>());
+  }
+  return shards;
 }
 
 absl::StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& dir,
@@ -87,15 +107,9 @@ absl::StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& 
   const std::string single_path = dir + "/model.safetensors";
   if (IsFile(index_path)) {
     ASSIGN_OR_RETURN(nlohmann::json index, ReadJsonFile(index_path));
-    auto map = index.is_object() ? index.find("weight_map") : index.end();
-    if (map == index.end() || !map->is_object()) {
-      return absl::InvalidArgumentError(absl::StrCat(index_path, " has no weight_map object"));
-    }
-    for (auto it = map->begin(); it != map->end(); ++it) {
-      if (!it->is_string() || !SafeShardName(it->get<std::string>())) {
-        return absl::InvalidArgumentError(absl::StrCat(index_path, ": bad shard name for tensor ", it.key()));
-      }
-      if (ckpt->Visible(it.key())) wanted[it->get<std::string>()].push_back(it.key());
+    ASSIGN_OR_RETURN(const auto shards, ParseShardIndex(index_path, index));
+    for (const auto& [tensor, shard] : shards) {
+      if (ckpt->Visible(tensor)) wanted[shard].push_back(tensor);
     }
   } else if (IsFile(single_path)) {
     wanted["model.safetensors"] = {};  // all visible tensors of the file
