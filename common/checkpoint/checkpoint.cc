@@ -60,7 +60,7 @@ absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path) {
 absl::StatusOr<nlohmann::json> ParseJson(const std::string& source, absl::string_view text) {
   try {
     return nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
     return absl::InvalidArgumentError(absl::StrCat(source, " is not valid JSON: ", e.what()));
   }
 }
