@@ -12,9 +12,9 @@ using LoadFn = SentencePieceModel* (*)(const std::string&, std::string*);
 constexpr char kModuleName[] = "libgemma3n_sentencepiece.so";
 
 // AddressSanitizer aborts on RTLD_DEEPBIND (the module would bypass its
-// malloc). The sanitized fuzz build (tests/fuzz/) loads the module without
-// it; there the symbol clash it prevents is not an issue for the processes
-// the fuzzers are (see tests/fuzz/README.md).
+// malloc), so the sanitized fuzz build (tests/fuzz/) loads the module without
+// it: only fuzz targets that do not link gRPC's libprotobuf may load a
+// tokenizer.model there (see tests/fuzz/README.md).
 #if defined(__SANITIZE_ADDRESS__)
 constexpr int kDeepBind = 0;
 #elif defined(__has_feature)

@@ -2,9 +2,13 @@
 // parses what a client sends; bytes that do not parse are skipped) through
 // the gateway's checks in Generate's order: ValidateGeneration of the
 // settings, ValidateStopStrings, CollectMedia (ValidateMessages inside),
-// CheckMediaFitsContext, BuildPrompt with the tiny model's tokenizer and
-// config, CheckPromptLength; then the stop strings filter the prompt's own
-// decoded text, as they filter generated text.
+// CheckMediaFitsContext, BuildPrompt, CheckPromptLength; then the stop
+// strings filter the prompt's own decoded text, as they filter generated text.
+//
+// The gateway is the real E2B one: its config.json (tests/data/real-configs)
+// and the real tokenizer.json. Not the tiny model's tokenizer.model: the
+// SentencePiece module must be loaded with RTLD_DEEPBIND next to gRPC's
+// libprotobuf, and AddressSanitizer refuses RTLD_DEEPBIND (see README.md).
 //
 // No encoder runs (the gateway does not link them): each media part gets the
 // encoding an encoder would return, of the right shape: an image one span of
@@ -52,14 +56,14 @@ std::vector<gemma3n::EncodedMedia> FakeEncodings(const std::vector<gemma3n::Medi
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  const std::string dir = GEMMA3N_TEST_DATA_DIR "/gemma3n-tiny";
-  auto json = gemma3n::ReadJsonFile(dir + "/config.json");
-  if (!json.ok()) gemma3n::fuzz::Violated("cannot read the tiny config.json");
+  auto json = gemma3n::ReadJsonFile(GEMMA3N_TEST_DATA_DIR "/real-configs/gemma-3n-E2B.config.json");
+  if (!json.ok()) gemma3n::fuzz::Violated("cannot read the E2B config.json");
   auto parsed = gemma3n::ParseModelConfig(*json);
-  if (!parsed.ok()) gemma3n::fuzz::Violated("the tiny config.json does not parse");
+  if (!parsed.ok()) gemma3n::fuzz::Violated("the E2B config.json does not parse");
   config = new gemma3n::ModelConfig(*parsed);
-  auto loaded = gemma3n::LoadModelTokenizer(dir, *json);
-  if (!loaded.ok()) gemma3n::fuzz::Violated("cannot load the tiny tokenizer");
+  auto loaded = gemma3n::Tokenizer::Load(GEMMA3N_REAL_TOKENIZER);
+  if (!loaded.ok()) gemma3n::fuzz::Violated("cannot load the real tokenizer.json (run scripts/fetch_tokenizer.sh)");
+  gemma3n::ConfigureForModel(**loaded, *json);
   tokenizer = loaded->release();
   return 0;
 }
