@@ -18,7 +18,8 @@
 
 namespace {
 
-std::vector<const gemma3n::Tokenizer*> tokenizers;
+// Owned, so they are freed at exit (LeakSanitizer checks after the globals go).
+std::vector<std::unique_ptr<gemma3n::Tokenizer>> tokenizers;
 
 // Little-endian 16-bit ids, signed, so both ends of the range are reached.
 std::vector<int> IdsOf(const uint8_t* data, size_t size) {
@@ -49,18 +50,18 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   if (!tiny_config.ok()) gemma3n::fuzz::Violated("cannot read the tiny config.json");
   auto sentencepiece = gemma3n::LoadModelTokenizer(tiny, *tiny_config);
   if (!sentencepiece.ok()) gemma3n::fuzz::Violated("cannot load the tiny tokenizer.model");
-  tokenizers.push_back(sentencepiece->release());
+  tokenizers.push_back(std::move(*sentencepiece));
 
   auto real_config = gemma3n::ReadJsonFile(GEMMA3N_TEST_DATA_DIR "/real-configs/gemma-3n-E2B.config.json");
   if (!real_config.ok()) gemma3n::fuzz::Violated("cannot read the E2B config.json");
   auto bpe = gemma3n::Tokenizer::Load(GEMMA3N_REAL_TOKENIZER);
   if (!bpe.ok()) gemma3n::fuzz::Violated("cannot load the real tokenizer.json (run scripts/fetch_tokenizer.sh)");
   gemma3n::ConfigureForModel(**bpe, *real_config);
-  tokenizers.push_back(bpe->release());
+  tokenizers.push_back(std::move(*bpe));
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  for (const gemma3n::Tokenizer* t : tokenizers) Check(*t, data, size);
+  for (const auto& t : tokenizers) Check(*t, data, size);
   return 0;
 }
