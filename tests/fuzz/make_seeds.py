@@ -181,24 +181,26 @@ def big_endian_pcm16(values):
     return b"".join(struct.pack(">h", int(v * 32767)) for v in values)
 
 
+def big_endian_mono16(module, rate, frames):
+    """A 16-bit mono file through aifc or sunau (same writer interface)."""
+    out = KeepOpen()
+    f = module.open(out, "wb")
+    f.setnchannels(1)
+    f.setsampwidth(2)
+    f.setframerate(rate)
+    f.writeframes(big_endian_pcm16(samples(frames, rate)))
+    f.close()
+    return out.getvalue()
+
+
 def audio_seeds():
     put("audio", "pcm16-16k-mono.wav", wav(16000, 1, 2, 1600))
     put("audio", "pcm8-8k-mono.wav", wav(8000, 1, 1, 800))
     put("audio", "pcm16-44k1-stereo.wav", wav(44100, 2, 2, 882))
     put("audio", "pcm24-48k-mono.wav", wav(48000, 1, 3, 960))
     put("audio", "float32-22k05-mono.wav", wav_float(22050, 441))
-    out = KeepOpen()
-    a = aifc.open(out, "wb")
-    a.setnchannels(1), a.setsampwidth(2), a.setframerate(16000)
-    a.writeframes(big_endian_pcm16(samples(800, 16000)))
-    a.close()
-    put("audio", "pcm16-16k.aiff", out.getvalue())
-    out = KeepOpen()
-    u = sunau.open(out, "wb")
-    u.setnchannels(1), u.setsampwidth(2), u.setframerate(11025)
-    u.writeframes(big_endian_pcm16(samples(551, 11025)))
-    u.close()
-    put("audio", "pcm16-11k025.au", out.getvalue())
+    put("audio", "pcm16-16k.aiff", big_endian_mono16(aifc, 16000, 800))
+    put("audio", "pcm16-11k025.au", big_endian_mono16(sunau, 11025, 551))
     real = open(os.path.join(DATA, "audio", "audio_1.wav"), "rb").read()
     put("audio", "audio_1-cut.wav", real[:2044])  # header promises more than it holds: the truncation check
 
