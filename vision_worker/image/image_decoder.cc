@@ -12,6 +12,12 @@
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
+// Only the formats the API promises. stb's other decoders are rarely used
+// and less hardened: its PNM decoder (v2.27) overflows the heap on a 16-bit
+// file (found by tests/fuzz, corpus/image/regress-pgm-16bit-heap-overflow.pgm).
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
 #include "stb_image.h"
 
 namespace gemma3n {
