@@ -41,6 +41,20 @@ std::optional<std::pair<int64_t, int64_t>> PngHeaderSize(absl::Span<const uint8_
   return std::make_pair(int64_t{BigEndian32(b.data() + 16)}, int64_t{BigEndian32(b.data() + 20)});
 }
 
+// Whether every PNG chunk up to IEND fits in the data. stb grows its buffer
+// to a chunk's declared length before reading it, so a 72-byte file
+// declaring an 800 MB IDAT costs an 800 MB allocation (found by fuzz_image).
+bool PngChunksFit(absl::Span<const uint8_t> b) {
+  size_t pos = 8;  // after the signature
+  while (pos + 8 <= b.size()) {
+    const uint64_t length = BigEndian32(b.data() + pos);
+    if (pos + 12 + length > b.size()) return false;  // length, type, data, CRC
+    if (std::memcmp(b.data() + pos + 4, "IEND", 4) == 0) return true;
+    pos += 12 + length;
+  }
+  return false;
+}
+
 // Whether the data ends with the end-of-image marker (FF D9), allowing
 // trailing padding: a truncated JPEG does not, and libjpeg only warns about it.
 bool EndsWithJpegEoi(absl::Span<const uint8_t> b) {
@@ -91,6 +105,7 @@ absl::StatusOr<RgbImage> DecodeImage(absl::Span<const uint8_t> bytes, const Imag
   if (IsJpeg(bytes)) return DecodeJpeg(bytes, limits);
   if (const auto png = PngHeaderSize(bytes)) {
     if (absl::Status s = CheckSize(png->first, png->second, limits); !s.ok()) return s;
+    if (!PngChunksFit(bytes)) return absl::InvalidArgumentError("image: the PNG is corrupt or truncated");
   }
   const int size = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
