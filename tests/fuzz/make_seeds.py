@@ -205,6 +205,12 @@ def audio_seeds():
     put("audio", "audio_1-cut.wav", real[:2044])  # header promises more than it holds: the truncation check
 
 
+def audio_config_seeds():
+    shutil.copy(os.path.join(TINY, "preprocessor_config.json"),
+                os.path.join(CORPUS, "audio_config", "tiny-preprocessor_config.json"))
+    put("audio_config", "defaults.json", "{}")
+
+
 def request_seeds():
     proto_dir = os.path.join(ROOT, "proto")
     cases = {
@@ -226,7 +232,8 @@ def request_seeds():
 
 
 def main():
-    for target in ("safetensors_header", "shard_index", "model_config", "tokenizer", "image", "audio", "request"):
+    for target in ("safetensors_header", "shard_index", "model_config", "tokenizer", "image", "audio", "audio_config",
+                   "request"):
         os.makedirs(os.path.join(CORPUS, target), exist_ok=True)
     safetensors_seeds()
     shard_index_seeds()
@@ -234,6 +241,7 @@ def main():
     tokenizer_seeds()
     image_seeds()
     audio_seeds()
+    audio_config_seeds()
     request_seeds()
 
 
