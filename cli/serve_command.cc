@@ -76,7 +76,7 @@ absl::Status StartPleService(Supervisor& supervisor, const ServeLayout& at, cons
   std::vector<std::string> argv = {at.bin + "/gemma3n-ple-service", "--model", at.model, "--listen", at.ple,
                                    "--log-level", at.level};
   if (auto mb = args.Get("ple-cache-mb")) argv.insert(argv.end(), {"--cache-mb", *mb});
-  return supervisor.Start({"ple-service", argv});
+  return supervisor.Start({"ple-service", argv, at.ple});
 }
 
 // `count` text workers; each one's address goes to `gateway_argv` and `addresses`.
@@ -90,7 +90,7 @@ absl::Status StartTextWorkers(Supervisor& supervisor, const ServeLayout& at, con
       if (auto v = args.Get(flag)) a.insert(a.end(), {absl::StrCat("--", flag), *v});
     }
     if (args.Has("preload")) a.push_back("--preload");
-    RETURN_IF_ERROR(supervisor.Start({absl::StrCat("text-worker-", i), a}));
+    RETURN_IF_ERROR(supervisor.Start({absl::StrCat("text-worker-", i), a, addr}));
     addresses.push_back(addr);
     gateway_argv.insert(gateway_argv.end(), {"--text-worker", addr});
   }
@@ -119,7 +119,7 @@ absl::Status StartEncoders(Supervisor& supervisor, const ServeLayout& at, const 
     if (auto size = args.Get("image-size"); size && std::string(e.kind) == "vision") {
       a.insert(a.end(), {"--image-size", *size});
     }
-    RETURN_IF_ERROR(supervisor.Start({absl::StrCat(e.kind, "-worker"), a}));
+    RETURN_IF_ERROR(supervisor.Start({absl::StrCat(e.kind, "-worker"), a, addr}));
     addresses.push_back(addr);
     gateway_argv.insert(gateway_argv.end(), {absl::StrCat("--", e.kind, "-worker"), addr});
   }
@@ -177,7 +177,7 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
   RETURN_IF_ERROR(StartTextWorkers(supervisor, at, args, static_cast<int>(text_workers), gateway_argv, addresses));
   RETURN_IF_ERROR(StartEncoders(supervisor, at, args, config, gateway_argv, addresses));
   if (auto ctx = args.Get("context")) gateway_argv.insert(gateway_argv.end(), {"--context", *ctx});
-  RETURN_IF_ERROR(supervisor.Start({"gateway", gateway_argv}));
+  RETURN_IF_ERROR(supervisor.Start({"gateway", gateway_argv, listen}));
 
   addresses.push_back(listen);
   const absl::Status run_status = supervisor.Run(ReadinessAnnouncer(addresses, listen, at));

@@ -26,7 +26,7 @@ sigset_t SupervisedSignals() {
 
 }  // namespace
 
-Supervisor::Supervisor() {
+Supervisor::Supervisor(LivenessPolicy liveness) : liveness_(liveness) {
   const sigset_t set = SupervisedSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
@@ -94,8 +94,30 @@ void Supervisor::Reap() {
   }
 }
 
+void Supervisor::KillHungChildren() {
+  for (Child& c : children_) {
+    if (!c.hung->exchange(false) || c.pid <= 0) continue;
+    const auto silent = liveness_.probes_to_declare_hung * (liveness_.interval + liveness_.deadline);
+    spdlog::error("{} (pid {}) has not answered its health checks for about {} s (stopped or stuck): killing it",
+                  c.spec.name, c.pid, std::chrono::duration_cast<std::chrono::seconds>(silent).count());
+    kill(c.pid, SIGKILL);  // reaped and restarted below, as a crash is
+  }
+}
+
 absl::Status Supervisor::Run(const std::function<void()>& on_tick) {
   const sigset_t set = SupervisedSignals();
+  // Children with a health address, probed while the supervision runs; a
+  // hung one is flagged for the loop below to kill.
+  std::vector<std::string> addresses;
+  std::vector<std::shared_ptr<std::atomic<bool>>> flags;
+  for (const Child& c : children_) {
+    if (c.spec.health_address.empty()) continue;
+    addresses.push_back(c.spec.health_address);
+    flags.push_back(c.hung);
+  }
+  const LivenessMonitor monitor(std::move(addresses), liveness_, [flags](size_t i, bool hung) {
+    if (hung) flags[i]->store(true);
+  });
   for (;;) {
     timespec timeout{0, 200 * 1000 * 1000};
     const int sig = sigtimedwait(&set, nullptr, &timeout);
@@ -103,6 +125,7 @@ absl::Status Supervisor::Run(const std::function<void()>& on_tick) {
       spdlog::info("signal {}: stopping all services", sig);
       return absl::OkStatus();
     }
+    KillHungChildren();
     Reap();
     if (!fatal_.ok()) {
       spdlog::error("{}; stopping all services", std::string(fatal_.message()));

@@ -3,29 +3,35 @@
 // reverse start order, on SIGINT/SIGTERM. A child that cannot work at all is
 // not restarted forever: exit code 2 (bad arguments or input, e.g. a bad
 // checkpoint or an unusable address) or five failures in a row within 5 s
-// of starting end the supervision with that reason.
+// of starting end the supervision with that reason. A child with a health
+// address that stops answering its health checks (stopped, deadlocked: see
+// common/rpc/liveness.h) is killed, and so restarted like a crashed one.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/rpc/liveness.h"
 
 namespace gemma3n {
 
 struct ChildSpec {
   std::string name;               // for logs: "ple-service", "text-worker-0"...
   std::vector<std::string> argv;  // argv[0] = the binary's path
+  std::string health_address;     // its gRPC address, probed for liveness; "" = not probed
 };
 
 class Supervisor {
  public:
   // Blocks SIGINT, SIGTERM and SIGCHLD for the calling thread (call first).
-  Supervisor();
+  explicit Supervisor(LivenessPolicy liveness = {});
   absl::Status Start(const ChildSpec& spec);
   // Runs until SIGINT/SIGTERM (OK) or a child that cannot work (the
   // reason): reaps children and restarts those that died. `on_tick` runs
@@ -43,9 +49,14 @@ class Supervisor {
     std::chrono::steady_clock::time_point restart_at;  // when pid < 0
     std::chrono::milliseconds backoff{500};
     int quick_failures = 0;  // in a row, each within 5 s of starting
+    // Set by the liveness monitor when the child is hung; the supervision
+    // loop kills it.
+    std::shared_ptr<std::atomic<bool>> hung = std::make_shared<std::atomic<bool>>(false);
   };
+  void KillHungChildren();
   absl::Status Spawn(Child& c);
   void Reap();
+  const LivenessPolicy liveness_;
   std::vector<Child> children_;
   absl::Status fatal_;
 };

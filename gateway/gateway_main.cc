@@ -34,8 +34,10 @@ constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
   --max-concurrent N      requests running at once (16)
   --max-queued N          requests waiting for a slot, served first come, first
                           served; one more is RESOURCE_EXHAUSTED (64)
-  --max-request-mb N      largest request accepted, images and audio included (64)
+  --max-request-mb N      largest request accepted, images and audio included (32)
   --image-size N          input size asked of the vision encoders (default: theirs)
+  --request-timeout-s N   a request whose client set no earlier deadline ends
+                          DEADLINE_EXCEEDED after N s, waiting included (1800; 0 = none)
   --log-level LEVEL       trace, debug, info, warn, error (info)
 The model directory gives config.json and tokenizer.json / tokenizer.model.
 )";
@@ -44,7 +46,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "listen", "text-worker", "vision-worker", "audio-worker", "ple",
                                            "context", "max-new-tokens", "max-concurrent", "max-queued",
-                                           "max-request-mb", "image-size", "log-level"},
+                                           "max-request-mb", "image-size", "request-timeout-s", "log-level"},
                                           {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(std::string model_dir, args.Required("model"));
@@ -58,18 +60,21 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(int64_t max_new, args.Int("max-new-tokens", options.default_max_new_tokens));
   ASSIGN_OR_RETURN(int64_t max_concurrent, args.Int("max-concurrent", 16));
   ASSIGN_OR_RETURN(int64_t max_queued, args.Int("max-queued", 64));
-  ASSIGN_OR_RETURN(int64_t max_request_mb, args.Int("max-request-mb", kMaxMessageBytes >> 20));
+  ASSIGN_OR_RETURN(int64_t max_request_mb, args.Int("max-request-mb", kDefaultPublicRequestBytes >> 20));
   ASSIGN_OR_RETURN(int64_t image_size, args.Int("image-size", 0));
+  ASSIGN_OR_RETURN(int64_t request_timeout_s, args.Int("request-timeout-s", kDefaultRequestTimeout.count()));
   if (options.context_limit < 2 || options.context_limit > config.text.max_position_embeddings) {
     return absl::InvalidArgumentError(absl::StrCat("--context must be in [2, ", config.text.max_position_embeddings, "]"));
   }
   if (max_new < 1 || max_concurrent < 1 || max_queued < 0 || max_request_mb < 1 || max_request_mb > 2000 ||
-      image_size < 0) {
+      image_size < 0 || request_timeout_s < 0) {
     return absl::InvalidArgumentError(
-        "--max-new-tokens, --max-concurrent >= 1; --max-queued >= 0; --max-request-mb in [1, 2000]; --image-size >= 0");
+        "--max-new-tokens, --max-concurrent >= 1; --max-queued >= 0; --max-request-mb in [1, 2000]; --image-size >= 0; "
+        "--request-timeout-s >= 0");
   }
   options.default_max_new_tokens = static_cast<int>(max_new);
   options.image_size = static_cast<int>(image_size);
+  options.request_timeout = std::chrono::seconds(request_timeout_s);
   options.ple_address = args.Get("ple").value_or("");
 
   std::vector<std::string> text_addrs = args.GetAll("text-worker");
@@ -77,9 +82,10 @@ absl::Status Run(const std::vector<std::string>& argv) {
     ASSIGN_OR_RETURN(std::string text_default, DefaultServiceAddress("text"));
     text_addrs.push_back(text_default);
   }
-  const WorkerPool text("text", text_addrs);
-  const WorkerPool vision("vision", args.GetAll("vision-worker"));
-  const WorkerPool audio("audio", args.GetAll("audio-worker"));
+  WorkerPool text("text", text_addrs);
+  WorkerPool vision("vision", args.GetAll("vision-worker"));
+  WorkerPool audio("audio", args.GetAll("audio-worker"));
+  for (WorkerPool* pool : {&text, &vision, &audio}) pool->StartLivenessMonitor(LivenessPolicy{});
   Admission admission(static_cast<int>(max_concurrent), static_cast<int>(max_queued));
   GemmaService service(config, *tokenizer, text, vision, audio, admission, options);
 

@@ -19,10 +19,20 @@ namespace ipb = gemma3n::internal::v1;
 
 namespace {
 
-// A slot, in line behind earlier requests until the client gives up: it
-// cancels, or its deadline passes (gRPC cancels the call then).
-absl::Status WaitForSlot(Admission& admission, grpc::ServerContext* context) {
-  return admission.Acquire([context] { return context->IsCancelled(); });
+// A slot, in line behind earlier requests until the client gives up (it
+// cancels, or its deadline passes: gRPC cancels the call then) or the
+// server's request timeout passes.
+absl::Status WaitForSlot(Admission& admission, grpc::ServerContext* context,
+                         std::chrono::system_clock::time_point deadline) {
+  bool timed_out = false;
+  const absl::Status status = admission.Acquire([&] {
+    timed_out = std::chrono::system_clock::now() >= deadline;
+    return context->IsCancelled() || timed_out;
+  });
+  if (!status.ok() && timed_out && !context->IsCancelled()) {
+    return absl::DeadlineExceededError("the request timed out waiting for a free slot (the server's --request-timeout-s)");
+  }
+  return status;
 }
 
 }  // namespace
@@ -40,28 +50,35 @@ GemmaService::GemmaService(const ModelConfig& config, const Tokenizer& tokenizer
 
 absl::StatusOr<BuiltPrompt> GemmaService::Prepare(const google::protobuf::RepeatedPtrField<pb::Message>& messages,
                                                   const std::vector<MediaPart>& parts, const std::string& prompt,
-                                                  const grpc::ServerContext& context) const {
+                                                  const grpc::ServerContext& context, Deadline deadline) const {
   for (const MediaPart& p : parts) {
     const bool image = p.kind == EncodedMedia::Kind::kImage;
     if (image ? !config_.has_vision : !config_.has_audio) {
       return absl::InvalidArgumentError(absl::StrCat("this model has no ", image ? "vision" : "audio", " tower"));
     }
   }
-  RETURN_IF_ERROR(CheckMediaFitsContext(parts, config_, options_.context_limit));
+  RETURN_IF_ERROR(CheckFitsContext(messages, prompt, parts, tokenizer_, config_, options_.context_limit));
   EncoderPools pools{&vision_, &audio_, options_.image_size};
-  ASSIGN_OR_RETURN(std::vector<EncodedMedia> media, EncodeMedia(parts, pools, context));
+  ASSIGN_OR_RETURN(std::vector<EncodedMedia> media, EncodeMedia(parts, pools, context, deadline));
   return BuildPrompt(messages, prompt, media, tokenizer_, config_);
+}
+
+GemmaService::Deadline GemmaService::RequestDeadline(const grpc::ServerContext& context) const {
+  const Deadline client = context.deadline();
+  if (options_.request_timeout.count() <= 0) return client;
+  return std::min(client, std::chrono::system_clock::now() + options_.request_timeout);
 }
 
 grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::GenerateRequest* request,
                                     grpc::ServerWriter<pb::GenerateResponse>* writer) {
   const std::string id = absl::StrCat("req-", next_id_.fetch_add(1));
+  const Deadline deadline = RequestDeadline(*context);
   const absl::StatusOr<GenerationParams> params =
       ValidateGeneration(SettingsFromPublic(request->config()), options_.default_max_new_tokens);
   if (!params.ok()) return ToGrpcStatus(params.status());
   absl::Status status = ValidateStopStrings(request->config().stop());
   if (!status.ok()) return ToGrpcStatus(status);
-  status = WaitForSlot(admission_, context);
+  status = WaitForSlot(admission_, context, deadline);
   if (!status.ok()) {
     spdlog::warn("{} refused: {}", id, status.ToString());
     return ToGrpcStatus(status);
@@ -69,7 +86,7 @@ grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::Gene
   Admission::Slot slot(&admission_);
   absl::StatusOr<std::vector<MediaPart>> parts = CollectMedia(request->messages());
   absl::StatusOr<BuiltPrompt> prompt =
-      parts.ok() ? Prepare(request->messages(), *parts, request->prompt(), *context) : parts.status();
+      parts.ok() ? Prepare(request->messages(), *parts, request->prompt(), *context, deadline) : parts.status();
   if (!prompt.ok()) {
     spdlog::info("{} rejected: {}", id, prompt.status().ToString());
     return ToGrpcStatus(prompt.status());
@@ -79,7 +96,7 @@ grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::Gene
     spdlog::info("{} rejected: {}", id, status.ToString());
     return ToGrpcStatus(status);
   }
-  status = Stream(context, *request, *params, *prompt, writer, id);
+  status = Stream(context, deadline, *request, *params, *prompt, writer, id);
   return ToGrpcStatus(status);
 }
 
@@ -98,7 +115,7 @@ ipb::TextGenerateRequest GemmaService::TextRequest(const pb::GenerationConfig& c
   return req;
 }
 
-absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::GenerateRequest& request,
+absl::Status GemmaService::Stream(grpc::ServerContext* context, Deadline deadline, const pb::GenerateRequest& request,
                                   const GenerationParams& params, const BuiltPrompt& prompt,
                                   grpc::ServerWriter<pb::GenerateResponse>* writer, const std::string& id) {
   const ReplyStream::Clock::time_point start = ReplyStream::Clock::now();
@@ -109,8 +126,8 @@ absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::Genera
   for (;;) {
     absl::StatusOr<const WorkerInstance*> picked = text_.Pick(failed);
     if (!picked.ok()) return worker_error.ok() ? picked.status() : worker_error;
-    ReplyStream reply(tokenizer_, stops, start);
-    const Attempt attempt = StreamFrom(**picked, context, req, reply, writer, id);
+    ReplyStream reply(tokenizer_, stops, start, request.config().include_special_tokens());
+    const Attempt attempt = StreamFrom(**picked, context, deadline, req, reply, writer, id);
     if (!attempt.worker_unavailable) return attempt.status;
     failed.push_back(*picked);
     worker_error = attempt.status;
@@ -118,10 +135,13 @@ absl::Status GemmaService::Stream(grpc::ServerContext* context, const pb::Genera
 }
 
 GemmaService::Attempt GemmaService::StreamFrom(const WorkerInstance& worker, grpc::ServerContext* context,
+                                               Deadline deadline,
                                                const ipb::TextGenerateRequest& req, ReplyStream& reply,
                                                grpc::ServerWriter<pb::GenerateResponse>* writer,
                                                const std::string& id) const {
   std::unique_ptr<grpc::ClientContext> call = grpc::ClientContext::FromServerContext(*context);
+  call->set_deadline(deadline);  // the earlier of this and the client's counts
+  const WorkerCall tracked(worker, call.get());
   auto stub = ipb::TextWorker::NewStub(worker.channel);
   std::unique_ptr<grpc::ClientReader<ipb::TextGenerateResponse>> reader = stub->Generate(call.get(), req);
   bool any = false, client_gone = false;
@@ -143,6 +163,13 @@ GemmaService::Attempt GemmaService::StreamFrom(const WorkerInstance& worker, grp
   if (reply.finish() == FinishReason::kNone) {
     const grpc::Status st = reader->Finish();
     if (client_gone || context->IsCancelled()) return {absl::CancelledError("the client cancelled the request")};
+    if (tracked.cut_off()) {
+      spdlog::warn("{}: text worker {} stopped answering after {} tokens", id, worker.address, reply.generated());
+      // Before any token, another instance may still serve the request.
+      return {absl::UnavailableError(absl::StrCat("text worker ", worker.address,
+                                                  " stopped answering (hung); retry the request")),
+              !any};
+    }
     if (!any && st.error_code() == grpc::StatusCode::UNAVAILABLE) {
       spdlog::warn("{}: text worker {} unavailable ({}); trying another", id, worker.address, st.error_message());
       return {absl::UnavailableError(absl::StrCat("text worker ", worker.address, ": ", st.error_message())), true};
@@ -173,13 +200,14 @@ grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::C
   // can still size its prompts while generation fills the server.
   const absl::StatusOr<std::vector<MediaPart>> media = CollectMedia(request->messages());
   if (!media.ok()) return ToGrpcStatus(media.status());
+  const Deadline deadline = RequestDeadline(*context);
   std::optional<Admission::Slot> slot;
   if (!media->empty()) {
-    const absl::Status admitted = WaitForSlot(admission_, context);
+    const absl::Status admitted = WaitForSlot(admission_, context, deadline);
     if (!admitted.ok()) return ToGrpcStatus(admitted);
     slot.emplace(&admission_);
   }
-  absl::StatusOr<BuiltPrompt> prompt = Prepare(request->messages(), *media, request->prompt(), *context);
+  absl::StatusOr<BuiltPrompt> prompt = Prepare(request->messages(), *media, request->prompt(), *context, deadline);
   if (!prompt.ok()) return ToGrpcStatus(prompt.status());
   response->set_token_count(static_cast<int>(prompt->ids.size()));
   response->set_context_limit(static_cast<int>(options_.context_limit));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -18,15 +19,21 @@
 
 namespace gemma3n {
 
+inline constexpr std::chrono::seconds kDefaultRequestTimeout{1800};
+
 struct GatewayOptions {
   int64_t context_limit = kGemma3nContextTokens;   // prompt + generated tokens
   int default_max_new_tokens = kDefaultMaxNewTokens;
   int image_size = 0;              // passed to the vision workers; 0 = theirs
   std::string ple_address;         // shown in GetModelInfo only
+  // A request whose client set no earlier deadline ends DEADLINE_EXCEEDED
+  // after this long (waiting for a slot included); 0 = no limit.
+  std::chrono::seconds request_timeout{kDefaultRequestTimeout};
 };
 
 class GemmaService final : public gemma3n::v1::Gemma::Service {
  public:
+  using Deadline = std::chrono::system_clock::time_point;
   GemmaService(const ModelConfig& config, const Tokenizer& tokenizer, const WorkerPool& text,
                const WorkerPool& vision, const WorkerPool& audio, Admission& admission, GatewayOptions options);
 
@@ -42,14 +49,17 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
   // them before deciding whether to wait for a slot).
   absl::StatusOr<BuiltPrompt> Prepare(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages,
                                       const std::vector<MediaPart>& parts, const std::string& prompt,
-                                      const grpc::ServerContext& context) const;
+                                      const grpc::ServerContext& context, Deadline deadline) const;
+  // When a request must end: the client's deadline, or the server's
+  // request timeout from now when that comes first.
+  Deadline RequestDeadline(const grpc::ServerContext& context) const;
   // What the text worker is asked to run for a request.
   gemma3n::internal::v1::TextGenerateRequest TextRequest(const gemma3n::v1::GenerationConfig& cfg,
                                                          const GenerationParams& params, const BuiltPrompt& prompt,
                                                          const std::string& id) const;
   // Streams the reply from the next text worker that is up; one that is
   // unavailable before its first message is replaced by another.
-  absl::Status Stream(grpc::ServerContext* context, const gemma3n::v1::GenerateRequest& request,
+  absl::Status Stream(grpc::ServerContext* context, Deadline deadline, const gemma3n::v1::GenerateRequest& request,
                       const GenerationParams& params, const BuiltPrompt& prompt,
                       grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer, const std::string& id);
   struct Attempt {
@@ -57,7 +67,7 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
     bool worker_unavailable = false;  // before any message: try another instance
   };
   // The whole reply from one worker: the client's messages, then the final one.
-  Attempt StreamFrom(const WorkerInstance& worker, grpc::ServerContext* context,
+  Attempt StreamFrom(const WorkerInstance& worker, grpc::ServerContext* context, Deadline deadline,
                      const gemma3n::internal::v1::TextGenerateRequest& req, ReplyStream& reply,
                      grpc::ServerWriter<gemma3n::v1::GenerateResponse>* writer, const std::string& id) const;
 

@@ -13,7 +13,8 @@ namespace ipb = gemma3n::internal::v1;
 namespace {
 
 absl::StatusOr<EncodedMedia> EncodeOne(const MediaPart& part, size_t index, const EncoderPools& pools,
-                                       const grpc::ServerContext& server_context) {
+                                       const grpc::ServerContext& server_context,
+                                       std::chrono::system_clock::time_point deadline) {
   const bool image = part.kind == EncodedMedia::Kind::kImage;
   const WorkerPool* pool = image ? pools.vision : pools.audio;
   if (!pool || !pool->configured()) {
@@ -30,9 +31,12 @@ absl::StatusOr<EncodedMedia> EncodeOne(const MediaPart& part, size_t index, cons
     if (image) req.set_image_size(pools.image_size);
     ipb::EncodeResponse resp;
     auto ctx = grpc::ClientContext::FromServerContext(server_context);
+    ctx->set_deadline(deadline);  // the earlier of this and the client's counts
+    const WorkerCall tracked(**w, ctx.get());
     grpc::Status s = image ? ipb::VisionEncoder::NewStub((*w)->channel)->Encode(ctx.get(), req, &resp)
                            : ipb::AudioEncoder::NewStub((*w)->channel)->Encode(ctx.get(), req, &resp);
-    if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {  // died under us: try another
+    // Died under us, or stopped answering (the call was cut off): try another.
+    if (s.error_code() == grpc::StatusCode::UNAVAILABLE || (tracked.cut_off() && !server_context.IsCancelled())) {
       failed.push_back(*w);
       continue;
     }
@@ -51,10 +55,11 @@ absl::StatusOr<EncodedMedia> EncodeOne(const MediaPart& part, size_t index, cons
 }  // namespace
 
 absl::StatusOr<std::vector<EncodedMedia>> EncodeMedia(const std::vector<MediaPart>& parts, const EncoderPools& pools,
-                                                      const grpc::ServerContext& context) {
+                                                      const grpc::ServerContext& context,
+                                                      std::chrono::system_clock::time_point deadline) {
   std::vector<std::future<absl::StatusOr<EncodedMedia>>> pending;
   for (size_t i = 0; i < parts.size(); ++i) {
-    pending.push_back(std::async(std::launch::async, [&, i] { return EncodeOne(parts[i], i, pools, context); }));
+    pending.push_back(std::async(std::launch::async, [&, i] { return EncodeOne(parts[i], i, pools, context, deadline); }));
   }
   std::vector<EncodedMedia> out;
   absl::Status first_error;

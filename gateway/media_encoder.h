@@ -3,6 +3,7 @@
 // soft tokens in order.
 #pragma once
 
+#include <chrono>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -20,8 +21,10 @@ struct EncoderPools {
 
 // UNAVAILABLE naming the missing worker kind when no encoder of a needed
 // kind is up; the encoders' INVALID_ARGUMENT (a corrupt image...) passes
-// through with the part's index.
+// through with the part's index. The encoder calls end at `deadline` (the
+// request's) and when the client cancels.
 absl::StatusOr<std::vector<EncodedMedia>> EncodeMedia(const std::vector<MediaPart>& parts, const EncoderPools& pools,
-                                                      const grpc::ServerContext& context);
+                                                      const grpc::ServerContext& context,
+                                                      std::chrono::system_clock::time_point deadline);
 
 }  // namespace gemma3n

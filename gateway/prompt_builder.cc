@@ -78,17 +78,23 @@ absl::StatusOr<std::vector<MediaPart>> CollectMedia(const google::protobuf::Repe
   return out;
 }
 
-absl::Status CheckMediaFitsContext(const std::vector<MediaPart>& parts, const ModelConfig& config,
-                                   int64_t context_limit) {
+absl::Status CheckFitsContext(const google::protobuf::RepeatedPtrField<pb::Message>& messages,
+                              const std::string& prompt, const std::vector<MediaPart>& parts,
+                              const Tokenizer& tokenizer, const ModelConfig& config, int64_t context_limit) {
   constexpr int64_t kMarkers = 2;  // <start_of_image> ... <end_of_image> (audio alike)
   int64_t images = 0, clips = 0;
   for (const MediaPart& p : parts) (p.kind == EncodedMedia::Kind::kImage ? images : clips)++;
-  const int64_t least = images * (config.vision_soft_tokens_per_image + kMarkers) +
+  const int64_t media = images * (config.vision_soft_tokens_per_image + kMarkers) +
                         clips * (config.audio_soft_tokens_per_image + kMarkers);
-  if (least < context_limit) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(images, " image(s) and ", clips, " audio clip(s) take at least ",
-                                                 least, " tokens; the context holds ", context_limit,
-                                                 " (prompt + at least one generated token): send fewer"));
+  int64_t text_bytes = static_cast<int64_t>(prompt.size());
+  for (const pb::Message& m : messages) {
+    for (const pb::Part& part : m.parts()) text_bytes += static_cast<int64_t>(part.text().size());
+  }
+  const int64_t text = tokenizer.LeastTokensOf(text_bytes);
+  if (media + text < context_limit) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      images, " image(s), ", clips, " audio clip(s) and ", text_bytes, " bytes of text take at least ", media + text,
+      " tokens; the context holds ", context_limit, " (prompt + at least one generated token): send less"));
 }
 
 namespace {

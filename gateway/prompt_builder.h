@@ -49,13 +49,17 @@ struct MediaPart {
 };
 absl::StatusOr<std::vector<MediaPart>> CollectMedia(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages);
 
-// The least the media parts take of the context, known before any encoder
-// runs: each image its soft tokens, each audio clip at least one 30 s span,
-// plus the begin/end markers around each. InvalidArgument with the counts
-// when that alone leaves no room for a generated token (1000 images used to
-// be encoded for minutes before the context check said no).
-absl::Status CheckMediaFitsContext(const std::vector<MediaPart>& parts, const ModelConfig& config,
-                                   int64_t context_limit);
+// The least a request takes of the context, known before any encoder runs
+// or any text is tokenized: each image its soft tokens, each audio clip at
+// least one 30 s span, plus the begin/end markers around each, and its text
+// (the messages' text parts and the raw prompt) at least
+// Tokenizer::LeastTokensOf its bytes. InvalidArgument with the counts when
+// that alone leaves no room for a generated token (1000 images used to be
+// encoded for minutes, and 16 MB of text tokenized for 35 s, before the
+// context check said no).
+absl::Status CheckFitsContext(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages,
+                              const std::string& prompt, const std::vector<MediaPart>& parts,
+                              const Tokenizer& tokenizer, const ModelConfig& config, int64_t context_limit);
 
 // `media[i]` is the encoding of the i-th part CollectMedia returned. Every
 // run of soft-token placeholders needs its encoding: a raw prompt, which has

@@ -14,8 +14,10 @@ double Seconds(ReplyStream::Clock::time_point a, ReplyStream::Clock::time_point 
 
 }  // namespace
 
-ReplyStream::ReplyStream(const Tokenizer& tokenizer, std::vector<std::string> stop_strings, Clock::time_point start)
-    : decoder_(tokenizer), stops_(std::move(stop_strings)), start_(start), first_token_(start), last_token_(start) {}
+ReplyStream::ReplyStream(const Tokenizer& tokenizer, std::vector<std::string> stop_strings, Clock::time_point start,
+                         bool include_special_tokens)
+    : decoder_(tokenizer, /*skip_control_tokens=*/!include_special_tokens),
+      stops_(std::move(stop_strings)), start_(start), first_token_(start), last_token_(start) {}
 
 absl::StatusOr<v1::GenerateResponse> ReplyStream::Add(const internal::v1::TextGenerateResponse& in) {
   v1::GenerateResponse out;

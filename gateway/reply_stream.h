@@ -23,7 +23,9 @@ class ReplyStream {
   using Clock = std::chrono::steady_clock;
 
   // start: when the request arrived (for the time to the first token).
-  ReplyStream(const Tokenizer& tokenizer, std::vector<std::string> stop_strings, Clock::time_point start);
+  // include_special_tokens: control tokens appear in the text (else not).
+  ReplyStream(const Tokenizer& tokenizer, std::vector<std::string> stop_strings, Clock::time_point start,
+              bool include_special_tokens = false);
 
   // One message of the worker -> the message for the client: the same token
   // ids and the text now safe to send (possibly none). After it, finish()

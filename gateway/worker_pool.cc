@@ -5,8 +5,35 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/rpc/server.h"
+#include "spdlog/spdlog.h"
 
 namespace gemma3n {
+
+void InstanceHealth::SetHung(bool hung) {
+  std::lock_guard<std::mutex> lock(mu_);
+  hung_.store(hung);
+  if (hung) {
+    for (grpc::ClientContext* call : calls_) call->TryCancel();
+  }
+}
+
+void InstanceHealth::Add(grpc::ClientContext* call) {
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_.insert(call);
+  if (hung_.load()) call->TryCancel();  // marked hung between Pick and the call
+}
+
+void InstanceHealth::Remove(grpc::ClientContext* call) {
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_.erase(call);
+}
+
+WorkerCall::WorkerCall(const WorkerInstance& worker, grpc::ClientContext* call)
+    : health_(worker.health), call_(call) {
+  health_->Add(call_);
+}
+
+WorkerCall::~WorkerCall() { health_->Remove(call_); }
 
 WorkerPool::WorkerPool(std::string kind, const std::vector<std::string>& addresses,
                        std::chrono::milliseconds probe)
@@ -14,7 +41,27 @@ WorkerPool::WorkerPool(std::string kind, const std::vector<std::string>& address
   for (const std::string& a : addresses) instances_.push_back({a, MakeChannel(a)});
 }
 
+WorkerPool::~WorkerPool() = default;
+
+void WorkerPool::StartLivenessMonitor(const LivenessPolicy& policy) {
+  if (instances_.empty() || monitor_) return;
+  std::vector<std::string> addresses;
+  for (const WorkerInstance& w : instances_) addresses.push_back(w.address);
+  monitor_ = std::make_unique<LivenessMonitor>(std::move(addresses), policy, [this](size_t i, bool hung) {
+    const WorkerInstance& w = instances_[i];
+    if (hung) {
+      spdlog::error("{} worker {} has stopped answering its health checks: no more requests go to it, and those "
+                    "it has end UNAVAILABLE",
+                    kind_, w.address);
+    } else {
+      spdlog::info("{} worker {} answers its health checks again", kind_, w.address);
+    }
+    w.health->SetHung(hung);
+  });
+}
+
 bool WorkerPool::IsUp(const WorkerInstance& w, std::chrono::milliseconds probe) {
+  if (w.health->hung()) return false;
   if (w.channel->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY) return true;
   return w.channel->WaitForConnected(std::chrono::system_clock::now() + probe);
 }
@@ -32,7 +79,7 @@ absl::StatusOr<const WorkerInstance*> WorkerPool::Pick(const std::vector<const W
       continue;
     }
     if (IsUp(w, probe_)) return &w;
-    tried.push_back(w.address + " (down)");
+    tried.push_back(w.address + (w.health->hung() ? " (not answering)" : " (down)"));
   }
   return absl::UnavailableError(
       absl::StrCat("no ", kind_, " worker is up (tried ", absl::StrJoin(tried, ", "), "); retry later"));

@@ -17,9 +17,15 @@
 
 namespace gemma3n {
 
-// The largest gRPC message our servers and clients take by default:
-// requests carry images and audio.
-inline constexpr int64_t kMaxMessageBytes = 64ll << 20;
+// The largest gRPC message our internal servers and clients take: the text
+// worker's request carries the soft tokens of every image and audio clip,
+// [tokens, hidden] f32, up to a whole context (32768 x 2048 x 4 B = 256 MB
+// at E4B's width). Only our own processes talk on these channels.
+inline constexpr int64_t kMaxMessageBytes = 512ll << 20;
+// The public API's default request limit (the gateway's --max-request-mb):
+// enough for several images and minutes of WAV, and small enough that a
+// full queue of such requests stays within a home server's memory.
+inline constexpr int64_t kDefaultPublicRequestBytes = 32ll << 20;
 
 // The directory of the default sockets: $XDG_RUNTIME_DIR/gemma3n when that
 // is set, else /tmp/gemma3n-<uid>. Created 0700 if missing; an existing one

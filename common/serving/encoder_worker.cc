@@ -19,12 +19,18 @@ namespace gemma3n {
 namespace ipb = gemma3n::internal::v1;
 
 absl::Status EncodeToProto(const MediaEncoderBackend& backend, std::mutex& mu, const std::string& kind,
-                           const ipb::EncodeRequest& request, ipb::EncodeResponse* response) {
+                           const ipb::EncodeRequest& request, ipb::EncodeResponse* response,
+                           const std::function<bool()>& cancelled) {
   if (request.data().empty()) return absl::InvalidArgumentError(absl::StrCat("the ", kind, " has no data"));
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<std::vector<EncodedSpan>> spans;
   {
     std::lock_guard<std::mutex> lock(mu);
+    if (cancelled && cancelled()) {
+      spdlog::info("{} of {} bytes not encoded: its request was cancelled while it waited", kind,
+                   request.data().size());
+      return absl::CancelledError("the request was cancelled before its turn");
+    }
     spans = backend.Encode(request.data(), request.mime_type(), request.image_size());
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -51,9 +57,10 @@ template <typename Base>
 class EncoderService final : public Base {
  public:
   EncoderService(const MediaEncoderBackend& backend, std::string kind) : backend_(backend), kind_(std::move(kind)) {}
-  grpc::Status Encode(grpc::ServerContext*, const ipb::EncodeRequest* request,
+  grpc::Status Encode(grpc::ServerContext* context, const ipb::EncodeRequest* request,
                       ipb::EncodeResponse* response) override {
-    return ToGrpcStatus(EncodeToProto(backend_, mu_, kind_, *request, response));
+    return ToGrpcStatus(
+        EncodeToProto(backend_, mu_, kind_, *request, response, [context] { return context->IsCancelled(); }));
   }
 
  private:

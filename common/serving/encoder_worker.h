@@ -31,10 +31,12 @@ class MediaEncoderBackend {
 };
 
 // Encodes one request at a time (each already uses every core) and logs one
-// line per request.
+// line per request. `cancelled` is asked once the request's turn comes: a
+// request whose client gave up while it waited (cancelled, past its
+// deadline) is not encoded, so abandoned work does not delay the next.
 absl::Status EncodeToProto(const MediaEncoderBackend& backend, std::mutex& mu, const std::string& kind,
                            const gemma3n::internal::v1::EncodeRequest& request,
-                           gemma3n::internal::v1::EncodeResponse* response);
+                           gemma3n::internal::v1::EncodeResponse* response, const std::function<bool()>& cancelled);
 
 struct EncoderWorkerFlags {
   std::string model_dir;

@@ -9,6 +9,7 @@ constexpr char kReplacement[] = "\xEF\xBF\xBD";
 }
 
 absl::StatusOr<std::string> StreamingDecoder::Push(int id) {
+  if (skip_control_tokens_ && tokenizer_.IsControlToken(id)) return std::string();
   ids_.push_back(id);
   absl::Span<const int> all(ids_);
   ASSIGN_OR_RETURN(std::string prefix, tokenizer_.Decode(all.subspan(prefix_offset_, read_offset_ - prefix_offset_)));

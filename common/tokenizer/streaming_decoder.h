@@ -17,7 +17,12 @@ namespace gemma3n {
 
 class StreamingDecoder {
  public:
-  explicit StreamingDecoder(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+  // skip_control_tokens: control tokens (Tokenizer::IsControlToken) add no
+  // text, as if they were not in the stream (Hugging Face's
+  // skip_special_tokens, the convention of serving APIs): a reply's text
+  // then never holds "<end_of_turn>", and history sent back cannot carry one.
+  explicit StreamingDecoder(const Tokenizer& tokenizer, bool skip_control_tokens = false)
+      : tokenizer_(tokenizer), skip_control_tokens_(skip_control_tokens) {}
 
   // New final text after `id` (often empty while a character is incomplete).
   absl::StatusOr<std::string> Push(int id);
@@ -26,6 +31,7 @@ class StreamingDecoder {
 
  private:
   const Tokenizer& tokenizer_;
+  const bool skip_control_tokens_;
   std::vector<int> ids_;
   size_t prefix_offset_ = 0;  // ids decoded only as context
   size_t read_offset_ = 0;    // ids whose text was emitted

@@ -54,8 +54,28 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::LoadFromModelDir(const std
 
 void Tokenizer::IndexControlTokens() {
   for (const char* text : kControlTokens) {
-    if (std::optional<int> id = ModelPieceToId(text)) control_.Add(text, *id);
+    if (std::optional<int> id = ModelPieceToId(text)) {
+      control_.Add(text, *id);
+      control_ids_.insert(*id);
+    }
   }
+  // The most text bytes one piece stands for: its bytes, with the
+  // whitespace marker U+2581 (3 bytes) standing for one space. Byte-fallback
+  // pieces ("<0x41>") are counted by their spelling, more than the one byte
+  // they cover, which only makes the bound looser (still a bound).
+  static const std::string kSpaceMarker = "\xE2\x96\x81";
+  for (int id = 0; id < model_vocab_size(); ++id) {
+    const std::string piece = ModelIdToPiece(id);
+    int bytes = static_cast<int>(piece.size());
+    for (size_t at = piece.find(kSpaceMarker); at != std::string::npos; at = piece.find(kSpaceMarker, at + 3)) {
+      bytes -= 2;
+    }
+    max_bytes_per_token_ = std::max(max_bytes_per_token_, bytes);
+  }
+}
+
+int64_t Tokenizer::LeastTokensOf(int64_t text_bytes) const {
+  return (text_bytes + max_bytes_per_token_ - 1) / max_bytes_per_token_;
 }
 
 void Tokenizer::AddSpecialTokens(const std::map<std::string, int>& tokens) {
@@ -63,6 +83,7 @@ void Tokenizer::AddSpecialTokens(const std::map<std::string, int>& tokens) {
     if (id < 0) continue;
     extra_.Add(text, id);
     control_.Add(text, id);
+    control_ids_.insert(id);
     extra_by_id_[id] = text;
   }
 }

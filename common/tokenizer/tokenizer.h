@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,16 @@ class Tokenizer {
   // id outside the vocabulary.
   absl::StatusOr<std::string> Decode(absl::Span<const int> ids) const;
 
+  // The fewest tokens `text_bytes` bytes of text can become (no piece of
+  // the vocabulary stands for more than the longest one does): lets a
+  // request be refused as too long before its text is tokenized.
+  int64_t LeastTokensOf(int64_t text_bytes) const;
+
+  // A control token: the model's own (<start_of_turn>, <eos>, ...) or a
+  // caller-added one (the multimodal markers). Streamed replies leave them
+  // out of their text unless asked (StreamingDecoder).
+  bool IsControlToken(int id) const { return control_ids_.count(id) > 0; }
+
   int vocab_size() const;
   std::optional<int> PieceToId(absl::string_view piece) const;
   std::string IdToPiece(int id) const;  // "" when out of range
@@ -74,7 +85,9 @@ class Tokenizer {
   SpecialTokenSplitter extra_;    // caller-added special tokens
   SpecialTokenSplitter control_;  // the model's control tokens and the caller-added ones
   std::map<int, std::string> extra_by_id_;
+  std::set<int> control_ids_;
   int model_vocab_ = 0;
+  int max_bytes_per_token_ = 1;
 };
 
 // The multimodal special tokens a Gemma 3n config.json names

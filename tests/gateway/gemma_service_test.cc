@@ -228,6 +228,19 @@ TEST_F(GemmaServiceTest, APromptThatFillsTheContextIsRefusedBeforeAnyWorkerIsAsk
   EXPECT_EQ(good.calls(), 0);
 }
 
+// Text that cannot fit is refused from its size, before it is tokenized
+// (16 MB of text used to be tokenized for 35 s first).
+TEST_F(GemmaServiceTest, TextThatCannotFitIsRefusedFromItsSizeBeforeTokenizing) {
+  ScriptedTextWorker good(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
+  Serve("good", &good);
+  StartGateway({"good"});
+  const Reply r = Generate(RawPrompt(std::string(1 << 20, 'a')));
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(r.status.error_message(), HasSubstr("1048576 bytes of text take at least"));
+  EXPECT_THAT(r.status.error_message(), HasSubstr("the context holds 64"));
+  EXPECT_EQ(good.calls(), 0);
+}
+
 // Media that cannot fit are refused from their count, before any encoder is
 // asked (here there is none: asking one would be UNAVAILABLE).
 TEST_F(GemmaServiceTest, MediaThatCannotFitAreRefusedBeforeAnyEncoderIsAsked) {
@@ -241,7 +254,7 @@ TEST_F(GemmaServiceTest, MediaThatCannotFitAreRefusedBeforeAnyEncoderIsAsked) {
   user->add_parts()->set_text("What is this?");
   const Reply reply = Generate(r);
   EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << reply.status.error_message();
-  EXPECT_THAT(reply.status.error_message(), HasSubstr("1 image(s) and 0 audio clip(s) take at least 66 tokens"));
+  EXPECT_THAT(reply.status.error_message(), HasSubstr("1 image(s), 0 audio clip(s) and 13 bytes of text take at least"));
   EXPECT_EQ(good.calls(), 0);
 }
 

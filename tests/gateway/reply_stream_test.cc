@@ -84,6 +84,25 @@ TEST_F(ReplyStreamTest, TextHeldForAStopThatNeverCompletesIsSentAtTheEnd) {
   EXPECT_EQ(last.finish_reason(), v1::FINISH_REASON_STOP);
 }
 
+TEST_F(ReplyStreamTest, GeneratedControlTokensAreLeftOutOfTheTextUnlessAsked) {
+  const std::optional<int> turn = tokenizer_->PieceToId("<start_of_turn>");
+  ASSERT_TRUE(turn.has_value());
+  ASSERT_TRUE(tokenizer_->IsControlToken(*turn));
+  std::vector<int> ids = tokenizer_->Encode("Hello", false);
+  ids.push_back(*turn);
+  for (int id : tokenizer_->Encode(" world", false)) ids.push_back(id);
+  v1::GenerateResponse last;
+  ReplyStream hidden(*tokenizer_, {}, ReplyStream::Clock::now());
+  const std::string text = Replay(hidden, ids, ipb::TEXT_FINISH_MAX_TOKENS, &last);
+  EXPECT_EQ(text.find("<start_of_turn>"), std::string::npos) << text;
+  EXPECT_NE(text.find("Hello"), std::string::npos) << text;
+  EXPECT_NE(text.find("world"), std::string::npos) << text;
+  EXPECT_EQ(last.usage().generated_tokens(), static_cast<int>(ids.size()));  // still counted (and in token_ids)
+  ReplyStream shown(*tokenizer_, {}, ReplyStream::Clock::now(), /*include_special_tokens=*/true);
+  EXPECT_EQ(Replay(shown, ids, ipb::TEXT_FINISH_MAX_TOKENS, &last), *tokenizer_->Decode(ids));
+  EXPECT_NE(tokenizer_->Decode(ids)->find("<start_of_turn>"), std::string::npos);
+}
+
 TEST(FinishReasonTest, TheWorkersEndsCrossTheWireAndMapToThePublicReasons) {
   for (FinishReason f : {FinishReason::kStopToken, FinishReason::kMaxTokens, FinishReason::kContextFull}) {
     EXPECT_NE(ToTextFinish(f), internal::v1::TEXT_FINISH_NONE);

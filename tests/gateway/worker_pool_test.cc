@@ -8,9 +8,17 @@
 #include <set>
 #include <thread>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+
 #include "common/rpc/server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "tests/gateway/socket_dir.h"
 
 namespace gemma3n {
@@ -19,6 +27,12 @@ namespace {
 using ::testing::HasSubstr;
 using testing::SocketDir;
 using namespace std::chrono_literals;
+
+bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (!done() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(10ms);
+  return done();
+}
 
 std::unique_ptr<grpc::Server> Serve(const std::string& address) {
   ServerOptions options;
@@ -85,6 +99,73 @@ TEST(WorkerPoolTest, WithoutInstancesEveryPickSaysNoneIsConfigured) {
   auto w = pool.Pick();
   EXPECT_EQ(w.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(w.status().message(), HasSubstr("no audio worker is configured"));
+}
+
+// A socket listened on and never answered: a stopped (SIGSTOP) worker as the
+// gateway sees it.
+class FrozenSocket {
+ public:
+  explicit FrozenSocket(const std::string& address) {
+    const std::string path = address.substr(5);  // "unix:PATH"
+    fd_ = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(listen(fd_, 16), 0);
+  }
+  ~FrozenSocket() { close(fd_); }
+
+ private:
+  int fd_ = -1;
+};
+
+TEST(WorkerPoolTest, AHungInstanceIsPassedOverAndItsCallsInFlightAreCutOff) {
+  SocketDir dir;
+  auto live = Serve(dir.Address("live"));
+  FrozenSocket frozen(dir.Address("frozen"));
+  WorkerPool pool("text", {dir.Address("frozen"), dir.Address("live")}, 100ms);
+  const WorkerInstance& hung = pool.instances()[0];
+  // A call to the frozen instance, waiting with no deadline of its own (as a
+  // call on a connection made before the worker stopped waits).
+  grpc::ClientContext call;
+  call.set_wait_for_ready(true);
+  std::atomic<bool> ended{false};
+  grpc::Status call_status;
+  std::thread caller([&] {
+    const WorkerCall tracked(hung, &call);
+    grpc::GenericStub stub(hung.channel);
+    grpc::CompletionQueue cq;
+    grpc::Slice empty;
+    auto rpc = stub.PrepareUnaryCall(&call, "/grpc.health.v1.Health/Check", grpc::ByteBuffer(&empty, 1), &cq);
+    rpc->StartCall();
+    grpc::ByteBuffer response;
+    rpc->Finish(&response, &call_status, nullptr);
+    void* tag;
+    bool ok;
+    cq.Next(&tag, &ok);
+    EXPECT_TRUE(tracked.cut_off());
+    ended = true;
+  });
+  LivenessPolicy policy;
+  policy.interval = 20ms;
+  policy.deadline = 200ms;
+  policy.probes_to_declare_hung = 2;
+  pool.StartLivenessMonitor(policy);
+  EXPECT_TRUE(WaitFor([&] { return hung.health->hung(); }, 10s));
+  EXPECT_TRUE(WaitFor([&] { return ended.load(); }, 10s)) << "the call in flight was not cut off";
+  if (!ended) call.TryCancel();  // so the test ends even then
+  caller.join();
+  EXPECT_EQ(call_status.error_code(), grpc::StatusCode::CANCELLED);
+  for (int i = 0; i < 4; ++i) {
+    auto w = pool.Pick();
+    ASSERT_TRUE(w.ok()) << w.status();
+    EXPECT_EQ((*w)->address, dir.Address("live"));
+  }
+  live.reset();
+  auto none = pool.Pick();
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(none.status().message(), HasSubstr(dir.Address("frozen") + " (not answering)"));
 }
 
 }  // namespace

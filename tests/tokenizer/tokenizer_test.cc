@@ -147,7 +147,35 @@ TEST_F(RealTokenizerTest, TypedControlTokensAreTokenizedAsText) {
   ExpectControlTokensStayText(**t, {1, 2, 105, 106, 255999, 256000, 262144, 262145, 262272, 262273});
 }
 
+// LeastTokensOf is a lower bound: no text becomes fewer tokens, whatever it
+// holds (long runs of spaces and newlines, the commonest words, every golden
+// case), and it is not a useless 1 for long text.
+void ExpectLeastTokensIsALowerBound(const Tokenizer& t, const nlohmann::json& cases) {
+  std::vector<std::string> texts = {std::string(5000, ' '), std::string(3000, '\n'), std::string(2000, '='),
+                                    "the the the the the the", "\t\t\t\t    \n\n\n", "https://www.example.com/"};
+  for (const auto& c : cases) texts.push_back(c["text"].get<std::string>());
+  std::string all;
+  for (const std::string& text : texts) all += text;
+  texts.push_back(all);
+  for (const std::string& text : texts) {
+    EXPECT_GE(static_cast<int64_t>(t.EncodeText(text).size()), t.LeastTokensOf(text.size())) << text.substr(0, 40);
+    EXPECT_GE(static_cast<int64_t>(t.Encode(text, false).size()), t.LeastTokensOf(text.size()));
+  }
+  EXPECT_GT(t.LeastTokensOf(1 << 20), 1 << 10) << "1 MB of text is far more than 1024 tokens";
+}
+
+TEST_F(RealTokenizerTest, LeastTokensOfIsALowerBound) {
+  ASSERT_NE(tokenizer_, nullptr);
+  ExpectLeastTokensIsALowerBound(*tokenizer_, ReadJson(TestDataPath("golden/tokenizer/gemma3_cases.json"))["cases"]);
+}
+
 // ---- the tiny model's SentencePiece tokenizer ----
+
+TEST(TinyTokenizerTest, LeastTokensOfIsALowerBound) {
+  auto t = TinyTokenizer();
+  ASSERT_NE(t, nullptr);
+  ExpectLeastTokensIsALowerBound(*t, ReadJson(TestDataPath("golden/tokenizer/tiny_tokenizer_golden.json")));
+}
 
 TEST(TinyTokenizerTest, TypedControlTokensAreTokenizedAsText) {
   auto t = TinyTokenizer();

@@ -1,0 +1,118 @@
+// Faults under `gemma3n serve` on the tiny model, while requests run: a
+// worker that stops answering (SIGSTOP: stuck, not dead) has its requests
+// ended UNAVAILABLE instead of left waiting, and serve kills and restarts
+// it; a killed gateway is restarted. Service resumes after each.
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include "common/rpc/server.h"
+#include "gemma3n/v1/gemma.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/integration/client.h"
+#include "tests/integration/process.h"
+#include "tests/support/golden.h"
+
+namespace gemma3n {
+namespace {
+
+namespace pb = gemma3n::v1;
+using testing::ChildProcess;
+using testing::WaitUntil;
+using namespace std::chrono_literals;
+
+class FaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    run_dir_ = testing::TempDir("fault");
+    addr_ = "127.0.0.1:" + std::to_string(testing::FreeTcpPort());
+    serve_ = ChildProcess({testing::BinDir() + "/gemma3n", "serve", "--model", testing::TinyModelDir(), "--listen",
+                           addr_, "--run-dir", run_dir_, "--threads", "1"},
+                          run_dir_ + "/serve.log");
+    stub_ = pb::Gemma::NewStub(MakeChannel(addr_));
+    ASSERT_TRUE(WaitUntil([&] { return testing::Call(*stub_, testing::RawPrompt("hi", 1)).status.ok(); }, 60s))
+        << serve_.Log();
+  }
+  void TearDown() override {
+    if (HasFailure()) std::fprintf(stderr, "---- serve log ----\n%s\n", serve_.Log().c_str());
+  }
+  pid_t Only(const std::string& binary) {
+    const std::vector<pid_t> pids = testing::ChildrenMatching(serve_.pid(), binary);
+    EXPECT_EQ(pids.size(), 1u) << binary;
+    return pids.empty() ? -1 : pids[0];
+  }
+  // serve replaced `old` by a new process of `binary` (killed as hung, restarted).
+  bool Replaced(const std::string& binary, pid_t old) {
+    const std::vector<pid_t> pids = testing::ChildrenMatching(serve_.pid(), binary);
+    return pids.size() == 1 && pids[0] != old;
+  }
+  pb::GenerateRequest ImageChat() {
+    pb::GenerateRequest req;
+    pb::Message* user = req.add_messages();
+    user->set_role("user");
+    user->add_parts()->mutable_image()->set_data(testing::ReadBytes(testing::TestDataPath("images/image_0.png")));
+    user->add_parts()->set_text("Describe this image.");
+    req.mutable_config()->set_max_new_tokens(2);
+    return req;
+  }
+
+  std::string run_dir_, addr_;
+  ChildProcess serve_;
+  std::unique_ptr<pb::Gemma::Stub> stub_;
+};
+
+TEST_F(FaultTest, AStoppedTextWorkerEndsItsStreamUnavailableAndServeReplacesIt) {
+  const pid_t worker = Only("gemma3n-text-worker");
+  // A long generation, with no deadline of its own: only the liveness
+  // check can end it once the worker stops.
+  grpc::ClientContext ctx;
+  auto reader = stub_->Generate(&ctx, testing::RawPrompt("hello", 30000, /*ignore_eos=*/true));
+  pb::GenerateResponse first;
+  ASSERT_TRUE(reader->Read(&first));
+  kill(worker, SIGSTOP);
+  std::atomic<bool> ended{false};
+  grpc::Status status;
+  std::thread drain([&] {
+    pb::GenerateResponse r;
+    while (reader->Read(&r)) {
+    }
+    status = reader->Finish();
+    ended = true;
+  });
+  const bool in_time = WaitUntil([&] { return ended.load(); }, 60s);
+  if (!in_time) ctx.TryCancel();
+  drain.join();
+  ASSERT_TRUE(in_time) << "the stream to a stopped worker did not end";
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_NE(status.error_message().find("stopped answering"), std::string::npos) << status.error_message();
+
+  EXPECT_TRUE(WaitUntil([&] { return Replaced("gemma3n-text-worker", worker); }, 60s));
+  EXPECT_NE(serve_.Log().find("killing it"), std::string::npos);
+  EXPECT_TRUE(WaitUntil([&] { return testing::Call(*stub_, testing::RawPrompt("hello", 2)).status.ok(); }, 60s));
+}
+
+TEST_F(FaultTest, AStoppedVisionWorkerFailsImageRequestsFastAndServeReplacesIt) {
+  const pid_t vision = Only("gemma3n-vision-worker");
+  ASSERT_TRUE(testing::Call(*stub_, ImageChat()).status.ok());  // the gateway's channel to it is up
+  kill(vision, SIGSTOP);
+  // No deadline of the client's: the request ends because the worker is
+  // known to be stuck, not because anyone gave up.
+  const testing::Outcome stuck = testing::Call(*stub_, ImageChat(), std::chrono::hours(1));
+  EXPECT_EQ(stuck.status.error_code(), grpc::StatusCode::UNAVAILABLE) << stuck.status.error_message();
+  EXPECT_NE(stuck.status.error_message().find("vision"), std::string::npos) << stuck.status.error_message();
+  // Text alone is not held up by the stuck encoder.
+  EXPECT_TRUE(testing::Call(*stub_, testing::RawPrompt("hello", 2)).status.ok());
+  EXPECT_TRUE(WaitUntil([&] { return Replaced("gemma3n-vision-worker", vision); }, 60s));
+  EXPECT_TRUE(WaitUntil([&] { return testing::Call(*stub_, ImageChat()).status.ok(); }, 60s));
+}
+
+TEST_F(FaultTest, AKilledGatewayIsRestartedAndServesAgain) {
+  const pid_t gateway = Only("gemma3n-gateway");
+  kill(gateway, SIGKILL);
+  EXPECT_TRUE(WaitUntil([&] { return Replaced("gemma3n-gateway", gateway); }, 30s));
+  EXPECT_TRUE(WaitUntil([&] { return testing::Call(*stub_, testing::RawPrompt("hello", 2)).status.ok(); }, 60s));
+}
+
+}  // namespace
+}  // namespace gemma3n
