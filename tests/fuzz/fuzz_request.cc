@@ -2,7 +2,7 @@
 // parses what a client sends; bytes that do not parse are skipped) through
 // the gateway's checks in Generate's order: ValidateGeneration of the
 // settings, ValidateStopStrings, CollectMedia (ValidateMessages inside),
-// CheckMediaFitsContext, BuildPrompt, CheckPromptLength; then the stop
+// CheckFitsContext, BuildPrompt, CheckPromptLength; then the stop
 // strings filter the prompt's own decoded text, as they filter generated text.
 //
 // The gateway is the real E2B one: its config.json (tests/data/real-configs)
@@ -80,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto parts = CollectMedia(request.messages());
   if (!parts.ok()) return 0;
   const int64_t context = std::min<int64_t>(config->text.max_position_embeddings, kGemma3nContextTokens);
-  if (!CheckMediaFitsContext(*parts, *config, context).ok()) return 0;
+  if (!CheckFitsContext(request.messages(), request.prompt(), *parts, *tokenizer, *config, context).ok()) return 0;
   const auto prompt = BuildPrompt(request.messages(), request.prompt(), FakeEncodings(*parts), *tokenizer, *config);
   if (!prompt.ok()) {
     if (prompt.status().code() == absl::StatusCode::kInternal) fuzz::Violated("BuildPrompt: internal error");
