@@ -67,15 +67,18 @@ absl::StatusOr<LogMelConfig> LogMelConfigFromJson(const nlohmann::json& j) {
       c.fft_length < c.frame_length || c.min_frequency < 0 || c.max_frequency <= c.min_frequency) {
     return absl::InvalidArgumentError("preprocessor config: inconsistent audio feature sizes");
   }
-  // The extractor allocates from these (the filter bank is fft/2+1 x
-  // features doubles): far above the reference's 1024 and 128, far below
-  // what would exhaust memory.
-  constexpr int kMaxFftLength = 1 << 16, kMaxFeatures = 1024, kMaxSamplingRate = 768000;
+  // The cost of every clip follows these (per frame: an FFT of fft_length and
+  // a filter bank of fft/2+1 x features; sampling_rate / hop_length frames a
+  // second): up to 4x the reference's 1024, 128 and 100 frames/s (found by
+  // fuzzing: hop_length 1 took minutes per clip, fft_length 2^31-1 tried to
+  // allocate 2^30 x 128 doubles).
+  constexpr int kMaxFftLength = 4096, kMaxFeatures = 512, kMaxFramesPerSecond = 400, kMaxSamplingRate = 768000;
   if (c.fft_length > kMaxFftLength || c.feature_size > kMaxFeatures || c.sampling_rate > kMaxSamplingRate ||
-      c.hop_length > c.sampling_rate) {
-    return absl::InvalidArgumentError(absl::StrCat("preprocessor config: sizes beyond fft_length ", kMaxFftLength,
-                                                   ", feature_size ", kMaxFeatures, ", sampling_rate ",
-                                                   kMaxSamplingRate, ", hop_length <= sampling_rate"));
+      c.hop_length > c.sampling_rate || c.sampling_rate / c.hop_length > kMaxFramesPerSecond) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "preprocessor config: fft_length at most ", kMaxFftLength, ", feature_size at most ", kMaxFeatures,
+        ", sampling_rate at most ", kMaxSamplingRate, ", at most ", kMaxFramesPerSecond,
+        " frames a second (sampling_rate / hop_length) and at least one"));
   }
   return c;
 }
