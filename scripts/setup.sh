@@ -13,6 +13,7 @@ PACKAGES=(
   nlohmann-json3-dev libsimdjson-dev libsentencepiece-dev libsamplerate0-dev libfftw3-dev libcsv-dev libssl-dev libturbojpeg0-dev zlib1g-dev
   libcpp-httplib-dev libcurl4-openssl-dev curl openssl
   libgtest-dev libgmock-dev libbenchmark-dev python3-grpcio
+  clang-14 libclang-rt-14-dev  # the fuzz build (scripts/fuzz_smoke.sh); libFuzzer is in libclang-rt-14-dev
 )
 
 missing=()

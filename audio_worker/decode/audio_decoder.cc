@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <regex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
 
 namespace gemma3n {
 namespace {
@@ -97,6 +99,47 @@ absl::Status CheckSampleRate(int64_t rate, const AudioLimits& limits) {
   return absl::OkStatus();
 }
 
+// libsamplerate's streaming interface (SRC_SINC_BEST_QUALITY, mono): blocks
+// in, the converted samples appended to `out`; the last block flushes.
+class Resampler {
+ public:
+  static absl::StatusOr<std::unique_ptr<Resampler>> Create(double ratio) {
+    int err = 0;
+    SRC_STATE* state = src_new(SRC_SINC_BEST_QUALITY, 1, &err);
+    if (!state) return absl::InternalError(absl::StrCat("audio: cannot start the resampler: ", src_strerror(err)));
+    return std::unique_ptr<Resampler>(new Resampler(state, ratio));
+  }
+  ~Resampler() { src_delete(state_); }
+
+  absl::Status Push(absl::Span<const float> in, bool last, std::vector<float>& out) {
+    SRC_DATA data{};
+    data.data_in = in.data();
+    data.input_frames = static_cast<long>(in.size());
+    data.src_ratio = ratio_;
+    data.end_of_input = last ? 1 : 0;
+    for (;;) {
+      const size_t old_size = out.size();
+      out.resize(old_size + static_cast<size_t>(data.input_frames * ratio_) + 64);
+      data.data_out = out.data() + old_size;
+      data.output_frames = static_cast<long>(out.size() - old_size);
+      if (int err = src_process(state_, &data); err != 0) {
+        return absl::InternalError(absl::StrCat("audio: resampling failed: ", src_strerror(err)));
+      }
+      out.resize(old_size + static_cast<size_t>(data.output_frames_gen));
+      data.data_in += data.input_frames_used;
+      data.input_frames -= data.input_frames_used;
+      // Done with this block once it is consumed; the last one also until
+      // the converter has nothing more to give.
+      if (data.input_frames == 0 && (!last || data.output_frames_gen == 0)) return absl::OkStatus();
+    }
+  }
+
+ private:
+  Resampler(SRC_STATE* state, double ratio) : state_(state), ratio_(ratio) {}
+  SRC_STATE* state_;
+  double ratio_;
+};
+
 }  // namespace
 
 absl::StatusOr<Waveform> DecodeAudio(absl::Span<const uint8_t> bytes, int target_rate, const AudioLimits& limits) {
@@ -136,36 +179,39 @@ absl::StatusOr<Waveform> DecodeAudio(absl::Span<const uint8_t> bytes, int target
     return Invalid(absl::StrCat("the recording lasts ", seconds, " s; the limit is ", limits.max_seconds, " s"));
   }
 
-  std::vector<float> interleaved(static_cast<size_t>(info.frames) * info.channels);
-  const sf_count_t got = sf_readf_float(sf, interleaved.data(), info.frames);
+  // Blocks, never the whole file at once: memory follows the samples the
+  // file really holds, not the frame count its header claims (a 46-byte FLAC
+  // header can claim an hour of 8 channels: 5 GB to allocate up front), and
+  // the resampler streams, so only the 16 kHz output is kept.
+  std::unique_ptr<Resampler> resampler;
+  if (info.samplerate != target_rate) {
+    ASSIGN_OR_RETURN(resampler, Resampler::Create(static_cast<double>(target_rate) / info.samplerate));
+  }
+  constexpr sf_count_t kBlockFrames = 1 << 15;
+  std::vector<float> interleaved(static_cast<size_t>(kBlockFrames) * info.channels);
+  std::vector<float> mono(static_cast<size_t>(kBlockFrames));
+  sf_count_t got = 0;
+  while (got < info.frames) {
+    const sf_count_t n = sf_readf_float(sf, interleaved.data(), std::min(kBlockFrames, info.frames - got));
+    if (n <= 0) break;
+    for (sf_count_t i = 0; i < n; ++i) {
+      float sum = 0.0f;
+      for (int c = 0; c < info.channels; ++c) sum += interleaved[i * info.channels + c];
+      mono[i] = info.channels == 1 ? sum : sum / static_cast<float>(info.channels);
+    }
+    got += n;
+    const absl::Span<const float> block(mono.data(), static_cast<size_t>(n));
+    if (resampler) {
+      RETURN_IF_ERROR(resampler->Push(block, /*last=*/got >= info.frames, w.samples));
+    } else {
+      w.samples.insert(w.samples.end(), block.begin(), block.end());
+    }
+  }
   if (got < info.frames) {
     return Invalid(absl::StrCat("the file is truncated: its header announces ", info.frames, " frames, it holds ",
                                 got));
   }
-  std::vector<float> mono(static_cast<size_t>(got));
-  for (sf_count_t i = 0; i < got; ++i) {
-    float sum = 0.0f;
-    for (int c = 0; c < info.channels; ++c) sum += interleaved[i * info.channels + c];
-    mono[i] = info.channels == 1 ? sum : sum / static_cast<float>(info.channels);
-  }
-
   w.sample_rate = target_rate;
-  if (info.samplerate == target_rate) {
-    w.samples = std::move(mono);
-    return w;
-  }
-  const double ratio = static_cast<double>(target_rate) / info.samplerate;
-  w.samples.resize(static_cast<size_t>(got * ratio) + 16);
-  SRC_DATA data{};
-  data.data_in = mono.data();
-  data.input_frames = static_cast<long>(got);
-  data.data_out = w.samples.data();
-  data.output_frames = static_cast<long>(w.samples.size());
-  data.src_ratio = ratio;
-  if (int err = src_simple(&data, SRC_SINC_BEST_QUALITY, 1); err != 0) {
-    return absl::InternalError(absl::StrCat("audio: resampling failed: ", src_strerror(err)));
-  }
-  w.samples.resize(static_cast<size_t>(data.output_frames_gen));
   if (w.samples.empty()) return Invalid("the recording is too short to resample");
   return w;
 }

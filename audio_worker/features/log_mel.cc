@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "common/config/json_fields.h"
 
 namespace gemma3n {
 namespace {
@@ -45,8 +46,11 @@ absl::StatusOr<LogMelConfig> LogMelConfigFromJson(const nlohmann::json& j) {
   const auto number = [&](const char* key, auto& field) -> absl::Status {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return absl::OkStatus();
-    if (!it->is_number()) return absl::InvalidArgumentError(absl::StrCat("preprocessor config: '", key, "' is not a number"));
-    field = it->get<std::remove_reference_t<decltype(field)>>();
+    using Field = std::remove_reference_t<decltype(field)>;
+    if (!it->is_number() || !FitsIn<Field>(*it)) {
+      return absl::InvalidArgumentError(absl::StrCat("preprocessor config: '", key, "' is not a number in range"));
+    }
+    field = it->get<Field>();
     return absl::OkStatus();
   };
   for (absl::Status s : {number("sampling_rate", c.sampling_rate), number("feature_size", c.feature_size),
@@ -62,6 +66,19 @@ absl::StatusOr<LogMelConfig> LogMelConfigFromJson(const nlohmann::json& j) {
   if (c.sampling_rate <= 0 || c.feature_size <= 0 || c.frame_length <= 0 || c.hop_length <= 0 ||
       c.fft_length < c.frame_length || c.min_frequency < 0 || c.max_frequency <= c.min_frequency) {
     return absl::InvalidArgumentError("preprocessor config: inconsistent audio feature sizes");
+  }
+  // The cost of every clip follows these (per frame: an FFT of fft_length and
+  // a filter bank of fft/2+1 x features; sampling_rate / hop_length frames a
+  // second): up to 4x the reference's 1024, 128 and 100 frames/s (found by
+  // fuzzing: hop_length 1 took minutes per clip, fft_length 2^31-1 tried to
+  // allocate 2^30 x 128 doubles).
+  constexpr int kMaxFftLength = 4096, kMaxFeatures = 512, kMaxFramesPerSecond = 400, kMaxSamplingRate = 768000;
+  if (c.fft_length > kMaxFftLength || c.feature_size > kMaxFeatures || c.sampling_rate > kMaxSamplingRate ||
+      c.hop_length > c.sampling_rate || c.sampling_rate / c.hop_length > kMaxFramesPerSecond) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "preprocessor config: fft_length at most ", kMaxFftLength, ", feature_size at most ", kMaxFeatures,
+        ", sampling_rate at most ", kMaxSamplingRate, ", at most ", kMaxFramesPerSecond,
+        " frames a second (sampling_rate / hop_length) and at least one"));
   }
   return c;
 }

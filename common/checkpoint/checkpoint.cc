@@ -54,15 +54,19 @@ absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path) {
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::stringstream buffer;
   buffer << in.rdbuf();
+  return ParseJson(path, buffer.str());
+}
+
+absl::StatusOr<nlohmann::json> ParseJson(const std::string& source, absl::string_view text) {
   try {
-    return nlohmann::json::parse(buffer.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is not valid JSON: ", e.what()));
+    return nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
+    return absl::InvalidArgumentError(absl::StrCat(source, " is not valid JSON: ", e.what()));
   }
 }
 
-absl::StatusOr<std::map<std::string, std::string>> ReadWeightMap(const std::string& index_path) {
-  ASSIGN_OR_RETURN(nlohmann::json index, ReadJsonFile(index_path));
+absl::StatusOr<std::map<std::string, std::string>> ParseShardIndex(const std::string& index_path,
+                                                                   const nlohmann::json& index) {
   auto map = index.is_object() ? index.find("weight_map") : index.end();
   if (map == index.end() || !map->is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(index_path, " has no weight_map object"));
@@ -76,6 +80,11 @@ absl::StatusOr<std::map<std::string, std::string>> ReadWeightMap(const std::stri
     out[it.key()] = it->get<std::string>();
   }
   return out;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ReadWeightMap(const std::string& index_path) {
+  ASSIGN_OR_RETURN(nlohmann::json index, ReadJsonFile(index_path));
+  return ParseShardIndex(index_path, index);
 }
 
 absl::StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& dir,
@@ -103,8 +112,8 @@ absl::StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& 
   const std::string index_path = dir + "/model.safetensors.index.json";
   const std::string single_path = dir + "/model.safetensors";
   if (IsFile(index_path)) {
-    ASSIGN_OR_RETURN(const auto weight_map, ReadWeightMap(index_path));
-    for (const auto& [tensor, shard] : weight_map) {
+    ASSIGN_OR_RETURN(const auto shards, ReadWeightMap(index_path));
+    for (const auto& [tensor, shard] : shards) {
       if (ckpt->Visible(tensor)) wanted[shard].push_back(tensor);
     }
   } else if (IsFile(single_path)) {

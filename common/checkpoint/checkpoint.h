@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/checkpoint/safetensors_file.h"
 #include "common/checkpoint/tensor_info.h"
 #include "nlohmann/json.hpp"
@@ -75,8 +76,16 @@ class Checkpoint {
 
 // Reads and parses a JSON file; errors name the file (and the parse position).
 absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path);
-// model.safetensors.index.json's weight_map: tensor name -> shard file, each
-// shard a plain file name of the index's directory (checked).
+// The parser ReadJsonFile uses, for bytes from anywhere; `source` names them
+// in the error. Never throws.
+absl::StatusOr<nlohmann::json> ParseJson(const std::string& source, absl::string_view text);
+
+// model.safetensors.index.json (parsed): tensor name -> shard file name, every
+// shard a plain file name inside the model directory. `index_path` names the
+// file in errors.
+absl::StatusOr<std::map<std::string, std::string>> ParseShardIndex(const std::string& index_path,
+                                                                   const nlohmann::json& index);
+// The same, read from the file (as `gemma3n pull` does to list the shards).
 absl::StatusOr<std::map<std::string, std::string>> ReadWeightMap(const std::string& index_path);
 
 }  // namespace gemma3n

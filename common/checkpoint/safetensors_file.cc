@@ -75,6 +75,45 @@ absl::StatusOr<TensorInfo> ParseEntry(const std::string& path, const std::string
 
 }  // namespace
 
+absl::StatusOr<SafetensorsHeader> ParseSafetensors(const std::string& path, absl::Span<const uint8_t> file) {
+  const uint64_t size = file.size();
+  if (size < 8) return Corrupt(path, absl::StrCat("only ", size, " bytes, shorter than the 8-byte header length"));
+  const uint8_t* bytes = file.data();
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];  // little endian
+  if (header_len > kMaxHeaderBytes || header_len > size - 8) {
+    return Corrupt(path, absl::StrCat("header length ", header_len, " does not fit in the file of ", size,
+                                      " bytes (truncated or not a safetensors file)"));
+  }
+  nlohmann::json header = nlohmann::json::parse(bytes + 8, bytes + 8 + header_len, nullptr, /*allow_exceptions=*/false);
+  if (header.is_discarded() || !header.is_object()) return Corrupt(path, "header is not a JSON object");
+
+  SafetensorsHeader parsed;
+  const uint8_t* data = bytes + 8 + header_len;
+  const uint64_t data_size = size - 8 - header_len;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    if (it.key() == "__metadata__") {
+      if (it->is_object()) {
+        for (auto m = it->begin(); m != it->end(); ++m) {
+          if (m->is_string()) parsed.metadata[m.key()] = m->get<std::string>();
+        }
+      }
+      continue;
+    }
+    ASSIGN_OR_RETURN(TensorInfo t, ParseEntry(path, it.key(), *it, data, data_size));
+    if (t.nbytes > 0) ranges.emplace_back(t.data - data, t.data - data + t.nbytes);
+    parsed.tensors.emplace(it.key(), std::move(t));
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    if (ranges[i].first < ranges[i - 1].second) {
+      return Corrupt(path, absl::StrCat("tensor data ranges overlap at byte ", ranges[i].first));
+    }
+  }
+  return parsed;
+}
+
 absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
@@ -86,48 +125,19 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
   auto file = std::unique_ptr<SafetensorsFile>(new SafetensorsFile());
   file->path_ = path;
   const uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size < 8) {
+  if (size < 8) {  // the parser's own error, without asking mmap for an empty mapping
     ::close(fd);
-    return Corrupt(path, absl::StrCat("only ", size, " bytes, shorter than the 8-byte header length"));
+    return ParseSafetensors(path, {}).status();
   }
   void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (map == MAP_FAILED) return absl::InternalError(absl::StrCat("cannot map ", path, ": ", std::strerror(errno)));
   file->mapping_ = map;
   file->mapping_size_ = size;
-  const uint8_t* bytes = static_cast<const uint8_t*>(map);
-
-  uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];  // little endian
-  if (header_len > kMaxHeaderBytes || header_len > size - 8) {
-    return Corrupt(path, absl::StrCat("header length ", header_len, " does not fit in the file of ", size,
-                                      " bytes (truncated or not a safetensors file)"));
-  }
-  nlohmann::json header = nlohmann::json::parse(bytes + 8, bytes + 8 + header_len, nullptr, /*allow_exceptions=*/false);
-  if (header.is_discarded() || !header.is_object()) return Corrupt(path, "header is not a JSON object");
-
-  const uint8_t* data = bytes + 8 + header_len;
-  const uint64_t data_size = size - 8 - header_len;
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  for (auto it = header.begin(); it != header.end(); ++it) {
-    if (it.key() == "__metadata__") {
-      if (it->is_object()) {
-        for (auto m = it->begin(); m != it->end(); ++m) {
-          if (m->is_string()) file->metadata_[m.key()] = m->get<std::string>();
-        }
-      }
-      continue;
-    }
-    ASSIGN_OR_RETURN(TensorInfo t, ParseEntry(path, it.key(), *it, data, data_size));
-    if (t.nbytes > 0) ranges.emplace_back(t.data - data, t.data - data + t.nbytes);
-    file->tensors_.emplace(it.key(), std::move(t));
-  }
-  std::sort(ranges.begin(), ranges.end());
-  for (size_t i = 1; i < ranges.size(); ++i) {
-    if (ranges[i].first < ranges[i - 1].second) {
-      return Corrupt(path, absl::StrCat("tensor data ranges overlap at byte ", ranges[i].first));
-    }
-  }
+  ASSIGN_OR_RETURN(SafetensorsHeader header,
+                   ParseSafetensors(path, absl::MakeConstSpan(static_cast<const uint8_t*>(map), size)));
+  file->tensors_ = std::move(header.tensors);
+  file->metadata_ = std::move(header.metadata);
   return file;
 }
 

@@ -10,9 +10,22 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "common/checkpoint/tensor_info.h"
 
 namespace gemma3n {
+
+// What the header of a safetensors file says; each TensorInfo's data points
+// into the bytes it was parsed from.
+struct SafetensorsHeader {
+  std::map<std::string, TensorInfo> tensors;
+  std::map<std::string, std::string> metadata;
+};
+
+// The whole file's bytes (header length, JSON header, data), validated as
+// Open does; `path` names the file in errors and in each TensorInfo. The
+// one parser of safetensors bytes: Open maps the file and calls it.
+absl::StatusOr<SafetensorsHeader> ParseSafetensors(const std::string& path, absl::Span<const uint8_t> bytes);
 
 class SafetensorsFile {
  public:

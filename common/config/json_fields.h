@@ -5,6 +5,8 @@
 // check it and return an error naming the key.
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -12,7 +14,28 @@
 
 namespace gemma3n {
 
-// A number (or, for bool, a boolean) at `key` of object `j`.
+// Whether the number `v` has a value T can hold: a cast of a float outside
+// an integer type's range is undefined behaviour (1e20 as an int), and an
+// integer outside it would silently wrap.
+template <typename T>
+bool FitsIn(const nlohmann::json& v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return true;  // out of range becomes inf, as a float would say it
+  } else if (v.is_number_unsigned()) {
+    return v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+  } else if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    return i >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+           (i < 0 || static_cast<uint64_t>(i) <= static_cast<uint64_t>(std::numeric_limits<T>::max()));
+  } else {
+    const double d = v.get<double>();  // NaN fails both comparisons
+    return d >= static_cast<double>(std::numeric_limits<T>::min()) &&
+           d <= static_cast<double>(std::numeric_limits<T>::max());
+  }
+}
+
+// A number (or, for bool, a boolean) at `key` of object `j`; a number T
+// cannot hold (FitsIn) gives the fallback too.
 template <typename T>
 T FieldOr(const nlohmann::json& j, const std::string& key, T fallback) {
   if (!j.is_object()) return fallback;
@@ -23,7 +46,7 @@ T FieldOr(const nlohmann::json& j, const std::string& key, T fallback) {
   } else if constexpr (std::is_same_v<T, std::string>) {
     return it->is_string() ? it->template get<std::string>() : fallback;
   } else {
-    return it->is_number() ? it->template get<T>() : fallback;
+    return it->is_number() && FitsIn<T>(*it) ? it->template get<T>() : fallback;
   }
 }
 

@@ -11,6 +11,11 @@ namespace {
 
 using nlohmann::json;
 
+// Gemma 3n has 30 (E2B) or 35 (E4B) layers; a config.json claiming two
+// billion would have per-layer lists of gigabytes built before anything else
+// could refuse it.
+constexpr int kMaxHiddenLayers = 1024;
+
 absl::Status Missing(const std::string& key) {
   return absl::InvalidArgumentError(absl::StrCat("config: missing or invalid '", key, "'"));
 }
@@ -29,14 +34,17 @@ absl::StatusOr<int> RequiredInt(const json& j, const std::string& key) {
 absl::StatusOr<std::vector<int>> PerLayerInts(const json& j, const std::string& key, int layers) {
   auto it = j.find(key);
   if (it == j.end()) return Missing(key);
-  if (it->is_number_integer()) return std::vector<int>(layers, it->get<int>());
+  if (it->is_number_integer()) {
+    if (it->get<int64_t>() <= 0 || !FitsIn<int>(*it)) return Missing(key);
+    return std::vector<int>(layers, it->get<int>());
+  }
   if (!it->is_array() || static_cast<int>(it->size()) != layers) {
     return absl::InvalidArgumentError(
         absl::StrCat("config: '", key, "' must be an int or a list of ", layers, " ints"));
   }
   std::vector<int> out;
   for (const auto& v : *it) {
-    if (!v.is_number_integer() || v.get<int64_t>() <= 0) return Missing(key);
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0 || !FitsIn<int>(v)) return Missing(key);
     out.push_back(v.get<int>());
   }
   return out;
@@ -94,7 +102,8 @@ absl::Status ParseRope(const json& j, TextConfig& c) {
   c.rope_theta = FieldOr<double>(j, "rope_theta", 1e6);
   c.rope_local_base_freq = FieldOr<double>(j, "rope_local_base_freq", 1e4);
   if (auto scaling = j.find("rope_scaling"); scaling != j.end() && !scaling->is_null()) {
-    std::string type = scaling->value("rope_type", scaling->value("type", ""));
+    if (!scaling->is_object()) return absl::InvalidArgumentError("config: 'rope_scaling' must be an object or null");
+    const std::string type = StringFieldOr(*scaling, "rope_type", StringFieldOr(*scaling, "type", ""));
     if (type != "default") {
       return absl::UnimplementedError(absl::StrCat("config: rope_scaling '", type, "' is not supported"));
     }
@@ -104,10 +113,10 @@ absl::Status ParseRope(const json& j, TextConfig& c) {
                                       {"sliding_attention", &c.rope_local_base_freq}}) {
       auto p = params->find(type);
       if (p == params->end() || !p->is_object()) continue;
-      if (p->value("rope_type", std::string("default")) != "default") {
+      if (StringFieldOr(*p, "rope_type", "default") != "default") {
         return absl::UnimplementedError(absl::StrCat("config: rope type for ", type, " is not supported"));
       }
-      *field = p->value("rope_theta", *field);
+      *field = FieldOr<double>(*p, "rope_theta", *field);
     }
   }
   return absl::OkStatus();
@@ -137,6 +146,10 @@ absl::StatusOr<TextConfig> ParseTextConfig(const json& j) {
   ASSIGN_OR_RETURN(c.head_dim, RequiredInt(j, "head_dim"));
   ASSIGN_OR_RETURN(c.sliding_window, RequiredInt(j, "sliding_window"));
   ASSIGN_OR_RETURN(c.laurel_rank, RequiredInt(j, "laurel_rank"));
+  if (c.num_hidden_layers > kMaxHiddenLayers) {  // each per-layer list below has this many entries
+    return absl::InvalidArgumentError(absl::StrCat("config: num_hidden_layers ", c.num_hidden_layers,
+                                                   " is more than ", kMaxHiddenLayers));
+  }
   const int layers = c.num_hidden_layers;
   ASSIGN_OR_RETURN(c.intermediate_size, PerLayerInts(j, "intermediate_size", layers));
   ASSIGN_OR_RETURN(c.layer_types, LayerTypes(j, layers));
@@ -206,11 +219,19 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const json& j) {
   m.audio_token_id = FieldOr<int>(j, "audio_token_id", -1);
   m.vision_soft_tokens_per_image = FieldOr<int>(j, "vision_soft_tokens_per_image", 256);
   m.audio_soft_tokens_per_image = FieldOr<int>(j, "audio_soft_tokens_per_image", 188);
+  // Each image / audio span becomes this many prompt positions.
+  for (const auto& [key, n] : {std::pair<const char*, int>{"vision_soft_tokens_per_image", m.vision_soft_tokens_per_image},
+                               {"audio_soft_tokens_per_image", m.audio_soft_tokens_per_image}}) {
+    if (n < 1 || n > kGemma3nContextTokens) {
+      return absl::InvalidArgumentError(absl::StrCat("config: '", key, "' must be in [1, ", kGemma3nContextTokens,
+                                                     "]; got ", n));
+    }
+  }
   if (auto eos = j.find("eos_token_id"); eos != j.end()) {
-    if (eos->is_number_integer()) m.eos_token_ids = {eos->get<int>()};
+    if (eos->is_number_integer() && FitsIn<int>(*eos)) m.eos_token_ids = {eos->get<int>()};
     if (eos->is_array()) {
       for (const auto& e : *eos) {
-        if (e.is_number_integer()) m.eos_token_ids.push_back(e.get<int>());
+        if (e.is_number_integer() && FitsIn<int>(e)) m.eos_token_ids.push_back(e.get<int>());
       }
     }
   }

@@ -11,6 +11,22 @@ namespace {
 using LoadFn = SentencePieceModel* (*)(const std::string&, std::string*);
 constexpr char kModuleName[] = "libgemma3n_sentencepiece.so";
 
+// AddressSanitizer aborts on RTLD_DEEPBIND (the module would bypass its
+// malloc), so the sanitized fuzz build (tests/fuzz/) loads the module without
+// it: only fuzz targets that do not link gRPC's libprotobuf may load a
+// tokenizer.model there (see tests/fuzz/README.md).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int kDeepBind = 0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr int kDeepBind = 0;
+#else
+constexpr int kDeepBind = RTLD_DEEPBIND;
+#endif
+#else
+constexpr int kDeepBind = RTLD_DEEPBIND;
+#endif
+
 // Next to the running binary first (an installed or copied tree), then where
 // the build put it.
 LoadFn LoadModule(std::string* error) {
@@ -23,7 +39,7 @@ LoadFn LoadModule(std::string* error) {
   for (const std::string& path : candidates) {
     // RTLD_LOCAL + RTLD_DEEPBIND: the module and libsentencepiece resolve
     // their own symbols first and add none to the process's global scope.
-    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | kDeepBind);
     if (!handle) {
       tried += std::string(tried.empty() ? "" : "; ") + dlerror();
       continue;

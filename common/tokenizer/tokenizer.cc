@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/config/json_fields.h"
 #include "common/status/status_macros.h"
 #include "common/tokenizer/hf_bpe_tokenizer.h"
 #include "common/tokenizer/sentencepiece_tokenizer.h"
@@ -179,11 +180,15 @@ std::map<std::string, int> MultimodalSpecialTokens(const nlohmann::json& config)
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadModelTokenizer(const std::string& dir, const nlohmann::json& config) {
   ASSIGN_OR_RETURN(auto tokenizer, Tokenizer::LoadFromModelDir(dir));
-  tokenizer->AddSpecialTokens(MultimodalSpecialTokens(config));
-  if (auto text = config.find("text_config"); text != config.end() && text->is_object()) {
-    tokenizer->SetModelVocabSize(text->value("vocab_size", 0));
-  }
+  ConfigureForModel(*tokenizer, config);
   return tokenizer;
+}
+
+void ConfigureForModel(Tokenizer& tokenizer, const nlohmann::json& config) {
+  tokenizer.AddSpecialTokens(MultimodalSpecialTokens(config));
+  if (const nlohmann::json* text = ObjectField(config, "text_config")) {
+    tokenizer.SetModelVocabSize(FieldOr<int>(*text, "vocab_size", 0));
+  }
 }
 
 }  // namespace gemma3n

@@ -96,5 +96,8 @@ std::map<std::string, int> MultimodalSpecialTokens(const nlohmann::json& config)
 
 // The tokenizer of a model directory with its config's multimodal tokens added.
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadModelTokenizer(const std::string& dir, const nlohmann::json& config);
+// What LoadModelTokenizer adds to a loaded tokenizer from the model's
+// config.json: its multimodal special tokens and its vocabulary size.
+void ConfigureForModel(Tokenizer& tokenizer, const nlohmann::json& config);
 
 }  // namespace gemma3n

@@ -93,6 +93,40 @@ TEST(ModelConfigTest, BadConfigsNameTheKey) {
   EXPECT_EQ(parsed->text.intermediate_size, std::vector<int>(8, 64));
 }
 
+// Values found by fuzzing config.json (tests/fuzz/corpus/model_config): each
+// is an error or its default, never an exception, undefined behaviour or
+// gigabytes of per-layer lists.
+TEST(ModelConfigTest, FuzzFindingsAreErrorsOrDefaults) {
+  auto j = ReadJsonFile(testing::TinyModelDir() + "/config.json");
+  ASSERT_TRUE(j.ok());
+  const auto message = [](const nlohmann::json& config) { return std::string(ParseModelConfig(config).status().message()); };
+  auto broken = *j;
+  broken["text_config"]["num_hidden_layers"] = 2147483647;
+  EXPECT_NE(message(broken).find("num_hidden_layers"), std::string::npos);
+  broken = *j;
+  broken["text_config"]["intermediate_size"] = -5;
+  EXPECT_NE(message(broken).find("intermediate_size"), std::string::npos);
+  broken = *j;
+  broken["text_config"]["rope_scaling"] = 7;
+  EXPECT_NE(message(broken).find("rope_scaling"), std::string::npos);
+  broken = *j;
+  broken["vision_soft_tokens_per_image"] = 0;
+  EXPECT_NE(message(broken).find("vision_soft_tokens_per_image"), std::string::npos);
+  broken = *j;
+  broken["text_config"]["rope_parameters"] = {{"full_attention", {{"rope_type", 3}, {"rope_theta", "big"}}}};
+  auto parsed = ParseModelConfig(broken);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->text.rope_theta, 1e6);  // a theta of the wrong type keeps the default
+  broken = *j;
+  broken["text_config"]["max_position_embeddings"] = 1e20;  // no int holds it: the default
+  parsed = ParseModelConfig(broken);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->text.max_position_embeddings, kGemma3nContextTokens);
+  const auto overflow = ParseJson("config.json", R"({"x": 1e999})");
+  EXPECT_EQ(overflow.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(overflow.status().message().find("config.json"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gemma3n
 

@@ -12,6 +12,12 @@
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
+// Only the formats the API promises. stb's other decoders are rarely used
+// and less hardened: its PNM decoder (v2.27) overflows the heap on a 16-bit
+// file (found by tests/fuzz, corpus/image/regress-pgm-16bit-heap-overflow.pgm).
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
 #include "stb_image.h"
 
 namespace gemma3n {
@@ -33,6 +39,42 @@ std::optional<std::pair<int64_t, int64_t>> PngHeaderSize(absl::Span<const uint8_
     return std::nullopt;
   }
   return std::make_pair(int64_t{BigEndian32(b.data() + 16)}, int64_t{BigEndian32(b.data() + 20)});
+}
+
+// Whether every PNG chunk up to IEND fits in the data. stb grows its buffer
+// to a chunk's declared length before reading it, so a 72-byte file
+// declaring an 800 MB IDAT costs an 800 MB allocation (found by fuzz_image).
+bool PngChunksFit(absl::Span<const uint8_t> b) {
+  size_t pos = 8;  // after the signature
+  while (pos + 8 <= b.size()) {
+    const uint64_t length = BigEndian32(b.data() + pos);
+    if (pos + 12 + length > b.size()) return false;  // length, type, data, CRC
+    if (std::memcmp(b.data() + pos + 4, "IEND", 4) == 0) return true;
+    pos += 12 + length;
+  }
+  return false;
+}
+
+uint32_t LittleEndian32(const uint8_t* p) {
+  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+}
+
+// Whether a BMP holds the pixel rows its header declares. stb refuses RLE
+// (compression 1 and 2) and reads every other kind as uncompressed rows. stb fills missing rows and
+// decodes them all, so a 39-byte file declaring 517 x 13824 pixels at 1 bit
+// each cost 21 MB and half a second (found by fuzz_image). True when the
+// header is too short to tell: stb refuses those itself.
+bool BmpRowsFit(absl::Span<const uint8_t> b) {
+  if (b.size() < 34 || b[0] != 'B' || b[1] != 'M' || LittleEndian32(b.data() + 14) < 40) return true;
+  const uint64_t offset = LittleEndian32(b.data() + 10);
+  const int64_t width = static_cast<int32_t>(LittleEndian32(b.data() + 18));
+  const int64_t height = static_cast<int32_t>(LittleEndian32(b.data() + 22));
+  const uint64_t bits = uint64_t{b[28]} | (uint64_t{b[29]} << 8);
+  const uint32_t compression = LittleEndian32(b.data() + 30);
+  if (compression == 1 || compression == 2 || width <= 0 || height == 0) return true;
+  const uint64_t row_bytes = (static_cast<uint64_t>(width) * bits + 31) / 32 * 4;
+  const uint64_t rows = static_cast<uint64_t>(height < 0 ? -height : height);
+  return offset + row_bytes * rows <= b.size();
 }
 
 // Whether the data ends with the end-of-image marker (FF D9), allowing
@@ -85,7 +127,9 @@ absl::StatusOr<RgbImage> DecodeImage(absl::Span<const uint8_t> bytes, const Imag
   if (IsJpeg(bytes)) return DecodeJpeg(bytes, limits);
   if (const auto png = PngHeaderSize(bytes)) {
     if (absl::Status s = CheckSize(png->first, png->second, limits); !s.ok()) return s;
+    if (!PngChunksFit(bytes)) return absl::InvalidArgumentError("image: the PNG is corrupt or truncated");
   }
+  if (!BmpRowsFit(bytes)) return absl::InvalidArgumentError("image: the BMP is truncated (fewer rows than its size)");
   const int size = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
   if (!stbi_info_from_memory(bytes.data(), size, &w, &h, &channels)) {

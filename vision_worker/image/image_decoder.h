@@ -1,8 +1,8 @@
 // Image bytes -> 8-bit RGB. JPEG through libjpeg-turbo (accurate integer
 // IDCT, fancy chroma upsampling: the decoder the reference's PIL uses, so the
 // pixels are identical; stb's JPEG decoder differs by a few levels, which
-// moves the tiny model's logits by O(1)); everything else (PNG, BMP, GIF
-// first frame, TGA, PSD, PNM, HDR) through stb_image. Alpha is dropped, gray
+// moves the tiny model's logits by O(1)); PNG, BMP and the first frame of a
+// GIF through stb_image (its other formats are compiled out). Alpha is dropped, gray
 // is replicated, as PIL's convert("RGB") does. The size is read from the header
 // and checked before any pixel is decoded (decompression bombs).
 #pragma once

@@ -1,0 +1,5 @@
+
+
+user
+Hello there333?(%fff?8B
+Bend

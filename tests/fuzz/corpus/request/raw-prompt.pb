@@ -1,0 +1,2 @@
+$<start_of_turn>user
+Hi<end_of_turn>

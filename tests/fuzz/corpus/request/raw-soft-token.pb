@@ -1,0 +1,1 @@
+$<image_soft_token><audio_soft_token>

@@ -1,0 +1,7 @@
+
+
+system
+	Be brief.
+
+user
+Hi
