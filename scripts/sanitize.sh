@@ -9,11 +9,12 @@
 # test around it passed (a supervisor restarts a crashed worker, say).
 #   SANITIZE_JOBS  build and test parallelism (default 2)
 #   SANITIZE_TESTS a ctest -R regex instead of the run's own selection
+#   SANITIZE_TARGETS  targets to build instead (none: run what is built)
 #   --help         this text
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ "${1:-}" == "--help" || $# -ne 1 || ! "$1" =~ ^(asan|tsan)$ ]]; then
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
   [[ "${1:-}" == "--help" ]] && exit 0
   echo "usage: scripts/sanitize.sh asan|tsan"
   exit 2
@@ -36,7 +37,6 @@ bash scripts/fetch_tokenizer.sh >/dev/null
 bash scripts/fetch_openai_sdk.sh >/dev/null
 
 start=$SECONDS
-cmake --preset "$kind" >/dev/null
 if [[ $kind == asan ]]; then
   targets=(all)
   selection=(-L default)
@@ -45,8 +45,12 @@ else
   selection=(-L default -R "$TSAN_TESTS")
 fi
 [[ -n "${SANITIZE_TESTS:-}" ]] && selection=(-L default -R "$SANITIZE_TESTS")
-echo "sanitize $kind: building ${targets[*]} in $build/"
-cmake --build "$build" -j "$jobs" --target "${targets[@]}"
+[[ -n "${SANITIZE_TARGETS:-}" ]] && read -r -a targets <<<"$SANITIZE_TARGETS"
+if [[ "${targets[*]}" != none ]]; then
+  cmake --preset "$kind" >/dev/null
+  echo "sanitize $kind: building ${targets[*]} in $build/"
+  cmake --build "$build" -j "$jobs" --target "${targets[@]}"
+fi
 built=$SECONDS
 
 logs="$PWD/$build/sanitizer-logs"
