@@ -9,12 +9,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
+#include "cli/serve_metrics.h"
 #include "cli/supervisor.h"
 #include "common/checkpoint/checkpoint.h"
 #include "common/cli/args.h"
 #include "common/config/model_config.h"
 #include "common/hub/model_flag.h"
 #include "common/logging/log.h"
+#include "common/metrics/endpoint.h"
 #include "common/process/process_alive.h"
 #include "common/rpc/server.h"
 #include "common/status/status_macros.h"
@@ -153,7 +155,7 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "listen", "run-dir", "text-workers", "threads", "max-sequences",
                                            "context", "ple-cache-mb", "image-size", "profiles", "weights", "weight-cache",
-                                           "log-level", "http"},
+                                           "log-level", "http", metrics::kMetricsFlag},
                                           {"no-vision", "no-audio", "preload"}));
   ServeLayout at;
   at.level = args.Get("log-level").value_or("info");
@@ -171,6 +173,13 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
   at.ple = absl::StrCat("unix:", at.run_dir, "/ple.sock");
 
   Supervisor supervisor;
+  std::unique_ptr<ServeMetrics> serve_metrics;  // --metrics: one endpoint for every process
+  if (auto flag = args.Get(metrics::kMetricsFlag)) {
+    ASSIGN_OR_RETURN(const HostPort address, ParseHostPort(metrics::kMetricsFlag, *flag));
+    ASSIGN_OR_RETURN(serve_metrics, ServeMetrics::Start(address));
+    supervisor.SetHooks([&](ChildSpec& spec) { return serve_metrics->AddChild(spec); },
+                        [&](const std::string& child) { serve_metrics->CountRestart(child); });
+  }
   std::vector<std::string> addresses;  // must be up before "ready"
   std::vector<std::string> gateway_argv = {at.bin + "/gemma3n-gateway", "--model", at.model, "--listen", listen,
                                            "--ple", at.ple, "--log-level", at.level};

@@ -12,6 +12,8 @@ PACKAGES=(
   libabsl-dev libopenblas-dev libsndfile1-dev libstb-dev libspdlog-dev
   nlohmann-json3-dev libsimdjson-dev libsentencepiece-dev libsamplerate0-dev libfftw3-dev libcsv-dev libssl-dev libturbojpeg0-dev zlib1g-dev
   libcpp-httplib-dev libcurl4-openssl-dev curl openssl
+  prometheus-cpp-dev  # --metrics HOST:PORT on every binary (common/metrics)
+  prometheus  # the metrics tests: a real server scrapes serve, promtool checks each endpoint
   libgtest-dev libgmock-dev libbenchmark-dev python3-grpcio
   clang-14 libclang-rt-14-dev  # the fuzz build (scripts/fuzz_smoke.sh); libFuzzer is in libclang-rt-14-dev
 )
