@@ -37,6 +37,19 @@ void RecordEncodeTime(const std::string& kind, const std::vector<EncodedSpan>& s
   m.Histogram(metrics::Metric::kAudioEncodeSecondsPerAudioSecond).Observe(seconds / audio_seconds);
 }
 
+// The worker's metrics exist from its start (at zero), so a scrape before
+// the first request already shows them.
+void InitEncoderMetrics(const std::string& kind) {
+  metrics::Registry& m = metrics::Process();
+  m.Counter(metrics::Metric::kEncoderRequests, {kind, metrics::CodeLabel(0)});
+  if (kind == "vision") {
+    m.Histogram(metrics::Metric::kImageEncodeDuration);
+  } else {
+    m.Counter(metrics::Metric::kAudioInputSeconds);
+    m.Histogram(metrics::Metric::kAudioEncodeSecondsPerAudioSecond);
+  }
+}
+
 absl::Status Encode(const MediaEncoderBackend& backend, std::mutex& mu, const std::string& kind,
                     const ipb::EncodeRequest& request, ipb::EncodeResponse* response,
                     const std::function<bool()>& cancelled) {
@@ -110,6 +123,7 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, flags, {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(const std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint, metrics::StartMetricsFlag(args));
+  InitEncoderMetrics(kind);
   EncoderWorkerFlags f;
   ASSIGN_OR_RETURN(f.model_dir, hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(int64_t size, args.Int("image-size", 0));
