@@ -49,37 +49,31 @@ prometheus::Labels Registry::LabelsOf(Metric id, const std::vector<std::string>&
   return labels;
 }
 
-prometheus::Counter& Registry::Counter(Metric id, const std::vector<std::string>& label_values) {
-  if (!Check(id, MetricKind::kCounter, label_values)) {
-    static prometheus::Counter unexported;
-    return unexported;
-  }
+template <typename T, typename... AddArgs>
+T& Registry::Child(std::map<Metric, prometheus::Family<T>*>& families, prometheus::detail::Builder<T> builder,
+                   MetricKind kind, Metric id, const std::vector<std::string>& label_values, T& unexported,
+                   const AddArgs&... add_args) {
+  if (!Check(id, kind, label_values)) return unexported;
   std::lock_guard<std::mutex> lock(mu_);
-  auto& family = counters_[id];
-  if (!family) family = &prometheus::BuildCounter().Name(Spec(id).name).Help(Spec(id).help).Register(*registry_);
-  return family->Add(LabelsOf(id, label_values));
+  prometheus::Family<T>*& family = families[id];
+  if (!family) family = &builder.Name(Spec(id).name).Help(Spec(id).help).Register(*registry_);
+  return family->Add(LabelsOf(id, label_values), add_args...);
+}
+
+prometheus::Counter& Registry::Counter(Metric id, const std::vector<std::string>& label_values) {
+  static prometheus::Counter unexported;
+  return Child(counters_, prometheus::BuildCounter(), MetricKind::kCounter, id, label_values, unexported);
 }
 
 prometheus::Gauge& Registry::Gauge(Metric id, const std::vector<std::string>& label_values) {
-  if (!Check(id, MetricKind::kGauge, label_values)) {
-    static prometheus::Gauge unexported;
-    return unexported;
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& family = gauges_[id];
-  if (!family) family = &prometheus::BuildGauge().Name(Spec(id).name).Help(Spec(id).help).Register(*registry_);
-  return family->Add(LabelsOf(id, label_values));
+  static prometheus::Gauge unexported;
+  return Child(gauges_, prometheus::BuildGauge(), MetricKind::kGauge, id, label_values, unexported);
 }
 
 prometheus::Histogram& Registry::Histogram(Metric id, const std::vector<std::string>& label_values) {
-  if (!Check(id, MetricKind::kHistogram, label_values)) {
-    static prometheus::Histogram unexported(prometheus::Histogram::BucketBoundaries{});
-    return unexported;
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& family = histograms_[id];
-  if (!family) family = &prometheus::BuildHistogram().Name(Spec(id).name).Help(Spec(id).help).Register(*registry_);
-  return family->Add(LabelsOf(id, label_values), Spec(id).buckets);
+  static prometheus::Histogram unexported(prometheus::Histogram::BucketBoundaries{});
+  return Child(histograms_, prometheus::BuildHistogram(), MetricKind::kHistogram, id, label_values, unexported,
+               Spec(id).buckets);
 }
 
 SampledGauge Registry::Sample(Metric id, std::function<double()> read) {

@@ -67,6 +67,11 @@ class Registry final : public prometheus::Collectable {
   };
   bool Check(Metric id, MetricKind kind, const std::vector<std::string>& label_values) const;
   prometheus::Labels LabelsOf(Metric id, const std::vector<std::string>& label_values) const;
+  // The child of `id`'s family with these labels; the family is built on
+  // first use. `unexported` when the use does not match the spec.
+  template <typename T, typename... AddArgs>
+  T& Child(std::map<Metric, prometheus::Family<T>*>& families, prometheus::detail::Builder<T> builder, MetricKind kind,
+           Metric id, const std::vector<std::string>& label_values, T& unexported, const AddArgs&... add_args);
   void Unsample(int key);
 
   std::shared_ptr<prometheus::Registry> registry_;

@@ -25,8 +25,6 @@ namespace gemma3n {
 namespace {
 
 namespace pb = gemma3n::v1;
-using testing::ChildProcess;
-using testing::WaitUntil;
 using namespace std::chrono_literals;
 
 std::string Get(int port, const std::string& path) {
@@ -88,11 +86,12 @@ class MetricsSystemTest : public ::testing::Test {
     dir_ = testing::TempDir("metrics");
     const std::string listen = absl::StrCat("127.0.0.1:", testing::FreeTcpPort());
     metrics_port_ = testing::FreeTcpPort();
-    serve_ = ChildProcess({testing::BinDir() + "/gemma3n", "serve", "--model", testing::TinyModelDir(), "--listen",
-                           listen, "--metrics", absl::StrCat("127.0.0.1:", metrics_port_), "--run-dir",
-                           dir_ + "/run", "--threads", "1"},
-                          dir_ + "/serve.log");
-    ASSERT_TRUE(WaitUntil([&] { return serve_.Log().find("ready on") != std::string::npos; }, 60s)) << serve_.Log();
+    serve_ = testing::ChildProcess(
+        {testing::BinDir() + "/gemma3n", "serve", "--model", testing::TinyModelDir(), "--listen", listen, "--metrics",
+         absl::StrCat("127.0.0.1:", metrics_port_), "--run-dir", dir_ + "/run", "--threads", "1"},
+        dir_ + "/serve.log");
+    ASSERT_TRUE(testing::WaitUntil([&] { return serve_.Log().find("ready on") != std::string::npos; }, 60s))
+        << serve_.Log();
     stub_ = pb::Gemma::NewStub(MakeChannel(listen));
   }
   void TearDown() override {
@@ -110,7 +109,7 @@ class MetricsSystemTest : public ::testing::Test {
 
   std::string dir_;
   int metrics_port_ = 0;
-  ChildProcess serve_;
+  testing::ChildProcess serve_;
   std::unique_ptr<pb::Gemma::Stub> stub_;
 };
 
@@ -143,8 +142,8 @@ TEST_F(MetricsSystemTest, OneScrapeOfServeSeesEveryProcess) {
   EXPECT_EQ(Sum(text, "gemma3n_text_active_sequences"), 0);
   // The PLE service answered every step's lookup; one text worker is attached.
   EXPECT_GE(Sum(text, "gemma3n_ple_lookups_total", {{"code", "OK"}}), Sum(text, "gemma3n_text_batch_size_count"));
-  EXPECT_EQ(Sum(text, "gemma3n_ple_lookup_rows_total"), Sum(text, "gemma3n_text_prompt_tokens_total") +
-                                                            Sum(text, "gemma3n_text_generated_tokens_total") - n);
+  EXPECT_EQ(Sum(text, "gemma3n_ple_lookup_rows_total"),
+            Sum(text, "gemma3n_text_prompt_tokens_total") + Sum(text, "gemma3n_text_generated_tokens_total") - n);
   EXPECT_EQ(Sum(text, "gemma3n_ple_attached_clients", {{"process", "ple-service"}}), 1);
   // The encoders: one image, one recording.
   EXPECT_EQ(Sum(text, "gemma3n_encoder_requests_total", {{"process", "vision-worker"}, {"code", "OK"}}), 1);
@@ -160,25 +159,25 @@ TEST_F(MetricsSystemTest, OneScrapeOfServeSeesEveryProcess) {
 TEST_F(MetricsSystemTest, AStandaloneWorkersEndpointPassesPromtool) {
   for (const char* bin : {"gemma3n-gateway", "gemma3n-text-worker", "gemma3n-ple-service", "gemma3n-vision-worker",
                           "gemma3n-audio-worker"}) {
-    ChildProcess help({testing::BinDir() + "/" + bin, "--help"}, dir_ + "/help.log");
+    testing::ChildProcess help({testing::BinDir() + "/" + bin, "--help"}, dir_ + "/help.log");
     ASSERT_EQ(help.Wait(10s), 0) << bin;
     EXPECT_NE(help.Log().find("--metrics HOST:PORT"), std::string::npos) << bin << ": " << help.Log();
   }
   const int port = testing::FreeTcpPort();
-  ChildProcess vision({testing::BinDir() + "/gemma3n-vision-worker", "--model", testing::TinyModelDir(), "--listen",
-                       "unix:" + dir_ + "/vision.sock", "--threads", "1", "--metrics",
-                       absl::StrCat("127.0.0.1:", port)},
-                      dir_ + "/vision.log");
-  ASSERT_TRUE(WaitUntil([&] { return vision.Log().find("encoder ready") != std::string::npos; }, 30s))
+  testing::ChildProcess vision(
+      {testing::BinDir() + "/gemma3n-vision-worker", "--model", testing::TinyModelDir(), "--listen",
+       "unix:" + dir_ + "/vision.sock", "--threads", "1", "--metrics", absl::StrCat("127.0.0.1:", port)},
+      dir_ + "/vision.log");
+  ASSERT_TRUE(testing::WaitUntil([&] { return vision.Log().find("encoder ready") != std::string::npos; }, 30s))
       << vision.Log();
   const std::string text = Get(port, "/metrics");
   EXPECT_NE(text.find("gemma3n_encoder_requests_total"), std::string::npos) << text;
   EXPECT_EQ(text.find("process=\""), std::string::npos) << "only serve adds the process label\n" << text;
   EXPECT_EQ(PromtoolProblems(text, dir_), "");
 
-  ChildProcess taken({testing::BinDir() + "/gemma3n-ple-service", "--model", testing::TinyModelDir(), "--listen",
-                      "unix:" + dir_ + "/ple.sock", "--metrics", absl::StrCat("127.0.0.1:", port)},
-                     dir_ + "/taken.log");
+  testing::ChildProcess taken({testing::BinDir() + "/gemma3n-ple-service", "--model", testing::TinyModelDir(),
+                               "--listen", "unix:" + dir_ + "/ple.sock", "--metrics", absl::StrCat("127.0.0.1:", port)},
+                              dir_ + "/taken.log");
   EXPECT_EQ(taken.Wait(20s) >> 8, 2) << "a metrics port in use is bad input: " << taken.Log();
   EXPECT_NE(taken.Log().find("cannot serve metrics on 127.0.0.1:" + std::to_string(port)), std::string::npos)
       << taken.Log();
@@ -193,14 +192,15 @@ TEST_F(MetricsSystemTest, APrometheusServerScrapesServe) {
   std::ofstream(config) << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                         << "scrape_configs:\n  - job_name: gemma3n\n    static_configs:\n"
                         << "      - targets: ['127.0.0.1:" << metrics_port_ << "']\n";
-  ChildProcess prometheus({"/usr/bin/prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir_ + "/tsdb",
-                           absl::StrCat("--web.listen-address=127.0.0.1:", prometheus_port)},
-                          dir_ + "/prometheus.log");
-  const std::string query = "/api/v1/query?query=" +
-                            httplib::detail::encode_query_param(
-                                R"(sum(gemma3n_requests_total{job="gemma3n",method="Generate",code="OK"}))");
+  testing::ChildProcess prometheus(
+      {"/usr/bin/prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir_ + "/tsdb",
+       absl::StrCat("--web.listen-address=127.0.0.1:", prometheus_port)},
+      dir_ + "/prometheus.log");
+  const std::string query =
+      "/api/v1/query?query=" +
+      httplib::detail::encode_query_param(R"(sum(gemma3n_requests_total{job="gemma3n",method="Generate",code="OK"}))");
   std::string answer, value;
-  const bool counted = WaitUntil(
+  const bool counted = testing::WaitUntil(
       [&] {
         answer = Get(prometheus_port, query);
         const nlohmann::json j = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
@@ -212,8 +212,9 @@ TEST_F(MetricsSystemTest, APrometheusServerScrapesServe) {
   ASSERT_TRUE(counted) << answer << "\n" << prometheus.Log();
   EXPECT_EQ(value, std::to_string(kRequests.size())) << answer;
   // Each child's samples are apart, by the label serve gave them.
-  const std::string by_process = Get(prometheus_port, "/api/v1/query?query=" + httplib::detail::encode_query_param(
-                                                          "sum by (process) (gemma3n_process_up)"));
+  const std::string by_process =
+      Get(prometheus_port,
+          "/api/v1/query?query=" + httplib::detail::encode_query_param("sum by (process) (gemma3n_process_up)"));
   for (const char* child : {"gateway", "text-worker-0", "ple-service", "vision-worker", "audio-worker"}) {
     EXPECT_NE(by_process.find(absl::StrCat("\"process\":\"", child, "\"")), std::string::npos) << by_process;
   }

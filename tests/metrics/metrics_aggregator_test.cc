@@ -22,15 +22,17 @@ gemma3n_text_batch_size_bucket{le="+Inf"} 3
 gemma3n_kv_cache_used_bytes 1024
 )";
 
-constexpr char kWorker1[] = "# HELP gemma3n_text_batch_size Sequences per step.\r\n"
-                            "# TYPE gemma3n_text_batch_size histogram\r\n"
-                            "gemma3n_text_batch_size_count 1\r\n"
-                            "gemma3n_text_batch_size_sum 1\r\n"
-                            "gemma3n_text_batch_size_bucket{le=\"1\"} 1\r\n"
-                            "gemma3n_text_batch_size_bucket{le=\"+Inf\"} 1\r\n";
+constexpr char kWorker1[] =
+    "# HELP gemma3n_text_batch_size Sequences per step.\r\n"
+    "# TYPE gemma3n_text_batch_size histogram\r\n"
+    "gemma3n_text_batch_size_count 1\r\n"
+    "gemma3n_text_batch_size_sum 1\r\n"
+    "gemma3n_text_batch_size_bucket{le=\"1\"} 1\r\n"
+    "gemma3n_text_batch_size_bucket{le=\"+Inf\"} 1\r\n";
 
 TEST(MetricsAggregator, LabelsEachChildsSamplesAndGroupsEachFamilyOnce) {
-  const std::string merged = MergeMetricsTexts({{"", kServe}, {"text-worker-0", kWorker0}, {"text-worker-1", kWorker1}});
+  const std::string merged =
+      MergeMetricsTexts({{"", kServe}, {"text-worker-0", kWorker0}, {"text-worker-1", kWorker1}});
   EXPECT_EQ(merged, R"(# HELP gemma3n_process_restarts_total Restarts.
 # TYPE gemma3n_process_restarts_total counter
 gemma3n_process_restarts_total{process="text-worker-0"} 2
@@ -51,8 +53,8 @@ gemma3n_kv_cache_used_bytes{process="text-worker-0"} 1024
 }
 
 TEST(MetricsAggregator, KeepsSamplesWithoutMetadataAndSkipsComments) {
-  const std::string merged = MergeMetricsTexts(
-      {{"gateway", "# a comment\nuntyped_thing{} 7\n\nother 1 1700000000000\n"}});
+  const std::string merged =
+      MergeMetricsTexts({{"gateway", "# a comment\nuntyped_thing{} 7\n\nother 1 1700000000000\n"}});
   EXPECT_EQ(merged, "untyped_thing{process=\"gateway\"} 7\nother{process=\"gateway\"} 1 1700000000000\n");
 }
 
