@@ -67,9 +67,14 @@ absl::StatusOr<TlsFiles> TlsFlags(const Args& args) {
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& options) {
   if (options.listen.empty()) return absl::InvalidArgumentError("no listen address");
-  if (absl::StartsWith(options.listen, "unix:")) {
+  if (!options.local_listen.empty() && !absl::StartsWith(options.local_listen, "unix:")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the local listen address must be unix:PATH, not ", options.local_listen));
+  }
+  for (const std::string* address : {&options.listen, &options.local_listen}) {
+    if (!absl::StartsWith(*address, "unix:")) continue;
     // A socket file left by a crashed process would make the bind fail.
-    const std::string path = options.listen.substr(5);
+    const std::string path = address->substr(5);
     if (!path.empty() && path[0] != '@') ::unlink(path.c_str());
   }
   grpc::EnableDefaultHealthCheckService(true);
@@ -78,6 +83,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& o
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(options.listen, credentials, &bound_port);
+  if (!options.local_listen.empty()) builder.AddListeningPort(options.local_listen, grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   for (grpc::Service* s : options.services) builder.RegisterService(s);
@@ -88,8 +94,9 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& o
         options.tls.enabled() ? "; or the TLS certificate and key do not belong together" : "", ")"));
   }
   server->GetHealthCheckService()->SetServingStatus(true);
-  spdlog::info("listening on {}{}", options.listen,
-               options.tls.enabled() ? (options.tls.client_ca.empty() ? " (TLS)" : " (mutual TLS)") : "");
+  spdlog::info("listening on {}{}{}", options.listen,
+               options.tls.enabled() ? (options.tls.client_ca.empty() ? " (TLS)" : " (mutual TLS)") : "",
+               options.local_listen.empty() ? "" : absl::StrCat(" and ", options.local_listen));
   return server;
 }
 
