@@ -47,12 +47,16 @@ absl::StatusOr<v1::GenerateResponse> ReplyStream::Add(const internal::v1::TextGe
   }
   if (in.token_ids_size() > 0) {
     const Clock::time_point now = Clock::now();
+    // One inter-token gap per token after the first: the first token of a
+    // message waited since the last message; the others of the same
+    // message came with it (0 s), as a client reading the stream sees them.
     if (generated_ == 0) {
       first_token_ = now;
       Metrics().first_token.Observe(Seconds(start_, now));
     } else {
       Metrics().inter_token.Observe(Seconds(last_token_, now));
     }
+    for (int i = 1; i < in.token_ids_size(); ++i) Metrics().inter_token.Observe(0);
     last_token_ = now;
     generated_ += in.token_ids_size();
     Metrics().generated_tokens.Increment(in.token_ids_size());

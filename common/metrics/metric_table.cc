@@ -34,8 +34,9 @@ const std::vector<MetricSpec>& Table() {
        "From a generation's arrival (waiting and media encoding included) to its first generated token.", {},
        kFirstTokenBuckets, "gateway"},
       {Metric::kInterTokenLatency, "gemma3n_inter_token_latency_seconds", kHistogram,
-       "Between two messages of generated tokens of one generation, as the gateway receives them.", {},
-       kTokenBuckets, "gateway"},
+       "Between two generated tokens of one generation, as the gateway receives them (tokens that come in "
+       "one message: 0 s).",
+       {}, kTokenBuckets, "gateway"},
       {Metric::kRequestDuration, "gemma3n_request_duration_seconds", kHistogram,
        "Whole public API calls by method, from arrival to the last reply.", {"method"}, kRequestBuckets,
        "gateway"},
