@@ -31,6 +31,9 @@ constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
                           user's private socket directory, as the text worker's --listen)
   --vision-worker ADDR    a vision encoder (repeatable; none: image parts are refused)
   --audio-worker ADDR     an audio encoder (repeatable; none: audio parts are refused)
+                          A worker ADDR is unix:PATH or host:port (one process), or
+                          dns:///NAME:PORT / ipv4:IP:PORT,IP:PORT,... (many, spread by
+                          gRPC's round_robin over those whose health says SERVING)
   --ple ADDR              the PLE service, for GetModelInfo only
   --context N             prompt + generated tokens per request (default: the
                           model's context, at most 32768)

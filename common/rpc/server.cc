@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "common/rpc/worker_channel.h"
 #include "common/status/status_macros.h"
 #include "grpcpp/security/server_credentials.h"
 #include "spdlog/spdlog.h"
@@ -84,6 +85,13 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& o
   int bound_port = 0;
   builder.AddListeningPort(options.listen, credentials, &bound_port);
   if (!options.local_listen.empty()) builder.AddListeningPort(options.local_listen, grpc::InsecureServerCredentials());
+  // The gateway's keepalive pings (common/rpc/worker_channel.h) are
+  // welcome, busy or idle; connections are recycled now and then so
+  // clients of a name resolve it again.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             static_cast<int>(kKeepalivePingInterval.count() / 2));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, static_cast<int>(kMaxConnectionAge.count()));
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   for (grpc::Service* s : options.services) builder.RegisterService(s);
@@ -122,7 +130,7 @@ int WaitForShutdownSignal() {
   return sig;
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t max_message_bytes) {
+grpc::ChannelArguments ChannelArgs(int64_t max_message_bytes) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(max_message_bytes));
   args.SetMaxSendMessageSize(static_cast<int>(max_message_bytes));
@@ -131,7 +139,11 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t m
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return args;
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t max_message_bytes) {
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), ChannelArgs(max_message_bytes));
 }
 
 absl::StatusOr<std::string> PrivateSocketDir() {

@@ -81,6 +81,7 @@ sigset_t ShutdownSignals();  // {SIGINT, SIGTERM}
 int WaitForShutdownSignal();
 
 // Channel arguments our clients use (message-size limits, fast reconnects).
+grpc::ChannelArguments ChannelArgs(int64_t max_message_bytes);
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t max_message_bytes = kMaxMessageBytes);
 
 }  // namespace gemma3n
