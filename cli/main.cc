@@ -32,7 +32,7 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
         [--http HOST:PORT] [--served-model-name NAME] [--max-new-tokens N]
         [--max-concurrent N] [--max-queued N] [--max-request-mb N]
         [--request-timeout-s S] [--api-key-file FILE]
-        [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+        [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--metrics HOST:PORT]
       start the PLE service, the text worker(s), the encoders the model has
       and the gateway as supervised child processes (unix sockets between
       them in a private directory; the gateway on --listen, and the
@@ -43,6 +43,8 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
       for the first request that needs it (that request waits for it) and
       stops it after --encoder-idle-stop without requests (5m). The limits, --http, --served-model-name, --api-key-file
       and --tls-* are the gateway's (see gemma3n-gateway --help), passed on.
+      --metrics: Prometheus metrics of every process at
+      http://HOST:PORT/metrics, each child's labelled process="NAME".
 
   chat [--addr HOST:PORT] [--prompt TEXT] [--system TEXT] [--image FILE]...
        [--audio FILE]... [--max-new N] [--temperature T] [--top-k K]

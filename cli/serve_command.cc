@@ -10,12 +10,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
+#include "cli/serve_metrics.h"
 #include "cli/supervisor.h"
 #include "common/checkpoint/checkpoint.h"
 #include "common/cli/args.h"
 #include "common/config/model_config.h"
 #include "common/hub/model_flag.h"
 #include "common/logging/log.h"
+#include "common/metrics/endpoint.h"
 #include "common/process/process_alive.h"
 #include "common/rpc/server.h"
 #include "common/rpc/status.h"
@@ -190,7 +192,8 @@ void PassGatewayFlags(const Args& args, std::vector<std::string>& gateway_argv) 
 absl::Status RunServe(const std::vector<std::string>& argv) {
   std::set<std::string> flags = {"model",   "listen",     "run-dir",     "text-workers", "threads",
                                     "max-sequences", "ple-cache-mb", "image-size", "profiles", "weights",
-                                    "weight-cache",  "log-level", "encoders", "encoder-idle-stop"};
+                                    "weight-cache",  "log-level", "encoders", "encoder-idle-stop",
+                                    metrics::kMetricsFlag};
   flags.insert(std::begin(kGatewayFlags), std::end(kGatewayFlags));
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, flags, {"no-vision", "no-audio", "preload"}));
   ServeLayout at;
@@ -216,6 +219,13 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
   at.encoder_idle_stop = absl::FormatDuration(idle_stop);
 
   Supervisor supervisor;
+  std::unique_ptr<ServeMetrics> serve_metrics;  // --metrics: one endpoint for every process
+  if (auto flag = args.Get(metrics::kMetricsFlag)) {
+    ASSIGN_OR_RETURN(const HostPort address, ParseHostPort(metrics::kMetricsFlag, *flag));
+    ASSIGN_OR_RETURN(serve_metrics, ServeMetrics::Start(address));
+    supervisor.SetHooks([&](ChildSpec& spec) { return serve_metrics->AddChild(spec); },
+                        [&](const std::string& child) { serve_metrics->CountRestart(child); });
+  }
   std::vector<std::string> addresses;  // must be up before "ready"
   // Serve probes the gateway on a plaintext unix socket of its own, so the
   // checks work whatever --listen is (TLS, mTLS, another host's address).

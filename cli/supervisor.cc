@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/rpc/server.h"
+#include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
 
 namespace gemma3n {
@@ -60,7 +61,10 @@ absl::Status Supervisor::Start(const ChildSpec& spec) {
   if (access(spec.argv.at(0).c_str(), X_OK) != 0) {
     return absl::NotFoundError(absl::StrCat("cannot run ", spec.argv[0], " (build it first)"));
   }
-  children_.push_back(Child{spec});
+  Child c;
+  c.spec = spec;
+  if (on_start_) RETURN_IF_ERROR(on_start_(c.spec));
+  children_.push_back(std::move(c));
   if (spec.on_demand) {
     children_.back().restart_at = std::chrono::steady_clock::time_point::max();  // until asked
     spdlog::info("{} starts on demand", spec.name);
@@ -111,6 +115,12 @@ bool Supervisor::OnDemandExited(Child& c, int status, const std::string& how) {
   c.demand->requested = false;
   c.restart_at = std::chrono::steady_clock::time_point::max();
   return true;
+}
+
+void Supervisor::SetHooks(std::function<absl::Status(ChildSpec&)> on_start,
+                          std::function<void(const std::string&)> on_restart) {
+  on_start_ = std::move(on_start);
+  on_restart_ = std::move(on_restart);
 }
 
 void Supervisor::Reap() {
@@ -192,6 +202,7 @@ absl::Status Supervisor::Run(const std::function<void()>& on_tick) {
         if (absl::Status s = Spawn(c); !s.ok()) spdlog::error("{}", s.ToString());
       } else if (now >= c.restart_at) {
         ++c.restarts;
+        if (on_restart_) on_restart_(c.spec.name);
         if (absl::Status s = Spawn(c); !s.ok()) spdlog::error("{}", s.ToString());
       }
     }

@@ -45,6 +45,10 @@ class Supervisor {
   // on-demand child; FAILED_PRECONDITION with the reason when it failed to
   // start within the last 30 s (a later Demand tries again).
   absl::StatusOr<bool> Demand(const std::string& name);
+  // Optional: `on_start` may add to each spec before its first start (an
+  // error stops that start); `on_restart` hears of each restart by name.
+  void SetHooks(std::function<absl::Status(ChildSpec&)> on_start,
+                std::function<void(const std::string&)> on_restart);
   // Runs until SIGINT/SIGTERM (OK) or a child that cannot work (the
   // reason): reaps children and restarts those that died. `on_tick` runs
   // about every 200 ms (e.g. to announce readiness once).
@@ -84,6 +88,8 @@ class Supervisor {
   const LivenessPolicy liveness_;
   std::vector<Child> children_;
   absl::Status fatal_;
+  std::function<absl::Status(ChildSpec&)> on_start_;
+  std::function<void(const std::string&)> on_restart_;
 };
 
 }  // namespace gemma3n

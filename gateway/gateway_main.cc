@@ -11,6 +11,7 @@
 #include "common/cli/exit_status.h"
 #include "common/hub/model_flag.h"
 #include "common/logging/log.h"
+#include "common/metrics/endpoint.h"
 #include "common/rpc/service_main.h"
 #include "common/status/status_macros.h"
 #include "gateway/admission.h"
@@ -66,9 +67,11 @@ absl::Status Run(const std::vector<std::string>& argv) {
                                            "context", "max-new-tokens", "max-concurrent", "max-queued",
                                            "max-request-mb", "image-size", "request-timeout-s", "http",
                                            "served-model-name", "api-key-file", "tls-cert", "tls-key",
-                                           "tls-client-ca", "local-listen", "on-demand-control", "log-level"},
+                                           "tls-client-ca", "local-listen", "on-demand-control", "log-level",
+                                           metrics::kMetricsFlag},
                                           {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
+  ASSIGN_OR_RETURN(const std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint, metrics::StartMetricsFlag(args));
   ASSIGN_OR_RETURN(std::string model_dir, hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(model_dir + "/config.json"));
   ASSIGN_OR_RETURN(ModelConfig config, ParseModelConfig(json));
@@ -143,6 +146,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
 }  // namespace gemma3n
 
 int main(int argc, char** argv) {
-  const std::string usage = std::string(gemma3n::kUsage) + gemma3n::kTlsFlagsUsage + gemma3n::kUsageTail;
+  const std::string usage = std::string(gemma3n::kUsage) + gemma3n::kTlsFlagsUsage +
+                            gemma3n::metrics::kMetricsFlagUsage + gemma3n::kUsageTail;
   return gemma3n::RunServiceMain(argc, argv, "gateway", usage, gemma3n::Run);
 }

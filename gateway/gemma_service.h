@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/config/model_config.h"
+#include "common/metrics/registry.h"
 #include "common/rpc/api_keys.h"
 #include "common/request/generation_params.h"
 #include "common/tokenizer/tokenizer.h"
@@ -53,6 +54,15 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
                           gemma3n::v1::TranscribeResponse* response) override;
 
  private:
+  // The calls, counted and timed by the public methods (gateway/call_metrics.h).
+  grpc::Status GenerateCall(grpc::ServerContext* context, const gemma3n::v1::GenerateRequest* request,
+                            grpc::ServerWriterInterface<gemma3n::v1::GenerateResponse>* writer);
+  grpc::Status CountTokensCall(grpc::ServerContext* context, const gemma3n::v1::CountTokensRequest* request,
+                               gemma3n::v1::CountTokensResponse* response);
+  grpc::Status GetModelInfoCall(grpc::ServerContext* context, const gemma3n::v1::GetModelInfoRequest* request,
+                                gemma3n::v1::ModelInfo* info);
+  grpc::Status TranscribeCall(grpc::ServerContext* context, const gemma3n::v1::TranscribeRequest* request,
+                              gemma3n::v1::TranscribeResponse* response);
   // The request's settings and stop strings, checked (INVALID_ARGUMENT naming the field).
   absl::StatusOr<GenerationParams> ValidateConfig(const gemma3n::v1::GenerationConfig& config) const;
   // A slot, in line behind earlier requests until the client gives up (it
@@ -100,6 +110,7 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
   Admission& admission_;
   const GatewayOptions options_;
   std::atomic<uint64_t> next_id_{1};
+  std::vector<metrics::SampledGauge> admission_gauges_;  // last: ends before what it reads
 };
 
 }  // namespace gemma3n

@@ -12,6 +12,7 @@
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
 #include "gateway/gemma_service.h"
+#include "gateway/call_metrics.h"
 #include "gateway/transcription_prompt.h"
 #include "spdlog/spdlog.h"
 
@@ -78,6 +79,12 @@ absl::StatusOr<pb::GenerateResponse> GemmaService::TranscribeWindow(grpc::Server
 
 grpc::Status GemmaService::Transcribe(grpc::ServerContext* context, const pb::TranscribeRequest* request,
                                       pb::TranscribeResponse* response) {
+  const CallMetrics call("Transcribe", "audio");
+  return call.Done(TranscribeCall(context, request, response));
+}
+
+grpc::Status GemmaService::TranscribeCall(grpc::ServerContext* context, const pb::TranscribeRequest* request,
+                                          pb::TranscribeResponse* response) {
   const std::string id = absl::StrCat("req-", next_id_.fetch_add(1));
   const Deadline deadline = RequestDeadline(*context);
   const absl::StatusOr<GenerationParams> params = ValidateConfig(request->config());

@@ -15,6 +15,7 @@ BUILD_PACKAGES=(
   libabsl-dev libopenblas-dev libsndfile1-dev libstb-dev libspdlog-dev
   nlohmann-json3-dev libsimdjson-dev libsentencepiece-dev libsamplerate0-dev libfftw3-dev libcsv-dev libssl-dev libturbojpeg0-dev zlib1g-dev
   libcpp-httplib-dev libcurl4-openssl-dev curl openssl
+  prometheus-cpp-dev  # --metrics HOST:PORT on every binary (common/metrics)
 )
 if [ "${1:-}" = "--list-build-packages" ]; then
   printf '%s\n' "${BUILD_PACKAGES[@]}"
@@ -23,6 +24,7 @@ fi
 # ... and the tests, the benches and the fuzz build on top.
 PACKAGES=(
   "${BUILD_PACKAGES[@]}"
+  prometheus  # the metrics tests: a real server scrapes serve, promtool checks each endpoint
   libgtest-dev libgmock-dev libbenchmark-dev python3-grpcio
   clang-14 libclang-rt-14-dev  # the fuzz build (scripts/fuzz_smoke.sh); libFuzzer is in libclang-rt-14-dev
   systemd python3-kubernetes  # tests/deploy: systemd-analyze, the Kubernetes API models

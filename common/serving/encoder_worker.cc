@@ -11,6 +11,7 @@
 #include "common/cli/exit_status.h"
 #include "common/kernels/thread_pool.h"
 #include "common/logging/log.h"
+#include "common/metrics/endpoint.h"
 #include "common/rpc/service_main.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
@@ -20,9 +21,39 @@ namespace gemma3n {
 
 namespace ipb = gemma3n::internal::v1;
 
-absl::Status EncodeToProto(const MediaEncoderBackend& backend, std::mutex& mu, const std::string& kind,
-                           const ipb::EncodeRequest& request, ipb::EncodeResponse* response,
-                           const std::function<bool()>& cancelled) {
+namespace {
+
+// Encoding time per image, or per second of audio (a recording's spans
+// together: their seconds are the recording's length).
+void RecordEncodeTime(const std::string& kind, const std::vector<EncodedSpan>& spans, double seconds) {
+  metrics::Registry& m = metrics::Process();
+  if (kind == "vision") {
+    m.Histogram(metrics::Metric::kImageEncodeDuration).Observe(seconds);
+    return;
+  }
+  double audio_seconds = 0;
+  for (const EncodedSpan& s : spans) audio_seconds += s.seconds;
+  if (audio_seconds <= 0) return;
+  m.Counter(metrics::Metric::kAudioInputSeconds).Increment(audio_seconds);
+  m.Histogram(metrics::Metric::kAudioEncodeSecondsPerAudioSecond).Observe(seconds / audio_seconds);
+}
+
+// The worker's metrics exist from its start (at zero), so a scrape before
+// the first request already shows them.
+void InitEncoderMetrics(const std::string& kind) {
+  metrics::Registry& m = metrics::Process();
+  m.Counter(metrics::Metric::kEncoderRequests, {kind, metrics::CodeLabel(0)});
+  if (kind == "vision") {
+    m.Histogram(metrics::Metric::kImageEncodeDuration);
+  } else {
+    m.Counter(metrics::Metric::kAudioInputSeconds);
+    m.Histogram(metrics::Metric::kAudioEncodeSecondsPerAudioSecond);
+  }
+}
+
+absl::Status Encode(const MediaEncoderBackend& backend, std::mutex& mu, const std::string& kind,
+                    const ipb::EncodeRequest& request, ipb::EncodeResponse* response,
+                    const std::function<bool()>& cancelled) {
   if (request.data().empty()) return absl::InvalidArgumentError(absl::StrCat("the ", kind, " has no data"));
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<std::vector<EncodedSpan>> spans;
@@ -40,6 +71,7 @@ absl::Status EncodeToProto(const MediaEncoderBackend& backend, std::mutex& mu, c
     spdlog::info("{} of {} bytes refused: {}", kind, request.data().size(), spans.status().ToString());
     return spans.status();
   }
+  RecordEncodeTime(kind, *spans, seconds);
   int rows = 0;
   for (const EncodedSpan& s : *spans) {
     ipb::SoftTokens* t = response->add_spans();
@@ -52,6 +84,18 @@ absl::Status EncodeToProto(const MediaEncoderBackend& backend, std::mutex& mu, c
   spdlog::info("{} of {} bytes: {} span(s), {} soft tokens in {:.3f} s", kind, request.data().size(),
                spans->size(), rows, seconds);
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status EncodeToProto(const MediaEncoderBackend& backend, std::mutex& mu, const std::string& kind,
+                           const ipb::EncodeRequest& request, ipb::EncodeResponse* response,
+                           const std::function<bool()>& cancelled) {
+  const absl::Status status = Encode(backend, mu, kind, request, response, cancelled);
+  metrics::Process()
+      .Counter(metrics::Metric::kEncoderRequests, {kind, metrics::CodeLabel(static_cast<int>(status.code()))})
+      .Increment();
+  return status;
 }
 
 namespace {
@@ -78,10 +122,12 @@ class EncoderService final : public Base {
 absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind,
                    const std::function<absl::StatusOr<std::unique_ptr<MediaEncoderBackend>>(
                        const EncoderWorkerFlags&)>& load) {
-  std::set<std::string> flags = {"model", "listen", "threads", "idle-exit", "log-level"};
+  std::set<std::string> flags = {"model", "listen", "threads", "idle-exit", "log-level", metrics::kMetricsFlag};
   if (kind == "vision") flags.insert("image-size");
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, flags, {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
+  ASSIGN_OR_RETURN(const std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint, metrics::StartMetricsFlag(args));
+  InitEncoderMetrics(kind);
   EncoderWorkerFlags f;
   ASSIGN_OR_RETURN(f.model_dir, hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(int64_t size, args.Int("image-size", 0));
@@ -114,7 +160,8 @@ int RunEncoderWorker(int argc, char** argv, const std::string& kind,
                                          ".sock, DIR = $XDG_RUNTIME_DIR/gemma3n or /tmp/gemma3n-$UID, mode 0700)] [--threads N]", kind == "vision" ? " [--image-size N]" : "",
                                          " [--idle-exit DURATION] [--log-level L]\n"
                                          "  --idle-exit DURATION  stop (exit 0) after this long without a request, e.g. 5m\n"
-                                         "                        (0, the default: never); serve --encoders on-demand sets it\n");
+                                         "                        (0, the default: never); serve --encoders on-demand sets it\n",
+                                         metrics::kMetricsFlagUsage);
   return RunServiceMain(argc, argv, kind + "-worker", usage,
                         [&](const std::vector<std::string>& args) { return Serve(args, kind, load); });
 }

@@ -21,8 +21,6 @@ DEPLOY_DIR = os.path.join(SOURCE_DIR, "deploy")
 # --metrics HOST:PORT on every binary lands in parallel (issue #15 point 5);
 # until then it is the one flag a deployment may pass that --help does not
 # list. Remove it from here once every binary has it.
-FLAGS_LANDING_IN_PARALLEL = {"--metrics"}
-
 _FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
 
@@ -44,7 +42,7 @@ def flags_of(args):
 
 def unknown_flags(program, args):
     """The flags in ARGS that PROGRAM's --help does not name."""
-    known = help_flags(program) | FLAGS_LANDING_IN_PARALLEL
+    known = help_flags(program)
     return [f for f in flags_of(args) if f not in known]
 
 
