@@ -11,6 +11,7 @@
 #include "common/cli/exit_status.h"
 #include "common/hub/model_flag.h"
 #include "common/logging/log.h"
+#include "common/metrics/endpoint.h"
 #include "common/rpc/service_main.h"
 #include "common/status/status_macros.h"
 #include "gateway/admission.h"
@@ -52,7 +53,9 @@ constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
                           keys (one a line) on every call but the health check
                           (gRPC metadata, or the HTTP Authorization header)
 )";
-constexpr char kUsageTail[] = R"(  --local-listen unix:PATH  also serve plaintext on this unix socket, for local
+constexpr char kUsageTail[] = R"(  --on-demand-control ADDR  serve's control socket: when no encoder of a kind a
+                          request needs is up, ask serve to start it and wait
+  --local-listen unix:PATH  also serve plaintext on this unix socket, for local
                           supervisors and health probes when --listen is TLS
   --log-level LEVEL       trace, debug, info, warn, error (info)
 The model directory gives config.json and tokenizer.json / tokenizer.model.
@@ -64,9 +67,11 @@ absl::Status Run(const std::vector<std::string>& argv) {
                                            "context", "max-new-tokens", "max-concurrent", "max-queued",
                                            "max-request-mb", "image-size", "request-timeout-s", "http",
                                            "served-model-name", "api-key-file", "tls-cert", "tls-key",
-                                           "tls-client-ca", "local-listen", "log-level"},
+                                           "tls-client-ca", "local-listen", "on-demand-control", "log-level",
+                                           metrics::kMetricsFlag},
                                           {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
+  ASSIGN_OR_RETURN(const std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint, metrics::StartMetricsFlag(args));
   ASSIGN_OR_RETURN(std::string model_dir, hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonFile(model_dir + "/config.json"));
   ASSIGN_OR_RETURN(ModelConfig config, ParseModelConfig(json));
@@ -92,6 +97,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   }
   options.default_max_new_tokens = static_cast<int>(max_new);
   options.image_size = static_cast<int>(image_size);
+  if (auto control = args.Get("on-demand-control")) options.on_demand = std::make_shared<OnDemandStarter>(*control);
   options.request_timeout = std::chrono::seconds(request_timeout_s);
   if (auto key_file = args.Get("api-key-file")) {
     ASSIGN_OR_RETURN(options.api_keys, ApiKeys::FromFile(*key_file));
@@ -140,6 +146,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
 }  // namespace gemma3n
 
 int main(int argc, char** argv) {
-  const std::string usage = std::string(gemma3n::kUsage) + gemma3n::kTlsFlagsUsage + gemma3n::kUsageTail;
+  const std::string usage = std::string(gemma3n::kUsage) + gemma3n::kTlsFlagsUsage +
+                            gemma3n::metrics::kMetricsFlagUsage + gemma3n::kUsageTail;
   return gemma3n::RunServiceMain(argc, argv, "gateway", usage, gemma3n::Run);
 }

@@ -6,8 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/request/generation_proto.h"
+#include "common/metrics/registry.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
+#include "gateway/call_metrics.h"
 #include "gateway/stop_strings.h"
 #include "gemma3n/internal/v1/internal.grpc.pb.h"
 #include "spdlog/spdlog.h"
@@ -38,7 +40,11 @@ GemmaService::GemmaService(const ModelConfig& config, const Tokenizer& tokenizer
       vision_(vision),
       audio_(audio),
       admission_(admission),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  metrics::Registry& m = metrics::Process();
+  admission_gauges_.push_back(m.Sample(metrics::Metric::kAdmissionQueueDepth, [this] { return admission_.queued(); }));
+  admission_gauges_.push_back(m.Sample(metrics::Metric::kRequestsInFlight, [this] { return admission_.active(); }));
+}
 
 absl::StatusOr<GenerationParams> GemmaService::ValidateConfig(const pb::GenerationConfig& config) const {
   ASSIGN_OR_RETURN(GenerationParams params,
@@ -57,7 +63,7 @@ absl::StatusOr<BuiltPrompt> GemmaService::Prepare(const google::protobuf::Repeat
     }
   }
   RETURN_IF_ERROR(CheckFitsContext(messages, prompt, parts, tokenizer_, config_, options_.context_limit));
-  EncoderPools pools{&vision_, &audio_, options_.image_size};
+  const EncoderPools pools = Encoders();
   ASSIGN_OR_RETURN(std::vector<EncodedMedia> media, EncodeMedia(parts, pools, context, deadline));
   return BuildPrompt(messages, prompt, media, tokenizer_, config_);
 }
@@ -70,6 +76,24 @@ GemmaService::Deadline GemmaService::RequestDeadline(const grpc::ServerContext& 
 
 grpc::Status GemmaService::Generate(grpc::ServerContext* context, const pb::GenerateRequest* request,
                                     grpc::ServerWriter<pb::GenerateResponse>* writer) {
+  const CallMetrics call("Generate", Modality(request->messages()));
+  return call.Done(GenerateCall(context, request, writer));
+}
+
+grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::CountTokensRequest* request,
+                                       pb::CountTokensResponse* response) {
+  const CallMetrics call("CountTokens", Modality(request->messages()));
+  return call.Done(CountTokensCall(context, request, response));
+}
+
+grpc::Status GemmaService::GetModelInfo(grpc::ServerContext* context, const pb::GetModelInfoRequest* request,
+                                        pb::ModelInfo* info) {
+  const CallMetrics call("GetModelInfo", "text");
+  return call.Done(GetModelInfoCall(context, request, info));
+}
+
+grpc::Status GemmaService::GenerateCall(grpc::ServerContext* context, const pb::GenerateRequest* request,
+                                        grpc::ServerWriterInterface<pb::GenerateResponse>* writer) {
   if (absl::Status auth = options_.api_keys.Check(*context); !auth.ok()) return ToGrpcStatus(auth);
   const std::string id = absl::StrCat("req-", next_id_.fetch_add(1));
   const Deadline deadline = RequestDeadline(*context);
@@ -198,8 +222,8 @@ GemmaService::Attempt GemmaService::StreamFrom(const WorkerInstance& worker, grp
   return {absl::OkStatus()};
 }
 
-grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::CountTokensRequest* request,
-                                       pb::CountTokensResponse* response) {
+grpc::Status GemmaService::CountTokensCall(grpc::ServerContext* context, const pb::CountTokensRequest* request,
+                                           pb::CountTokensResponse* response) {
   if (absl::Status auth = options_.api_keys.Check(*context); !auth.ok()) return ToGrpcStatus(auth);
   // Images and audio go to the encoders, the same work as in Generate, so
   // they take a slot as Generate does. Text alone is only tokenized (bounded
@@ -222,8 +246,8 @@ grpc::Status GemmaService::CountTokens(grpc::ServerContext* context, const pb::C
   return grpc::Status::OK;
 }
 
-grpc::Status GemmaService::GetModelInfo(grpc::ServerContext* context, const pb::GetModelInfoRequest*,
-                                        pb::ModelInfo* info) {
+grpc::Status GemmaService::GetModelInfoCall(grpc::ServerContext* context, const pb::GetModelInfoRequest*,
+                                            pb::ModelInfo* info) {
   if (absl::Status auth = options_.api_keys.Check(*context); !auth.ok()) return ToGrpcStatus(auth);
   const TextConfig& t = config_.text;
   info->set_model_type(config_.model_type);

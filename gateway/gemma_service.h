@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/config/model_config.h"
+#include "common/metrics/registry.h"
 #include "common/rpc/api_keys.h"
 #include "common/request/generation_params.h"
 #include "common/tokenizer/tokenizer.h"
@@ -31,6 +32,9 @@ struct GatewayOptions {
   // after this long (waiting for a slot included); 0 = no limit.
   std::chrono::seconds request_timeout{kDefaultRequestTimeout};
   ApiKeys api_keys;                // none: open (the default, on loopback)
+  // Encoders started on demand by serve (--on-demand-control); null: the
+  // workers given are all there is.
+  std::shared_ptr<const OnDemandStarter> on_demand;
 };
 
 class GemmaService final : public gemma3n::v1::Gemma::Service {
@@ -50,6 +54,15 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
                           gemma3n::v1::TranscribeResponse* response) override;
 
  private:
+  // The calls, counted and timed by the public methods (gateway/call_metrics.h).
+  grpc::Status GenerateCall(grpc::ServerContext* context, const gemma3n::v1::GenerateRequest* request,
+                            grpc::ServerWriterInterface<gemma3n::v1::GenerateResponse>* writer);
+  grpc::Status CountTokensCall(grpc::ServerContext* context, const gemma3n::v1::CountTokensRequest* request,
+                               gemma3n::v1::CountTokensResponse* response);
+  grpc::Status GetModelInfoCall(grpc::ServerContext* context, const gemma3n::v1::GetModelInfoRequest* request,
+                                gemma3n::v1::ModelInfo* info);
+  grpc::Status TranscribeCall(grpc::ServerContext* context, const gemma3n::v1::TranscribeRequest* request,
+                              gemma3n::v1::TranscribeResponse* response);
   // The request's settings and stop strings, checked (INVALID_ARGUMENT naming the field).
   absl::StatusOr<GenerationParams> ValidateConfig(const gemma3n::v1::GenerationConfig& config) const;
   // A slot, in line behind earlier requests until the client gives up (it
@@ -61,6 +74,8 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
   absl::StatusOr<BuiltPrompt> Prepare(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages,
                                       const std::vector<MediaPart>& parts, const std::string& prompt,
                                       const grpc::ServerContext& context, Deadline deadline) const;
+  // The encoders of this gateway, for EncodeMedia.
+  EncoderPools Encoders() const { return {&vision_, &audio_, options_.image_size, options_.on_demand.get()}; }
   // When a request must end: the client's deadline, or the server's
   // request timeout from now when that comes first.
   Deadline RequestDeadline(const grpc::ServerContext& context) const;
@@ -95,6 +110,7 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
   Admission& admission_;
   const GatewayOptions options_;
   std::atomic<uint64_t> next_id_{1};
+  std::vector<metrics::SampledGauge> admission_gauges_;  // last: ends before what it reads
 };
 
 }  // namespace gemma3n

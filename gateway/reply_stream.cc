@@ -1,5 +1,6 @@
 #include "gateway/reply_stream.h"
 
+#include "common/metrics/registry.h"
 #include "common/serving/text_finish.h"
 #include "common/status/status_macros.h"
 #include "gateway/public_finish.h"
@@ -10,6 +11,23 @@ namespace {
 
 double Seconds(ReplyStream::Clock::time_point a, ReplyStream::Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+// The generation metrics, looked up once per process: updated per message.
+struct GenerationMetrics {
+  prometheus::Histogram& first_token;
+  prometheus::Histogram& inter_token;
+  prometheus::Counter& prompt_tokens;
+  prometheus::Counter& generated_tokens;
+};
+
+const GenerationMetrics& Metrics() {
+  metrics::Registry& m = metrics::Process();
+  static const GenerationMetrics g{m.Histogram(metrics::Metric::kTimeToFirstToken),
+                                   m.Histogram(metrics::Metric::kInterTokenLatency),
+                                   m.Counter(metrics::Metric::kPromptTokens),
+                                   m.Counter(metrics::Metric::kGeneratedTokens)};
+  return g;
 }
 
 }  // namespace
@@ -28,9 +46,20 @@ absl::StatusOr<v1::GenerateResponse> ReplyStream::Add(const internal::v1::TextGe
     out.add_token_ids(tok);
   }
   if (in.token_ids_size() > 0) {
-    if (generated_ == 0) first_token_ = Clock::now();
-    last_token_ = Clock::now();
+    const Clock::time_point now = Clock::now();
+    // One inter-token gap per token after the first: the first token of a
+    // message waited since the last message; the others of the same
+    // message came with it (0 s), as a client reading the stream sees them.
+    if (generated_ == 0) {
+      first_token_ = now;
+      Metrics().first_token.Observe(Seconds(start_, now));
+    } else {
+      Metrics().inter_token.Observe(Seconds(last_token_, now));
+    }
+    for (int i = 1; i < in.token_ids_size(); ++i) Metrics().inter_token.Observe(0);
+    last_token_ = now;
     generated_ += in.token_ids_size();
+    Metrics().generated_tokens.Increment(in.token_ids_size());
   }
   out.set_text(stops_.Push(text));
   if (stops_.stopped()) {
@@ -48,6 +77,7 @@ absl::StatusOr<v1::GenerateResponse> ReplyStream::Close(v1::GenerateResponse las
     last.mutable_text()->append(stops_.Flush());
   }
   last.set_finish_reason(ToPublicFinish(finish_));
+  Metrics().prompt_tokens.Increment(prompt_tokens);
   v1::Usage* u = last.mutable_usage();
   u->set_prompt_tokens(prompt_tokens);
   u->set_generated_tokens(generated_);

@@ -12,6 +12,7 @@
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
 #include "gateway/gemma_service.h"
+#include "gateway/call_metrics.h"
 #include "gateway/transcription_prompt.h"
 #include "spdlog/spdlog.h"
 
@@ -78,6 +79,12 @@ absl::StatusOr<pb::GenerateResponse> GemmaService::TranscribeWindow(grpc::Server
 
 grpc::Status GemmaService::Transcribe(grpc::ServerContext* context, const pb::TranscribeRequest* request,
                                       pb::TranscribeResponse* response) {
+  const CallMetrics call("Transcribe", "audio");
+  return call.Done(TranscribeCall(context, request, response));
+}
+
+grpc::Status GemmaService::TranscribeCall(grpc::ServerContext* context, const pb::TranscribeRequest* request,
+                                          pb::TranscribeResponse* response) {
   const std::string id = absl::StrCat("req-", next_id_.fetch_add(1));
   const Deadline deadline = RequestDeadline(*context);
   const absl::StatusOr<GenerationParams> params = ValidateConfig(request->config());
@@ -97,7 +104,7 @@ grpc::Status GemmaService::Transcribe(grpc::ServerContext* context, const pb::Tr
   // span: refused before encoding when that cannot fit.
   status = CheckFitsContext(shared.messages(), "", *parts, tokenizer_, config_, options_.context_limit);
   if (!status.ok()) return ToGrpcStatus(status);
-  EncoderPools pools{&vision_, &audio_, options_.image_size};
+  const EncoderPools pools = Encoders();
   absl::StatusOr<std::vector<EncodedMedia>> media = EncodeMedia(*parts, pools, *context, deadline);
   if (!media.ok()) {
     spdlog::info("{} rejected: {}", id, media.status().ToString());

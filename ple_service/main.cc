@@ -10,6 +10,7 @@
 #include "common/cli/exit_status.h"
 #include "common/hub/model_flag.h"
 #include "common/logging/log.h"
+#include "common/metrics/endpoint.h"
 #include "common/rpc/server.h"
 #include "common/status/status_macros.h"
 #include "ple_service/ple_server.h"
@@ -19,6 +20,7 @@
 namespace {
 
 constexpr char kUsage[] = R"(usage: gemma3n-ple-service --model DIR|ORG/NAME [--listen ADDR] [--cache-mb N] [--max-clients N] [--log-level L]
+                          [--metrics HOST:PORT]
 
 Serves the per-layer embedding rows of the checkpoint in DIR to text workers
 over shared memory (/dev/shm/gemma3n-ple-<pid>-<n>, one segment per attached
@@ -32,14 +34,17 @@ worker); control calls (Attach, Detach, GetStats) over gRPC on ADDR.
   --max-clients N  text workers attached at once (default 64); beyond it an
                    Attach is RESOURCE_EXHAUSTED
   --log-level L    trace, debug, info, warn, error, off (default info)
-
+)";
+constexpr char kUsageTail[] = R"(
 Stops on SIGINT/SIGTERM, removing its segments. At start it removes segments
 left by a PLE service that is no longer running.
 )";
 
 absl::Status Run(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(gemma3n::Args args, gemma3n::Args::Parse(argv, {"model", "listen", "cache-mb", "max-clients", "log-level"}, {}));
+  ASSIGN_OR_RETURN(gemma3n::Args args, gemma3n::Args::Parse(argv, {"model", "listen", "cache-mb", "max-clients", "log-level", gemma3n::metrics::kMetricsFlag}, {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(gemma3n::SetLogLevel(*level));
+  ASSIGN_OR_RETURN(const std::unique_ptr<gemma3n::metrics::MetricsEndpoint> metrics_endpoint,
+                   gemma3n::metrics::StartMetricsFlag(args));
   ASSIGN_OR_RETURN(std::string model, gemma3n::hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(const std::string listen, gemma3n::AddressFlag(args, "listen", "ple"));
   ASSIGN_OR_RETURN(int64_t cache_mb, args.Int("cache-mb", 0));
@@ -72,7 +77,8 @@ int main(int argc, char** argv) {
   gemma3n::InitLogging("ple-service");
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    const std::string usage = std::string(kUsage) + gemma3n::metrics::kMetricsFlagUsage + kUsageTail;
+    std::fputs(usage.c_str(), args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
   return gemma3n::ExitWithStatus("gemma3n-ple-service", Run(args));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 
@@ -43,7 +44,14 @@ int SegmentPid(const std::string& file) {
 
 }  // namespace
 
-ShmServer::ShmServer(const PerLayerEmbeddings& rows, int max_clients) : rows_(rows), max_clients_(max_clients) {}
+ShmServer::ShmServer(const PerLayerEmbeddings& rows, int max_clients)
+    : rows_(rows),
+      max_clients_(max_clients),
+      lookup_seconds_(metrics::Process().Histogram(metrics::Metric::kPleLookupDuration)),
+      lookup_rows_(metrics::Process().Counter(metrics::Metric::kPleLookupRows)),
+      lookups_ok_(metrics::Process().Counter(metrics::Metric::kPleLookups, {metrics::CodeLabel(0)})),
+      attached_gauge_(metrics::Process().Sample(metrics::Metric::kPleAttachedClients,
+                                                [this] { return static_cast<double>(attached_clients()); })) {}
 
 ShmServer::~ShmServer() { Shutdown(); }
 
@@ -186,7 +194,18 @@ void ShmServer::Serve(Client* c) {
     }
     // Copied so the ids checked are the ids read, whatever the client does.
     ids.assign(seg.ids(), seg.ids() + n);
-    Answer(h, rows_.Lookup(ids, seg.rows()));
+    const auto start = std::chrono::steady_clock::now();
+    const absl::Status status = rows_.Lookup(ids, seg.rows());
+    Answer(h, status);
+    lookup_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    lookup_rows_.Increment(n);
+    if (status.ok()) {
+      lookups_ok_.Increment();
+    } else {
+      metrics::Process()
+          .Counter(metrics::Metric::kPleLookups, {metrics::CodeLabel(static_cast<int>(status.code()))})
+          .Increment();
+    }
   }
 }
 

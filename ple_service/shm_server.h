@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/embedder/per_layer_embeddings.h"
+#include "common/metrics/registry.h"
 #include "ple_service/shm_segment.h"
 
 namespace gemma3n::ple {
@@ -76,6 +77,11 @@ class ShmServer {
   bool shutting_down_ = false;
   uint64_t next_id_ = 0;
   std::map<std::string, std::unique_ptr<Client>> clients_;  // by segment name
+  // Looked up once: updated on every lookup.
+  prometheus::Histogram& lookup_seconds_;
+  prometheus::Counter& lookup_rows_;
+  prometheus::Counter& lookups_ok_;
+  metrics::SampledGauge attached_gauge_;  // last: ends before what it reads
 };
 
 }  // namespace gemma3n::ple

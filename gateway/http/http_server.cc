@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/cli/host_port.h"
 #include "common/rpc/status.h"
 #include "common/status/status_macros.h"
 #include "gateway/http/client_watch.h"
@@ -50,19 +51,6 @@ size_t BodyBytes(const httplib::Request& req) {
   size_t n = req.body.size();
   for (const auto& [name, file] : req.files) n += file.content.size() + file.filename.size();
   return n;
-}
-
-// "host:port" (or "[v6]:port").
-absl::Status SplitHostPort(const std::string& listen, std::string& host, int& port) {
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("--http ", listen, ": give host:port, e.g. 127.0.0.1:8080"));
-  }
-  host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "0.0.0.0";
-  return absl::OkStatus();
 }
 
 // One generation on the in-process channel, read by the handler (its first
@@ -365,9 +353,9 @@ HttpServer::~HttpServer() {
 }
 
 absl::Status HttpServer::Bind() {
-  std::string host;
-  int port = 0;
-  RETURN_IF_ERROR(SplitHostPort(options_.listen, host, port));
+  ASSIGN_OR_RETURN(const HostPort address, ParseHostPort("http", options_.listen));
+  const std::string& host = address.host;
+  const int port = address.port;
   // Bodies a little over the limit are still read, so the client (still
   // sending) gets the 413 instead of a reset connection; far over, the
   // connection is cut.

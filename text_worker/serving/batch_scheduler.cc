@@ -28,7 +28,17 @@ BatchScheduler::BatchScheduler(const ModelExecutor& model, SchedulerOptions opti
       options_(options),
       context_limit_(options.context_limit > 0
                          ? std::min<int64_t>(options.context_limit, model.text_config().max_position_embeddings)
-                         : model.text_config().max_position_embeddings) {
+                         : model.text_config().max_position_embeddings),
+      batch_size_(metrics::Process().Histogram(metrics::Metric::kTextBatchSize)),
+      step_seconds_(metrics::Process().Histogram(metrics::Metric::kTextStepDuration)),
+      prompt_tokens_(metrics::Process().Counter(metrics::Metric::kTextPromptTokens)),
+      generated_tokens_(metrics::Process().Counter(metrics::Metric::kTextGeneratedTokens)) {
+  metrics::Registry& m = metrics::Process();
+  m.Gauge(metrics::Metric::kKvCacheSequenceSlots).Set(options_.max_sequences);
+  sampled_.push_back(m.Sample(metrics::Metric::kTextActiveSequences, [this] { return stats().active; }));
+  sampled_.push_back(m.Sample(metrics::Metric::kTextQueuedSequences, [this] { return stats().queued; }));
+  sampled_.push_back(m.Sample(metrics::Metric::kKvCacheUsedBytes,
+                              [this] { return static_cast<double>(stats().kv_cache_bytes); }));
   loop_ = std::thread([this] { Loop(); });
 }
 
@@ -156,6 +166,7 @@ void BatchScheduler::Step() {
       }
       chunk.logits = s.prefilled + n == prompt ? LogitsFor::kLast : LogitsFor::kNone;
       s.prefilled += n;
+      prompt_tokens_.Increment(static_cast<double>(n));
     } else {
       chunk.ids = absl::MakeConstSpan(&s.next_input, 1);
     }
@@ -164,7 +175,10 @@ void BatchScheduler::Step() {
   }
   if (batch.empty()) return;
 
+  const auto step_start = std::chrono::steady_clock::now();
   absl::StatusOr<std::vector<ForwardResult>> results = model_.ForwardBatch(chunks, plan);
+  step_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
+  batch_size_.Observe(static_cast<double>(batch.size()));
   std::vector<Sequence*> finished;
   if (!results.ok()) {
     // Requests were validated on submit, so this is the system (e.g. the
@@ -204,6 +218,7 @@ bool BatchScheduler::Advance(Sequence& s, const std::vector<float>& logits) {
     return false;
   }
   s.generated += 1;
+  generated_tokens_.Increment();
   s.next_input = next.id;
   s.stream->PushToken(next.id);
   if (next.end == FinishReason::kNone) return true;

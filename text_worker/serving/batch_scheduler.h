@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/metrics/registry.h"
 #include "text_worker/generation/sampler.h"
 #include "text_worker/serving/model_executor.h"
 #include "text_worker/serving/sequence_stream.h"
@@ -87,6 +88,13 @@ class BatchScheduler {
   std::vector<std::unique_ptr<Sequence>> active_;  // loop thread only
   size_t round_robin_ = 0;
   std::thread loop_;
+
+  // Updated by the loop thread at each step (looked up once).
+  prometheus::Histogram& batch_size_;
+  prometheus::Histogram& step_seconds_;
+  prometheus::Counter& prompt_tokens_;
+  prometheus::Counter& generated_tokens_;
+  std::vector<metrics::SampledGauge> sampled_;  // last: ends before what it reads
 };
 
 }  // namespace gemma3n

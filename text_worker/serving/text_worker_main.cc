@@ -15,6 +15,7 @@
 #include "common/hub/model_flag.h"
 #include "common/kernels/thread_pool.h"
 #include "common/logging/log.h"
+#include "common/metrics/endpoint.h"
 #include "common/rpc/service_main.h"
 #include "common/status/status_macros.h"
 #include "ple_service/client/shm_per_layer_embeddings.h"
@@ -53,6 +54,7 @@ constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR|ORG/NAME [fl
   --profiles FILE.csv    more MatFormer profiles (published CSV format)
   --log-level LEVEL      trace, debug, info, warn, error (info)
 )";
+const std::string kUsageWithMetrics = std::string(kUsage) + metrics::kMetricsFlagUsage;
 
 absl::StatusOr<std::shared_ptr<const PerLayerEmbeddings>> ConnectPle(const std::string& address, int64_t width,
                                                                      int max_tokens, double wait_seconds) {
@@ -72,9 +74,10 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "listen", "ple", "ple-wait", "max-sequences", "max-queued",
                                            "context", "prefill-chunk", "threads", "profiles", "weights", "weight-cache",
-                                           "log-level"},
+                                           "log-level", metrics::kMetricsFlag},
                                           {"preload"}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
+  ASSIGN_OR_RETURN(const std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint, metrics::StartMetricsFlag(args));
   ASSIGN_OR_RETURN(std::string model_dir, hub::ModelDirFlag(args));
   ASSIGN_OR_RETURN(const std::string listen, AddressFlag(args, "listen", "text"));
   ASSIGN_OR_RETURN(const std::string ple, AddressFlag(args, "ple", "ple"));
@@ -131,5 +134,5 @@ absl::Status Run(const std::vector<std::string>& argv) {
 }  // namespace gemma3n
 
 int main(int argc, char** argv) {
-  return gemma3n::RunServiceMain(argc, argv, "text-worker", gemma3n::kUsage, gemma3n::Run);
+  return gemma3n::RunServiceMain(argc, argv, "text-worker", gemma3n::kUsageWithMetrics, gemma3n::Run);
 }
