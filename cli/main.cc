@@ -28,14 +28,18 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
         [--max-sequences N] [--context N] [--ple-cache-mb N] [--image-size N]
         [--profiles FILE.csv] [--weights bf16|int8|int4] [--weight-cache DIR|none]
         [--no-vision] [--no-audio] [--preload] [--run-dir DIR] [--log-level L]
-        [--http HOST:PORT]
+        [--http HOST:PORT] [--served-model-name NAME] [--max-new-tokens N]
+        [--max-concurrent N] [--max-queued N] [--max-request-mb N]
+        [--request-timeout-s S] [--api-key-file FILE]
+        [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
       start the PLE service, the text worker(s), the encoders the model has
       and the gateway as supervised child processes (unix sockets between
       them in a private directory; the gateway on --listen, and the
       OpenAI-compatible HTTP API on --http when given). A crashed
       process is restarted with back-off; SIGINT/SIGTERM stops them all.
       --model ORG/NAME runs a repo fetched with `gemma3n pull` from the hub
-      cache, offline.
+      cache, offline. The limits, --http, --served-model-name, --api-key-file
+      and --tls-* are the gateway's (see gemma3n-gateway --help), passed on.
 
   chat [--addr HOST:PORT] [--prompt TEXT] [--system TEXT] [--image FILE]...
        [--audio FILE]... [--max-new N] [--temperature T] [--top-k K]

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <functional>
 #include <memory>
 
@@ -147,14 +148,27 @@ std::function<void()> ReadinessAnnouncer(const std::vector<std::string>& address
   };
 }
 
+// The gateway's flags `serve` takes and hands on unchanged (the gateway
+// checks them); --context also goes to the text workers.
+constexpr const char* kGatewayFlags[] = {"context",          "http",           "max-new-tokens", "max-concurrent",
+                                         "max-queued",       "max-request-mb", "request-timeout-s",
+                                         "served-model-name", "api-key-file",  "tls-cert",
+                                         "tls-key",          "tls-client-ca"};
+
+void PassGatewayFlags(const Args& args, std::vector<std::string>& gateway_argv) {
+  for (const char* flag : kGatewayFlags) {
+    if (auto v = args.Get(flag)) gateway_argv.insert(gateway_argv.end(), {absl::StrCat("--", flag), *v});
+  }
+}
+
 }  // namespace
 
 absl::Status RunServe(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
-                                          {"model", "listen", "run-dir", "text-workers", "threads", "max-sequences",
-                                           "context", "ple-cache-mb", "image-size", "profiles", "weights", "weight-cache",
-                                           "log-level", "http"},
-                                          {"no-vision", "no-audio", "preload"}));
+  std::set<std::string> flags = {"model",   "listen",     "run-dir",     "text-workers", "threads",
+                                    "max-sequences", "ple-cache-mb", "image-size", "profiles", "weights",
+                                    "weight-cache",  "log-level"};
+  flags.insert(std::begin(kGatewayFlags), std::end(kGatewayFlags));
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, flags, {"no-vision", "no-audio", "preload"}));
   ServeLayout at;
   at.level = args.Get("log-level").value_or("info");
   RETURN_IF_ERROR(SetLogLevel(at.level));
@@ -172,16 +186,18 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
 
   Supervisor supervisor;
   std::vector<std::string> addresses;  // must be up before "ready"
+  // Serve probes the gateway on a plaintext unix socket of its own, so the
+  // checks work whatever --listen is (TLS, mTLS, another host's address).
+  const std::string gateway_local = absl::StrCat("unix:", at.run_dir, "/gateway.sock");
   std::vector<std::string> gateway_argv = {at.bin + "/gemma3n-gateway", "--model", at.model, "--listen", listen,
-                                           "--ple", at.ple, "--log-level", at.level};
+                                           "--local-listen", gateway_local, "--ple", at.ple, "--log-level", at.level};
   RETURN_IF_ERROR(StartPleService(supervisor, at, args));
   RETURN_IF_ERROR(StartTextWorkers(supervisor, at, args, static_cast<int>(text_workers), gateway_argv, addresses));
   RETURN_IF_ERROR(StartEncoders(supervisor, at, args, config, gateway_argv, addresses));
-  if (auto ctx = args.Get("context")) gateway_argv.insert(gateway_argv.end(), {"--context", *ctx});
-  if (auto http = args.Get("http")) gateway_argv.insert(gateway_argv.end(), {"--http", *http});
-  RETURN_IF_ERROR(supervisor.Start({"gateway", gateway_argv, listen}));
+  PassGatewayFlags(args, gateway_argv);
+  RETURN_IF_ERROR(supervisor.Start({"gateway", gateway_argv, gateway_local}));
 
-  addresses.push_back(listen);
+  addresses.push_back(gateway_local);
   const absl::Status run_status = supervisor.Run(ReadinessAnnouncer(addresses, listen, at));
   supervisor.StopAll(std::chrono::seconds(5));
   if (own_run_dir) {

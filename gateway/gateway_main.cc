@@ -30,6 +30,9 @@ constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
                           user's private socket directory, as the text worker's --listen)
   --vision-worker ADDR    a vision encoder (repeatable; none: image parts are refused)
   --audio-worker ADDR     an audio encoder (repeatable; none: audio parts are refused)
+                          A worker ADDR is unix:PATH or host:port (one process), or
+                          dns:///NAME:PORT / ipv4:IP:PORT,IP:PORT,... (many, spread by
+                          gRPC's round_robin over those whose health says SERVING)
   --ple ADDR              the PLE service, for GetModelInfo only
   --context N             prompt + generated tokens per request (default: the
                           model's context, at most 32768)
@@ -49,7 +52,9 @@ constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
                           keys (one a line) on every call but the health check
                           (gRPC metadata, or the HTTP Authorization header)
 )";
-constexpr char kUsageTail[] = R"(  --log-level LEVEL       trace, debug, info, warn, error (info)
+constexpr char kUsageTail[] = R"(  --local-listen unix:PATH  also serve plaintext on this unix socket, for local
+                          supervisors and health probes when --listen is TLS
+  --log-level LEVEL       trace, debug, info, warn, error (info)
 The model directory gives config.json and tokenizer.json / tokenizer.model.
 )";
 
@@ -59,7 +64,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
                                            "context", "max-new-tokens", "max-concurrent", "max-queued",
                                            "max-request-mb", "image-size", "request-timeout-s", "http",
                                            "served-model-name", "api-key-file", "tls-cert", "tls-key",
-                                           "tls-client-ca", "log-level"},
+                                           "tls-client-ca", "local-listen", "log-level"},
                                           {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(std::string model_dir, hub::ModelDirFlag(args));
@@ -111,6 +116,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   server_options.max_message_bytes = max_request_mb << 20;
   server_options.services = {&service};
   server_options.tls = tls;
+  server_options.local_listen = args.Get("local-listen").value_or("");
   std::unique_ptr<http::HttpServer> http_api;
   if (auto http_listen = args.Get("http")) {
     http::HttpOptions http_options;

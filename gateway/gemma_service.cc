@@ -238,6 +238,8 @@ grpc::Status GemmaService::GetModelInfo(grpc::ServerContext* context, const pb::
   info->set_image_tokens(config_.vision_soft_tokens_per_image);
   info->set_audio_tokens_per_clip(config_.audio_soft_tokens_per_image);
   info->add_loaded_components("tokenizer");
+  info->set_running_requests(admission_.active());
+  info->set_queued_requests(admission_.queued());
   bool profiles_done = false;
   for (const WorkerInstance& w : text_.instances()) {
     pb::WorkerStatus* ws = info->add_workers();

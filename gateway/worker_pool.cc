@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/rpc/server.h"
+#include "common/rpc/worker_channel.h"
 #include "spdlog/spdlog.h"
 
 namespace gemma3n {
@@ -38,17 +39,25 @@ WorkerCall::~WorkerCall() { health_->Remove(call_); }
 WorkerPool::WorkerPool(std::string kind, const std::vector<std::string>& addresses,
                        std::chrono::milliseconds probe)
     : kind_(std::move(kind)), probe_(probe) {
-  for (const std::string& a : addresses) instances_.push_back({a, MakeChannel(a)});
+  for (const std::string& a : addresses) instances_.push_back({a, MakeWorkerChannel(a)});
 }
 
 WorkerPool::~WorkerPool() = default;
 
 void WorkerPool::StartLivenessMonitor(const LivenessPolicy& policy) {
-  if (instances_.empty() || monitor_) return;
+  if (monitor_) return;
+  // One process per address is probed here; the instances behind a
+  // balanced name are checked by gRPC itself (health checking, keepalive).
   std::vector<std::string> addresses;
-  for (const WorkerInstance& w : instances_) addresses.push_back(w.address);
-  monitor_ = std::make_unique<LivenessMonitor>(std::move(addresses), policy, [this](size_t i, bool hung) {
-    const WorkerInstance& w = instances_[i];
+  std::vector<size_t> monitored;  // index in instances_ of each address probed
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (IsBalancedTarget(instances_[i].address)) continue;
+    addresses.push_back(instances_[i].address);
+    monitored.push_back(i);
+  }
+  if (addresses.empty()) return;
+  monitor_ = std::make_unique<LivenessMonitor>(std::move(addresses), policy, [this, monitored](size_t i, bool hung) {
+    const WorkerInstance& w = instances_[monitored[i]];
     if (hung) {
       spdlog::error("{} worker {} has stopped answering its health checks: no more requests go to it, and those "
                     "it has end UNAVAILABLE",

@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "common/rpc/worker_channel.h"
 #include "common/status/status_macros.h"
 #include "grpcpp/security/server_credentials.h"
 #include "spdlog/spdlog.h"
@@ -67,9 +68,14 @@ absl::StatusOr<TlsFiles> TlsFlags(const Args& args) {
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& options) {
   if (options.listen.empty()) return absl::InvalidArgumentError("no listen address");
-  if (absl::StartsWith(options.listen, "unix:")) {
+  if (!options.local_listen.empty() && !absl::StartsWith(options.local_listen, "unix:")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the local listen address must be unix:PATH, not ", options.local_listen));
+  }
+  for (const std::string* address : {&options.listen, &options.local_listen}) {
+    if (!absl::StartsWith(*address, "unix:")) continue;
     // A socket file left by a crashed process would make the bind fail.
-    const std::string path = options.listen.substr(5);
+    const std::string path = address->substr(5);
     if (!path.empty() && path[0] != '@') ::unlink(path.c_str());
   }
   grpc::EnableDefaultHealthCheckService(true);
@@ -78,6 +84,14 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& o
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(options.listen, credentials, &bound_port);
+  if (!options.local_listen.empty()) builder.AddListeningPort(options.local_listen, grpc::InsecureServerCredentials());
+  // The gateway's keepalive pings (common/rpc/worker_channel.h) are
+  // welcome, busy or idle; connections are recycled now and then so
+  // clients of a name resolve it again.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             static_cast<int>(kKeepalivePingInterval.count() / 2));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, static_cast<int>(kMaxConnectionAge.count()));
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   for (grpc::Service* s : options.services) builder.RegisterService(s);
@@ -88,8 +102,9 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const ServerOptions& o
         options.tls.enabled() ? "; or the TLS certificate and key do not belong together" : "", ")"));
   }
   server->GetHealthCheckService()->SetServingStatus(true);
-  spdlog::info("listening on {}{}", options.listen,
-               options.tls.enabled() ? (options.tls.client_ca.empty() ? " (TLS)" : " (mutual TLS)") : "");
+  spdlog::info("listening on {}{}{}", options.listen,
+               options.tls.enabled() ? (options.tls.client_ca.empty() ? " (TLS)" : " (mutual TLS)") : "",
+               options.local_listen.empty() ? "" : absl::StrCat(" and ", options.local_listen));
   return server;
 }
 
@@ -115,7 +130,7 @@ int WaitForShutdownSignal() {
   return sig;
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t max_message_bytes) {
+grpc::ChannelArguments ChannelArgs(int64_t max_message_bytes) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(max_message_bytes));
   args.SetMaxSendMessageSize(static_cast<int>(max_message_bytes));
@@ -124,7 +139,11 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t m
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return args;
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t max_message_bytes) {
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), ChannelArgs(max_message_bytes));
 }
 
 absl::StatusOr<std::string> PrivateSocketDir() {

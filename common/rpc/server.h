@@ -63,6 +63,10 @@ struct ServerOptions {
   int64_t max_message_bytes = kMaxMessageBytes;
   std::vector<grpc::Service*> services;
   TlsFiles tls;                             // off: plaintext (loopback and unix sockets)
+  // Also listen here without TLS: a unix socket for local supervisors and
+  // probes (`gemma3n serve`'s health checks) when `listen` is TLS. "" = none;
+  // only "unix:PATH" (a TCP port without TLS would undo the TLS).
+  std::string local_listen;
 };
 
 // Starts the server; InvalidArgument naming the address when it cannot be
@@ -77,6 +81,7 @@ sigset_t ShutdownSignals();  // {SIGINT, SIGTERM}
 int WaitForShutdownSignal();
 
 // Channel arguments our clients use (message-size limits, fast reconnects).
+grpc::ChannelArguments ChannelArgs(int64_t max_message_bytes);
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t max_message_bytes = kMaxMessageBytes);
 
 }  // namespace gemma3n

@@ -1,0 +1,42 @@
+#include "common/rpc/worker_channel.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/rpc/server.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace gemma3n {
+namespace {
+
+// round_robin over the resolved addresses, each used only while its health
+// service says SERVING.
+constexpr char kBalancing[] = R"("loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""})";
+// Behind a balanced name, every method is retried (up to 3 attempts, each
+// picking the next instance) on UNAVAILABLE while nothing has been answered
+// yet: gRPC commits a call to its attempt once the first response arrives,
+// so a stream that has sent tokens is never replayed. One process's address
+// gets no retries: the gateway itself moves on to its next worker address.
+constexpr char kRetry[] = R"("methodConfig": [{"name": [{}], "retryPolicy": {"maxAttempts": 3,
+  "initialBackoff": "0.1s", "maxBackoff": "1s", "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}}])";
+
+}  // namespace
+
+bool IsBalancedTarget(const std::string& address) {
+  return absl::StartsWith(address, "dns:") || absl::StartsWith(address, "ipv4:") ||
+         absl::StartsWith(address, "ipv6:");
+}
+
+std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address) {
+  grpc::ChannelArguments args = ChannelArgs(kMaxMessageBytes);
+  args.SetServiceConfigJSON(IsBalancedTarget(address) ? absl::StrCat("{", kBalancing, ", ", kRetry, "}")
+                                                      : absl::StrCat("{", kBalancing, "}"));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(kKeepalivePingInterval.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(kKeepaliveTimeout.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);  // keep pinging an idle connection
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace gemma3n
