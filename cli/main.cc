@@ -27,7 +27,8 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
   serve --model DIR|ORG/NAME[@REV] [--listen 127.0.0.1:50051] [--text-workers N] [--threads N]
         [--max-sequences N] [--context N] [--ple-cache-mb N] [--image-size N]
         [--profiles FILE.csv] [--weights bf16|int8|int4] [--weight-cache DIR|none]
-        [--no-vision] [--no-audio] [--preload] [--run-dir DIR] [--log-level L]
+        [--no-vision] [--no-audio] [--encoders always|on-demand]
+        [--encoder-idle-stop DURATION] [--preload] [--run-dir DIR] [--log-level L]
         [--http HOST:PORT] [--served-model-name NAME] [--max-new-tokens N]
         [--max-concurrent N] [--max-queued N] [--max-request-mb N]
         [--request-timeout-s S] [--api-key-file FILE]
@@ -38,7 +39,9 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
       OpenAI-compatible HTTP API on --http when given). A crashed
       process is restarted with back-off; SIGINT/SIGTERM stops them all.
       --model ORG/NAME runs a repo fetched with `gemma3n pull` from the hub
-      cache, offline. The limits, --http, --served-model-name, --api-key-file
+      cache, offline. --encoders on-demand starts the vision / audio worker
+      for the first request that needs it (that request waits for it) and
+      stops it after --encoder-idle-stop without requests (5m). The limits, --http, --served-model-name, --api-key-file
       and --tls-* are the gateway's (see gemma3n-gateway --help), passed on.
 
   chat [--addr HOST:PORT] [--prompt TEXT] [--system TEXT] [--image FILE]...

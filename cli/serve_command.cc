@@ -18,6 +18,8 @@
 #include "common/logging/log.h"
 #include "common/process/process_alive.h"
 #include "common/rpc/server.h"
+#include "common/rpc/status.h"
+#include "gemma3n/internal/v1/internal.grpc.pb.h"
 #include "common/status/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -37,6 +39,8 @@ struct ServeLayout {
   std::string bin;      // directory of the service binaries
   std::string run_dir;  // the internal services' unix sockets
   std::string ple;      // the PLE service's address
+  bool on_demand = false;         // --encoders on-demand
+  std::string encoder_idle_stop;  // --encoder-idle-stop, as the encoders' --idle-exit
 };
 
 // The directory for the sockets: --run-dir, or a private one under /tmp
@@ -121,8 +125,12 @@ absl::Status StartEncoders(Supervisor& supervisor, const ServeLayout& at, const 
     if (auto size = args.Get("image-size"); size && std::string(e.kind) == "vision") {
       a.insert(a.end(), {"--image-size", *size});
     }
-    RETURN_IF_ERROR(supervisor.Start({absl::StrCat(e.kind, "-worker"), a, addr}));
-    addresses.push_back(addr);
+    if (at.on_demand) {
+      a.insert(a.end(), {"--idle-exit", at.encoder_idle_stop});
+    } else {
+      addresses.push_back(addr);  // up before "ready"
+    }
+    RETURN_IF_ERROR(supervisor.Start({absl::StrCat(e.kind, "-worker"), a, addr, at.on_demand}));
     gateway_argv.insert(gateway_argv.end(), {absl::StrCat("--", e.kind, "-worker"), addr});
   }
   return absl::OkStatus();
@@ -148,6 +156,22 @@ std::function<void()> ReadinessAnnouncer(const std::vector<std::string>& address
   };
 }
 
+// What the gateway asks of serve: an encoder started for a request.
+class ServeControlService final : public internal::v1::ServeControl::Service {
+ public:
+  explicit ServeControlService(Supervisor& supervisor) : supervisor_(supervisor) {}
+  grpc::Status StartWorker(grpc::ServerContext*, const internal::v1::StartWorkerRequest* request,
+                           internal::v1::StartWorkerResponse* response) override {
+    absl::StatusOr<bool> running = supervisor_.Demand(absl::StrCat(request->kind(), "-worker"));
+    if (!running.ok()) return ToGrpcStatus(running.status());
+    response->set_was_running(*running);
+    return grpc::Status::OK;
+  }
+
+ private:
+  Supervisor& supervisor_;
+};
+
 // The gateway's flags `serve` takes and hands on unchanged (the gateway
 // checks them); --context also goes to the text workers.
 constexpr const char* kGatewayFlags[] = {"context",          "http",           "max-new-tokens", "max-concurrent",
@@ -166,7 +190,7 @@ void PassGatewayFlags(const Args& args, std::vector<std::string>& gateway_argv) 
 absl::Status RunServe(const std::vector<std::string>& argv) {
   std::set<std::string> flags = {"model",   "listen",     "run-dir",     "text-workers", "threads",
                                     "max-sequences", "ple-cache-mb", "image-size", "profiles", "weights",
-                                    "weight-cache",  "log-level"};
+                                    "weight-cache",  "log-level", "encoders", "encoder-idle-stop"};
   flags.insert(std::begin(kGatewayFlags), std::end(kGatewayFlags));
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, flags, {"no-vision", "no-audio", "preload"}));
   ServeLayout at;
@@ -183,6 +207,13 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(at.run_dir, MakeRunDir(args, own_run_dir));
   at.bin = BinaryDir();
   at.ple = absl::StrCat("unix:", at.run_dir, "/ple.sock");
+  const std::string encoders = args.Get("encoders").value_or("always");
+  if (encoders != "always" && encoders != "on-demand") {
+    return absl::InvalidArgumentError("--encoders must be always or on-demand");
+  }
+  at.on_demand = encoders == "on-demand";
+  ASSIGN_OR_RETURN(const absl::Duration idle_stop, args.Duration("encoder-idle-stop", absl::Minutes(5)));
+  at.encoder_idle_stop = absl::FormatDuration(idle_stop);
 
   Supervisor supervisor;
   std::vector<std::string> addresses;  // must be up before "ready"
@@ -195,10 +226,22 @@ absl::Status RunServe(const std::vector<std::string>& argv) {
   RETURN_IF_ERROR(StartTextWorkers(supervisor, at, args, static_cast<int>(text_workers), gateway_argv, addresses));
   RETURN_IF_ERROR(StartEncoders(supervisor, at, args, config, gateway_argv, addresses));
   PassGatewayFlags(args, gateway_argv);
+  // Encoders on demand: the gateway asks serve to start one (ServeControl).
+  const std::string control = absl::StrCat("unix:", at.run_dir, "/serve.sock");
+  if (at.on_demand) gateway_argv.insert(gateway_argv.end(), {"--on-demand-control", control});
   RETURN_IF_ERROR(supervisor.Start({"gateway", gateway_argv, gateway_local}));
+  ServeControlService control_service(supervisor);
+  std::unique_ptr<grpc::Server> control_server;
+  if (at.on_demand) {
+    ServerOptions control_options;
+    control_options.listen = control;
+    control_options.services = {&control_service};
+    ASSIGN_OR_RETURN(control_server, StartServer(control_options));
+  }
 
   addresses.push_back(gateway_local);
   const absl::Status run_status = supervisor.Run(ReadinessAnnouncer(addresses, listen, at));
+  if (control_server) control_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   supervisor.StopAll(std::chrono::seconds(5));
   if (own_run_dir) {
     std::error_code ec;

@@ -50,6 +50,7 @@ absl::Status Supervisor::Spawn(Child& c) {
     _exit(127);
   }
   c.pid = pid;
+  c.demand->running = true;
   c.started = std::chrono::steady_clock::now();
   spdlog::info("started {} (pid {})", c.spec.name, pid);
   return absl::OkStatus();
@@ -60,7 +61,56 @@ absl::Status Supervisor::Start(const ChildSpec& spec) {
     return absl::NotFoundError(absl::StrCat("cannot run ", spec.argv[0], " (build it first)"));
   }
   children_.push_back(Child{spec});
+  if (spec.on_demand) {
+    children_.back().restart_at = std::chrono::steady_clock::time_point::max();  // until asked
+    spdlog::info("{} starts on demand", spec.name);
+    return absl::OkStatus();
+  }
   return Spawn(children_.back());
+}
+
+absl::StatusOr<bool> Supervisor::Demand(const std::string& name) {
+  for (Child& c : children_) {  // the list does not change once Run runs
+    if (c.spec.name != name || !c.spec.on_demand) continue;
+    Child::OnDemand& d = *c.demand;
+    {
+      std::lock_guard<std::mutex> lock(d.mu);
+      if (!d.failure.empty()) {
+        if (std::chrono::steady_clock::now() - d.failed_at < std::chrono::seconds(30)) {
+          return absl::FailedPreconditionError(d.failure);
+        }
+        d.failure.clear();
+      }
+    }
+    const bool running = d.running.load();
+    if (!running) d.requested = true;
+    return running;
+  }
+  return absl::NotFoundError(absl::StrCat("this serve runs no ", name, " on demand"));
+}
+
+bool Supervisor::OnDemandExited(Child& c, int status, const std::string& how) {
+  if (!c.spec.on_demand) return false;
+  const bool bad_input = WIFEXITED(status) && WEXITSTATUS(status) == 2;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    spdlog::info("{} stopped (idle); it starts again on the next request that needs it", c.spec.name);
+  } else if (bad_input || c.quick_failures >= 5) {
+    const std::string reason =
+        absl::StrCat(c.spec.name, " ", how, bad_input ? " (bad arguments or input)" : " five times in a row at start",
+                     "; serve's log says why");
+    spdlog::error("{}; not restarting it until it is needed again", reason);
+    std::lock_guard<std::mutex> lock(c.demand->mu);
+    c.demand->failure = reason;
+    c.demand->failed_at = std::chrono::steady_clock::now();
+    c.quick_failures = 0;
+  } else {
+    return false;  // a crash: restarted as any child is
+  }
+  c.pid = -1;
+  c.demand->running = false;
+  c.demand->requested = false;
+  c.restart_at = std::chrono::steady_clock::time_point::max();
+  return true;
 }
 
 void Supervisor::Reap() {
@@ -77,6 +127,7 @@ void Supervisor::Reap() {
       const std::string how = WIFSIGNALED(status) ? absl::StrCat("killed by signal ", WTERMSIG(status))
                                                   : absl::StrCat("exited with code ", WEXITSTATUS(status));
       c.quick_failures = now - c.started < std::chrono::seconds(5) ? c.quick_failures + 1 : 0;
+      if (OnDemandExited(c, status, how)) continue;
       if ((WIFEXITED(status) && WEXITSTATUS(status) == 2) || c.quick_failures >= 5) {
         fatal_ = absl::FailedPreconditionError(absl::StrCat(
             c.spec.name, " ", how, WIFEXITED(status) && WEXITSTATUS(status) == 2 ? " (bad arguments or input)"
@@ -88,6 +139,7 @@ void Supervisor::Reap() {
       }
       spdlog::warn("{} (pid {}) {}; restarting in {} ms", c.spec.name, pid, how, c.backoff.count());
       c.pid = -1;
+      c.demand->running = false;
       c.restart_at = now + c.backoff;
       c.backoff = std::min(c.backoff * 2, std::chrono::milliseconds(10000));
     }
@@ -133,7 +185,12 @@ absl::Status Supervisor::Run(const std::function<void()>& on_tick) {
     }
     const auto now = std::chrono::steady_clock::now();
     for (Child& c : children_) {
-      if (c.pid < 0 && now >= c.restart_at) {
+      if (c.pid >= 0) continue;
+      if (c.spec.on_demand && c.restart_at == std::chrono::steady_clock::time_point::max() &&
+          c.demand->requested.exchange(false)) {
+        spdlog::info("starting {}: a request needs it", c.spec.name);
+        if (absl::Status s = Spawn(c); !s.ok()) spdlog::error("{}", s.ToString());
+      } else if (now >= c.restart_at) {
         ++c.restarts;
         if (absl::Status s = Spawn(c); !s.ok()) spdlog::error("{}", s.ToString());
       }

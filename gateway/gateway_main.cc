@@ -52,7 +52,9 @@ constexpr char kUsage[] = R"(usage: gemma3n-gateway --model DIR [flags]
                           keys (one a line) on every call but the health check
                           (gRPC metadata, or the HTTP Authorization header)
 )";
-constexpr char kUsageTail[] = R"(  --local-listen unix:PATH  also serve plaintext on this unix socket, for local
+constexpr char kUsageTail[] = R"(  --on-demand-control ADDR  serve's control socket: when no encoder of a kind a
+                          request needs is up, ask serve to start it and wait
+  --local-listen unix:PATH  also serve plaintext on this unix socket, for local
                           supervisors and health probes when --listen is TLS
   --log-level LEVEL       trace, debug, info, warn, error (info)
 The model directory gives config.json and tokenizer.json / tokenizer.model.
@@ -64,7 +66,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
                                            "context", "max-new-tokens", "max-concurrent", "max-queued",
                                            "max-request-mb", "image-size", "request-timeout-s", "http",
                                            "served-model-name", "api-key-file", "tls-cert", "tls-key",
-                                           "tls-client-ca", "local-listen", "log-level"},
+                                           "tls-client-ca", "local-listen", "on-demand-control", "log-level"},
                                           {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(std::string model_dir, hub::ModelDirFlag(args));
@@ -92,6 +94,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   }
   options.default_max_new_tokens = static_cast<int>(max_new);
   options.image_size = static_cast<int>(image_size);
+  if (auto control = args.Get("on-demand-control")) options.on_demand = std::make_shared<OnDemandStarter>(*control);
   options.request_timeout = std::chrono::seconds(request_timeout_s);
   if (auto key_file = args.Get("api-key-file")) {
     ASSIGN_OR_RETURN(options.api_keys, ApiKeys::FromFile(*key_file));

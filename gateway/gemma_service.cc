@@ -57,7 +57,7 @@ absl::StatusOr<BuiltPrompt> GemmaService::Prepare(const google::protobuf::Repeat
     }
   }
   RETURN_IF_ERROR(CheckFitsContext(messages, prompt, parts, tokenizer_, config_, options_.context_limit));
-  EncoderPools pools{&vision_, &audio_, options_.image_size};
+  const EncoderPools pools = Encoders();
   ASSIGN_OR_RETURN(std::vector<EncodedMedia> media, EncodeMedia(parts, pools, context, deadline));
   return BuildPrompt(messages, prompt, media, tokenizer_, config_);
 }

@@ -31,6 +31,9 @@ struct GatewayOptions {
   // after this long (waiting for a slot included); 0 = no limit.
   std::chrono::seconds request_timeout{kDefaultRequestTimeout};
   ApiKeys api_keys;                // none: open (the default, on loopback)
+  // Encoders started on demand by serve (--on-demand-control); null: the
+  // workers given are all there is.
+  std::shared_ptr<const OnDemandStarter> on_demand;
 };
 
 class GemmaService final : public gemma3n::v1::Gemma::Service {
@@ -61,6 +64,8 @@ class GemmaService final : public gemma3n::v1::Gemma::Service {
   absl::StatusOr<BuiltPrompt> Prepare(const google::protobuf::RepeatedPtrField<gemma3n::v1::Message>& messages,
                                       const std::vector<MediaPart>& parts, const std::string& prompt,
                                       const grpc::ServerContext& context, Deadline deadline) const;
+  // The encoders of this gateway, for EncodeMedia.
+  EncoderPools Encoders() const { return {&vision_, &audio_, options_.image_size, options_.on_demand.get()}; }
   // When a request must end: the client's deadline, or the server's
   // request timeout from now when that comes first.
   Deadline RequestDeadline(const grpc::ServerContext& context) const;

@@ -22,8 +22,15 @@ absl::StatusOr<EncodedMedia> EncodeOne(const MediaPart& part, size_t index, cons
                                                image ? "vision" : "audio", " worker is configured"));
   }
   std::vector<const WorkerInstance*> failed;
+  int starts = 0;  // on demand: a worker that stopped just as it was picked is asked for once more
   for (;;) {
     absl::StatusOr<const WorkerInstance*> w = pool->Pick(failed);
+    if (!w.ok() && pools.on_demand && starts < 2) {
+      ++starts;
+      if (absl::Status s = pools.on_demand->StartAndWait(*pool, deadline, server_context); !s.ok()) return s;
+      failed.clear();
+      continue;
+    }
     if (!w.ok()) return w.status();
     ipb::EncodeRequest req;
     req.set_data(part.media->data());

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "gateway/on_demand_starter.h"
 #include "gateway/prompt_builder.h"
 #include "gateway/worker_pool.h"
 #include "grpcpp/server_context.h"
@@ -17,6 +18,7 @@ struct EncoderPools {
   const WorkerPool* vision = nullptr;
   const WorkerPool* audio = nullptr;
   int image_size = 0;  // 0 = each vision worker's default
+  const OnDemandStarter* on_demand = nullptr;  // serve starts encoders when asked; null = fixed workers
 };
 
 // UNAVAILABLE naming the missing worker kind when no encoder of a needed

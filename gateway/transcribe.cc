@@ -97,7 +97,7 @@ grpc::Status GemmaService::Transcribe(grpc::ServerContext* context, const pb::Tr
   // span: refused before encoding when that cannot fit.
   status = CheckFitsContext(shared.messages(), "", *parts, tokenizer_, config_, options_.context_limit);
   if (!status.ok()) return ToGrpcStatus(status);
-  EncoderPools pools{&vision_, &audio_, options_.image_size};
+  const EncoderPools pools = Encoders();
   absl::StatusOr<std::vector<EncodedMedia>> media = EncodeMedia(*parts, pools, *context, deadline);
   if (!media.ok()) {
     spdlog::info("{} rejected: {}", id, media.status().ToString());

@@ -65,6 +65,17 @@ absl::StatusOr<int64_t> Args::Int(const std::string& name, int64_t fallback) con
   return out;
 }
 
+absl::StatusOr<absl::Duration> Args::Duration(const std::string& name, absl::Duration fallback) const {
+  auto v = Get(name);
+  if (!v) return fallback;
+  absl::Duration out;
+  if (!absl::ParseDuration(*v, &out) || out < absl::ZeroDuration() || out == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, ": '", *v, "' is not a duration (e.g. 90s, 5m, 1h30m; 0 = off)"));
+  }
+  return out;
+}
+
 absl::StatusOr<double> Args::Double(const std::string& name, double fallback) const {
   auto v = Get(name);
   if (!v) return fallback;

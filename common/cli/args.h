@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace gemma3n {
 
@@ -27,6 +28,8 @@ class Args {
   // Typed accessors: InvalidArgument "--name: 'x' is not an integer" etc.
   absl::StatusOr<int64_t> Int(const std::string& name, int64_t fallback) const;
   absl::StatusOr<double> Double(const std::string& name, double fallback) const;
+  // "90s", "5m", "1h30m", "0" (absl::ParseDuration); negative refused.
+  absl::StatusOr<absl::Duration> Duration(const std::string& name, absl::Duration fallback) const;
 
  private:
   std::map<std::string, std::vector<std::string>> values_;

@@ -1,5 +1,6 @@
 #include "common/hub/model_flag.h"
 #include "common/serving/encoder_worker.h"
+#include "common/serving/idle_exit.h"
 
 #include <chrono>
 #include <cstdio>
@@ -58,9 +59,11 @@ namespace {
 template <typename Base>
 class EncoderService final : public Base {
  public:
-  EncoderService(const MediaEncoderBackend& backend, std::string kind) : backend_(backend), kind_(std::move(kind)) {}
+  EncoderService(const MediaEncoderBackend& backend, std::string kind, IdleExit& idle)
+      : backend_(backend), kind_(std::move(kind)), idle_(idle) {}
   grpc::Status Encode(grpc::ServerContext* context, const ipb::EncodeRequest* request,
                       ipb::EncodeResponse* response) override {
+    const IdleExit::Busy busy(idle_);
     return ToGrpcStatus(
         EncodeToProto(backend_, mu_, kind_, *request, response, [context] { return context->IsCancelled(); }));
   }
@@ -68,13 +71,14 @@ class EncoderService final : public Base {
  private:
   const MediaEncoderBackend& backend_;
   const std::string kind_;
+  IdleExit& idle_;
   std::mutex mu_;
 };
 
 absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind,
                    const std::function<absl::StatusOr<std::unique_ptr<MediaEncoderBackend>>(
                        const EncoderWorkerFlags&)>& load) {
-  std::set<std::string> flags = {"model", "listen", "threads", "log-level"};
+  std::set<std::string> flags = {"model", "listen", "threads", "idle-exit", "log-level"};
   if (kind == "vision") flags.insert("image-size");
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, flags, {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
@@ -86,12 +90,14 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
   ASSIGN_OR_RETURN(int threads, ThreadsFlag(args));
   ThreadPool pool(threads);
   f.pool = &pool;
+  ASSIGN_OR_RETURN(const absl::Duration idle_limit, args.Duration("idle-exit", absl::ZeroDuration()));
   ASSIGN_OR_RETURN(std::unique_ptr<MediaEncoderBackend> backend, load(f));
+  IdleExit idle(absl::ToChronoMilliseconds(idle_limit), kind + " worker");
   std::unique_ptr<grpc::Service> service;
   if (kind == "vision") {
-    service = std::make_unique<EncoderService<ipb::VisionEncoder::Service>>(*backend, kind);
+    service = std::make_unique<EncoderService<ipb::VisionEncoder::Service>>(*backend, kind, idle);
   } else {
-    service = std::make_unique<EncoderService<ipb::AudioEncoder::Service>>(*backend, kind);
+    service = std::make_unique<EncoderService<ipb::AudioEncoder::Service>>(*backend, kind, idle);
   }
   ServerOptions options;
   ASSIGN_OR_RETURN(options.listen, AddressFlag(args, "listen", kind));
@@ -106,7 +112,9 @@ int RunEncoderWorker(int argc, char** argv, const std::string& kind,
                          const EncoderWorkerFlags&)>& load) {
   const std::string usage = absl::StrCat("usage: gemma3n-", kind, "-worker --model DIR|ORG/NAME [--listen ADDR (default unix:DIR/", kind,
                                          ".sock, DIR = $XDG_RUNTIME_DIR/gemma3n or /tmp/gemma3n-$UID, mode 0700)] [--threads N]", kind == "vision" ? " [--image-size N]" : "",
-                                         " [--log-level L]\n");
+                                         " [--idle-exit DURATION] [--log-level L]\n"
+                                         "  --idle-exit DURATION  stop (exit 0) after this long without a request, e.g. 5m\n"
+                                         "                        (0, the default: never); serve --encoders on-demand sets it\n");
   return RunServiceMain(argc, argv, kind + "-worker", usage,
                         [&](const std::vector<std::string>& args) { return Serve(args, kind, load); });
 }
