@@ -50,5 +50,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
 
 int main(int argc, char** argv) {
   gemma3n::InitLogging();
-  return gemma3n::ExitWithStatus("gemma3n-audio-bench", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
+  return gemma3n::RunToolMain(argc, argv, "gemma3n-audio-bench",
+                              "usage: gemma3n-audio-bench --model DIR --audio FILE [--threads N] [--repeat 2]\n  real-time factor of the audio path (decode, log-mel, encoder, embedder) and peak memory\n",
+                              gemma3n::Run);
 }

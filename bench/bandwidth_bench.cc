@@ -96,5 +96,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
 
 int main(int argc, char** argv) {
   gemma3n::InitLogging();
-  return gemma3n::ExitWithStatus("gemma3n-bandwidth", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
+  return gemma3n::RunToolMain(argc, argv, "gemma3n-bandwidth",
+                              "usage: gemma3n-bandwidth [--threads N] [--mb 2048] [--passes 5] [--format table|tsv|json]\n  memory read bandwidth (GB/s, best pass) with N threads of the kernel thread pool\n",
+                              gemma3n::Run);
 }

@@ -143,5 +143,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
 
 int main(int argc, char** argv) {
   gemma3n::InitLogging();
-  return gemma3n::ExitWithStatus("gemma3n-decode-bench", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
+  return gemma3n::RunToolMain(argc, argv, "gemma3n-decode-bench",
+                              "usage: gemma3n-decode-bench --model DIR [--profile NAME] [--prompt 128] [--generate 32] [--threads N]\n       [--streams N] [--weights bf16|int8|int4] [--pp N --tg N --repetitions R] [--format table|tsv|json]\n  prompt processing and generation speed of the text decoder, and the memory touched\n",
+                              gemma3n::Run);
 }

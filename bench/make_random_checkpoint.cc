@@ -96,5 +96,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
 
 int main(int argc, char** argv) {
   gemma3n::InitLogging();
-  return gemma3n::ExitWithStatus("gemma3n-make-random-checkpoint", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
+  return gemma3n::RunToolMain(argc, argv, "gemma3n-make-random-checkpoint",
+                              "usage: gemma3n-make-random-checkpoint --config CONFIG.json --out DIR [--seed 1] [--max-shard-gb G]\n  a random-weight text core (bf16 safetensors shards, HF names) with the dimensions of CONFIG.json\n",
+                              gemma3n::Run);
 }

@@ -45,5 +45,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
 
 int main(int argc, char** argv) {
   gemma3n::InitLogging();
-  return gemma3n::ExitWithStatus("gemma3n-vision-bench", gemma3n::Run(std::vector<std::string>(argv + 1, argv + argc)));
+  return gemma3n::RunToolMain(argc, argv, "gemma3n-vision-bench",
+                              "usage: gemma3n-vision-bench --model DIR --image FILE [--size 768] [--threads N] [--repeat 2]\n  images per second of the vision path (decode, resize, MobileNet-V5, embedder) and peak memory\n",
+                              gemma3n::Run);
 }

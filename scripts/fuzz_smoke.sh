@@ -17,7 +17,7 @@ if [[ "${1:-}" == "--help" ]]; then
   exit 0
 fi
 
-ALL_TARGETS="safetensors_header shard_index model_config tokenizer image audio audio_config request"
+ALL_TARGETS="safetensors_header shard_index model_config tokenizer image audio audio_config request http_request hub_response"
 FUZZ_SECONDS=${FUZZ_SECONDS:-8}
 FUZZ_TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 FUZZ_DIR=${FUZZ_DIR:-build-fuzz}

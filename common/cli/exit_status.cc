@@ -25,4 +25,13 @@ int ExitCodeFor(const absl::Status& status) {
   }
 }
 
+int RunToolMain(int argc, char** argv, const std::string& tool, const std::string& usage,
+                const std::function<absl::Status(const std::vector<std::string>&)>& run) {
+  if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::fputs(usage.c_str(), stdout);
+    return 0;
+  }
+  return ExitWithStatus(tool, run(std::vector<std::string>(argv + 1, argv + argc)));
+}
+
 }  // namespace gemma3n

@@ -3,6 +3,10 @@
 // help — bad arguments, input or files — and 1 otherwise).
 #pragma once
 
+#include <functional>
+
+#include <vector>
+
 #include <string>
 
 #include "absl/status/status.h"
@@ -11,5 +15,10 @@ namespace gemma3n {
 
 int ExitWithStatus(const std::string& tool, const absl::Status& status);
 int ExitCodeFor(const absl::Status& status);
+
+// main() of a single-command tool: `usage` on --help / -h (exit 0), else
+// run(the arguments) and its status as the exit code (ExitWithStatus).
+int RunToolMain(int argc, char** argv, const std::string& tool, const std::string& usage,
+                const std::function<absl::Status(const std::vector<std::string>&)>& run);
 
 }  // namespace gemma3n

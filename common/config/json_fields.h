@@ -28,9 +28,11 @@ bool FitsIn(const nlohmann::json& v) {
     return i >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
            (i < 0 || static_cast<uint64_t>(i) <= static_cast<uint64_t>(std::numeric_limits<T>::max()));
   } else {
+    // max + 1 is a power of two, exact as a double; max itself is not for
+    // 64 bits (it rounds up to 2^63, whose cast is undefined), so `<` it.
     const double d = v.get<double>();  // NaN fails both comparisons
     return d >= static_cast<double>(std::numeric_limits<T>::min()) &&
-           d <= static_cast<double>(std::numeric_limits<T>::max());
+           d < static_cast<double>(std::numeric_limits<T>::max() / 2 + 1) * 2.0;
   }
 }
 

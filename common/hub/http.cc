@@ -39,15 +39,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
     t->sink_status = absl::DataLossError("the server sent more than 256 KB of headers");
     return 0;
   }
-  absl::string_view line(data, n);
-  if (absl::StartsWith(line, "HTTP/")) {
-    t->response.headers.clear();  // a new response (after a followed redirect)
-    return n;
-  }
-  const size_t colon = line.find(':');
-  if (colon == absl::string_view::npos) return n;
-  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
-  t->response.headers[name] = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+  AddHeaderLine(absl::string_view(data, n), t->response);
   return n;
 }
 
@@ -97,6 +89,17 @@ bool IsTransientCurlError(CURLcode code) {
 }
 
 }  // namespace
+
+void AddHeaderLine(absl::string_view line, HttpResponse& response) {
+  if (absl::StartsWith(line, "HTTP/")) {
+    response.headers.clear();  // a new response (after a followed redirect)
+    return;
+  }
+  const size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return;
+  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
+  response.headers[name] = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+}
 
 std::string HttpResponse::Header(const std::string& lowercase_name) const {
   auto it = headers.find(lowercase_name);

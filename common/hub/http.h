@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace gemma3n::hub {
 
@@ -34,6 +35,10 @@ struct HttpResponse {
   std::string body;                            // error bodies are always kept (truncated)
   std::string Header(const std::string& lowercase_name) const;
 };
+
+// One header line as libcurl hands it over ("Name: value\r\n"): kept under
+// its lowercased name; a status line ("HTTP/...") starts a new response.
+void AddHeaderLine(absl::string_view line, HttpResponse& response);
 
 absl::StatusOr<HttpResponse> PerformHttp(const HttpRequest& request);
 

@@ -14,11 +14,7 @@ int RunServiceMain(int argc, char** argv, const std::string& component, const st
                    const std::function<absl::Status(const std::vector<std::string>&)>& run) {
   BlockShutdownSignals();
   InitLogging(component);
-  if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
-    std::fputs(usage.c_str(), stdout);
-    return 0;
-  }
-  return ExitWithStatus("gemma3n-" + component, run(std::vector<std::string>(argv + 1, argv + argc)));
+  return RunToolMain(argc, argv, "gemma3n-" + component, usage, run);
 }
 
 absl::Status ServeUntilSignal(const ServerOptions& options, const std::string& ready, CompanionServer* companion) {

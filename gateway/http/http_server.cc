@@ -17,6 +17,7 @@
 #include "gateway/http/openai_errors.h"
 #include "gateway/http/openai_request.h"
 #include "gateway/http/openai_response.h"
+#include "gateway/http/request_body.h"
 #include "gateway/http/sse.h"
 #include "gemma3n/v1/gemma.grpc.pb.h"
 #include "httplib.h"
@@ -40,18 +41,6 @@ void Reply(httplib::Response& res, const HttpError& error) {
 }
 
 void ReplyStatus(httplib::Response& res, const absl::Status& status) { Reply(res, ToHttpError(status)); }
-
-absl::StatusOr<json> JsonBody(const httplib::Request& req) {
-  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return absl::InvalidArgumentError("the request body is not valid JSON");
-  return body;
-}
-
-size_t BodyBytes(const httplib::Request& req) {
-  size_t n = req.body.size();
-  for (const auto& [name, file] : req.files) n += file.content.size() + file.filename.size();
-  return n;
-}
 
 // One generation on the in-process channel, read by the handler (its first
 // message, or the whole reply) and then by the streaming content provider.
@@ -319,11 +308,7 @@ class HttpServer::Routes {
     if (!req.is_multipart_form_data()) {
       return ReplyStatus(res, FieldError("file", "send the recording as multipart/form-data with a `file` field"));
     }
-    Form form;
-    for (const auto& [name, field] : req.files) {
-      form.emplace(name, FormField{field.content, field.filename, field.content_type});  // the first of a name
-    }
-    absl::StatusOr<TranscriptionCall> call = ParseTranscriptionForm(form, translate);
+    absl::StatusOr<TranscriptionCall> call = ParseTranscriptionForm(MultipartForm(req), translate);
     if (!call.ok()) return ReplyStatus(res, call.status());
     absl::StatusOr<std::string> profile = Profile(call->model);
     if (!profile.ok()) return ReplyStatus(res, profile.status());

@@ -1,5 +1,6 @@
 #include "gateway/http/openai_request.h"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -8,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/config/json_fields.h"
 #include "common/status/status_macros.h"
 #include "gateway/http/openai_errors.h"
 
@@ -37,9 +39,13 @@ absl::StatusOr<std::optional<double>> OptNumber(const json& body, const std::str
 absl::StatusOr<std::optional<int64_t>> OptInteger(const json& body, const std::string& key, int64_t lo, int64_t hi) {
   const json& v = At(body, key);
   if (v.is_null()) return std::nullopt;
-  const bool integral = v.is_number_integer() || (v.is_number_float() && v.get<double>() == static_cast<double>(
-                                                                              static_cast<int64_t>(v.get<double>())));
+  const bool integral = v.is_number_integer() || (v.is_number_float() && v.get<double>() == std::trunc(v.get<double>()));
   if (!integral) return FieldError(key, absl::StrCat("`", key, "` must be an integer; got ", v.dump()));
+  // Checked before the cast: a float beyond int64 (1e300, or a literal of
+  // 30 digits, which nlohmann keeps as a float) cast to int64 is undefined.
+  if (!FitsIn<int64_t>(v)) {
+    return FieldError(key, absl::StrCat("`", key, "` must be in [", lo, ", ", hi, "]; got ", v.dump()));
+  }
   if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) {
     return FieldError(key, absl::StrCat("`", key, "` must be at most ", hi, "; got ", v.dump()));
   }

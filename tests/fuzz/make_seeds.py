@@ -231,9 +231,92 @@ def request_seeds():
         put("request", name + ".pb", data)
 
 
+# fuzz_http_request: the first byte picks the endpoint (0 chat, 1 completions,
+# 2 transcriptions, 3 translations), the rest is the body; multipart bodies
+# use the target's boundary.
+HTTP_BOUNDARY = "gemma3nfuzz"
+
+
+def multipart(fields):
+    """fields: [(name, value bytes, filename or None, content type or None)]."""
+    out = b""
+    for name, value, filename, ctype in fields:
+        out += b"--" + HTTP_BOUNDARY.encode() + b"\r\n"
+        disposition = 'Content-Disposition: form-data; name="%s"' % name
+        if filename is not None:
+            disposition += '; filename="%s"' % filename
+        out += disposition.encode() + b"\r\n"
+        if ctype is not None:
+            out += b"Content-Type: " + ctype.encode() + b"\r\n"
+        out += b"\r\n" + value + b"\r\n"
+    return out + b"--" + HTTP_BOUNDARY.encode() + b"--\r\n"
+
+
+def http_request_seeds():
+    png_1x1 = png(1, 1, 2, 8, [b"\x00\xff\x00\x00"])
+    data_uri = "data:image/png;base64," + __import__("base64").b64encode(png_1x1).decode()
+    wav_b64 = __import__("base64").b64encode(wav(16000, 1, 2, 160)).decode()
+    chats = {
+        "chat-text": {"model": "gemma-3n-E2B", "messages": [{"role": "user", "content": "Hi"}],
+                      "max_tokens": 8, "temperature": 0.7, "top_p": 0.9, "seed": 3, "stop": ["\n", "end"]},
+        "chat-stream-system": {"model": "gemma-3n-E2B:e2b", "stream": True, "stream_options": {"include_usage": True},
+                               "messages": [{"role": "system", "content": "Be brief."},
+                                            {"role": "user", "content": [{"type": "text", "text": "Hello"}]},
+                                            {"role": "assistant", "content": "Hi."},
+                                            {"role": "user", "content": "Again"}]},
+        "chat-image-audio": {"messages": [{"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": data_uri}},
+            {"type": "input_audio", "input_audio": {"data": wav_b64, "format": "wav"}},
+            {"type": "text", "text": "Describe both."}]}], "max_completion_tokens": 16},
+        "chat-refused-tools": {"messages": [{"role": "user", "content": "x"}], "tools": [], "n": 2},
+    }
+    for name, body in chats.items():
+        put("http_request", name, b"\x00" + json.dumps(body).encode())
+    completions = {
+        "completion": {"model": "gemma-3n-E2B", "prompt": "Once upon a time", "max_tokens": 5, "stop": "\n"},
+        "completion-list-prompt": {"prompt": ["<start_of_turn>user\nHi<end_of_turn>\n"], "repetition_penalty": 1.1,
+                                   "top_k": 40, "echo": False},
+    }
+    for name, body in completions.items():
+        put("http_request", name, b"\x01" + json.dumps(body).encode())
+    put("http_request", "not-json", b"\x00{\"messages\": [")
+    recording = wav(16000, 1, 2, 320)
+    put("http_request", "transcription", b"\x02" + multipart([
+        ("file", recording, "clip.wav", "audio/wav"), ("model", b"gemma-3n-E2B", None, None),
+        ("language", b"en", None, None), ("response_format", b"verbose_json", None, None),
+        ("temperature", b"0.2", None, None), ("prompt", b"Names: Ada.", None, None)]))
+    put("http_request", "translation-text", b"\x03" + multipart([
+        ("file", recording, "clip.wav", "application/octet-stream"), ("response_format", b"text", None, None)]))
+
+
+# fuzz_hub_response: the first byte picks the input (0 model info, 1 a HEAD
+# answer whose next byte picks the status, 2 command-line text, 3 a token file).
+def hub_response_seeds():
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    sha256 = "a" * 64
+    info = {"id": "org/name", "sha": commit, "siblings": [{"rfilename": n} for n in (
+        ".gitattributes", "README.md", "config.json", "tokenizer.model", "tokenizer.json",
+        "preprocessor_config.json", "model.safetensors.index.json", "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors")]}
+    put("hub_response", "model-info", b"\x00" + json.dumps(info).encode())
+    single = {"id": "org/tiny", "sha": commit, "siblings": [{"rfilename": "config.json"}, {"rfilename": "model.safetensors"},
+                                                            {"rfilename": "../escape"}, {"rfilename": 7}, "x"]}
+    put("hub_response", "model-info-single-hostile", b"\x00" + json.dumps(single).encode())
+    lfs = ("HTTP/1.1 302 Found\r\nX-Repo-Commit: %s\r\nX-Linked-Etag: \"%s\"\r\nX-Linked-Size: 123456\r\n"
+           "ETag: W/\"%s\"\r\nLocation: https://cdn.invalid/%s?sig=1\r\nContent-Length: 1111\r\n\r\n"
+           % (commit, sha256, commit[:40], sha256))
+    put("hub_response", "head-lfs-redirect", b"\x01\x01" + lfs.encode())
+    small = "HTTP/1.1 200 OK\r\nx-repo-commit: %s\r\netag: \"%s\"\r\ncontent-length: 842\r\n\r\n" % (commit, commit)
+    put("hub_response", "head-small-file", b"\x01\x00" + small.encode())
+    put("hub_response", "head-not-found", b"\x01\x03HTTP/1.1 404 Not Found\r\nX-Error-Code: EntryNotFound\r\n\r\n")
+    put("hub_response", "ref-and-revision", b"\x02google/gemma-3n-E2B-it@refs/pr/1\norg/name@" + commit.encode())
+    put("hub_response", "ref-plain", b"\x02google/gemma-3n-E4B-it")
+    put("hub_response", "token-file", b"\x03  hf_abcdefghijklmnopqrstuvwxyz0123456789\r\nsecond line\n")
+
+
 def main():
     for target in ("safetensors_header", "shard_index", "model_config", "tokenizer", "image", "audio", "audio_config",
-                   "request"):
+                   "request", "http_request", "hub_response"):
         os.makedirs(os.path.join(CORPUS, target), exist_ok=True)
     safetensors_seeds()
     shard_index_seeds()
@@ -243,6 +326,8 @@ def main():
     audio_seeds()
     audio_config_seeds()
     request_seeds()
+    http_request_seeds()
+    hub_response_seeds()
 
 
 if __name__ == "__main__":

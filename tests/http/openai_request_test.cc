@@ -176,6 +176,16 @@ TEST(OpenAiRequest, WrongJsonTypesAreRefusedByName) {
   EXPECT_EQ(RefusedParam(Chat({{"max_tokens", 8.0}})), "");  // integral floats are integers
 }
 
+// Integers too large for int64 (nlohmann keeps a literal of 20+ digits as a
+// float) are out of range, not cast (undefined; tests/fuzz/corpus/http_request).
+TEST(OpenAiRequest, IntegersBeyondInt64AreOutOfRange) {
+  for (const json& big : {json(9223372036854775808.0), json(1e300), json(-1e300)}) {
+    const absl::StatusOr<GenerationCall> call = ParseChatCompletion(Chat({{"seed", big}}));
+    ASSERT_FALSE(call.ok());
+    EXPECT_NE(call.status().message().find("must be in"), std::string::npos) << call.status();
+  }
+}
+
 TEST(OpenAiRequest, CompletionsTakeOneRawPrompt) {
   absl::StatusOr<GenerationCall> call = ParseCompletion({{"prompt", "Once"}, {"max_tokens", 3}, {"logprobs", nullptr}});
   ASSERT_TRUE(call.ok()) << call.status();

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/checkpoint/checkpoint.h"
+#include "common/config/json_fields.h"
 #include "common/config/model_config.h"
 #include "gtest/gtest.h"
 #include "tests/support/golden.h"
@@ -125,6 +126,16 @@ TEST(ModelConfigTest, FuzzFindingsAreErrorsOrDefaults) {
   const auto overflow = ParseJson("config.json", R"({"x": 1e999})");
   EXPECT_EQ(overflow.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(overflow.status().message().find("config.json"), std::string::npos);
+}
+
+// 2^63 is the double INT64_MAX rounds to; its cast to int64 is undefined
+// (found by fuzzing the HTTP API's integer fields, tests/fuzz/corpus/http_request).
+TEST(JsonFieldsTest, FitsInStopsBelowTheFirstValueOutOfRange) {
+  EXPECT_FALSE(FitsIn<int64_t>(nlohmann::json(9223372036854775808.0)));
+  EXPECT_TRUE(FitsIn<int64_t>(nlohmann::json(9223372036854774784.0)));  // the largest double below 2^63
+  EXPECT_FALSE(FitsIn<int>(nlohmann::json(2147483648.0)));
+  EXPECT_TRUE(FitsIn<int>(nlohmann::json(2147483647.0)));
+  EXPECT_FALSE(FitsIn<int64_t>(nlohmann::json(1e300)));
 }
 
 }  // namespace
