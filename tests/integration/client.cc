@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "gtest/gtest.h"
+#include "tests/support/golden.h"
 
 namespace gemma3n::testing {
 
@@ -32,6 +33,18 @@ pb::GenerateRequest RawPrompt(const std::string& text, int max_new, bool ignore_
   req.set_prompt(text);
   req.mutable_config()->set_max_new_tokens(max_new);
   req.mutable_config()->set_ignore_eos(ignore_eos);
+  return req;
+}
+
+pb::GenerateRequest MediaChat(MediaKind kind, const std::string& test_data_file, const std::string& question,
+                              int max_new) {
+  pb::GenerateRequest req;
+  pb::Message* user = req.add_messages();
+  user->set_role("user");
+  pb::Media* media = kind == MediaKind::kImage ? user->add_parts()->mutable_image() : user->add_parts()->mutable_audio();
+  media->set_data(ReadBytes(TestDataPath(test_data_file)));
+  user->add_parts()->set_text(question);
+  req.mutable_config()->set_max_new_tokens(max_new);
   return req;
 }
 

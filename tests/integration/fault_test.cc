@@ -48,13 +48,7 @@ class FaultTest : public ::testing::Test {
     return pids.size() == 1 && pids[0] != old;
   }
   pb::GenerateRequest ImageChat() {
-    pb::GenerateRequest req;
-    pb::Message* user = req.add_messages();
-    user->set_role("user");
-    user->add_parts()->mutable_image()->set_data(testing::ReadBytes(testing::TestDataPath("images/image_0.png")));
-    user->add_parts()->set_text("Describe this image.");
-    req.mutable_config()->set_max_new_tokens(2);
-    return req;
+    return testing::MediaChat(testing::MediaKind::kImage, "images/image_0.png", "Describe this image.", 2);
   }
 
   std::string run_dir_, addr_;

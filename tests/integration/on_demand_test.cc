@@ -23,14 +23,8 @@ using testing::WaitUntil;
 using namespace std::chrono_literals;
 
 pb::GenerateRequest WithMedia(bool image) {
-  pb::GenerateRequest req;
-  pb::Message* user = req.add_messages();
-  user->set_role("user");
-  pb::Media* media = image ? user->add_parts()->mutable_image() : user->add_parts()->mutable_audio();
-  media->set_data(testing::ReadBytes(testing::TestDataPath(image ? "images/image_0.png" : "audio/audio_0.wav")));
-  user->add_parts()->set_text("What is this?");
-  req.mutable_config()->set_max_new_tokens(1);
-  return req;
+  return image ? testing::MediaChat(testing::MediaKind::kImage, "images/image_0.png", "What is this?", 1)
+               : testing::MediaChat(testing::MediaKind::kAudio, "audio/audio_0.wav", "What is this?", 1);
 }
 
 class OnDemandTest : public ::testing::Test {

@@ -27,13 +27,7 @@ using namespace std::chrono_literals;
 constexpr int kVisionWorkers = 3;
 
 pb::GenerateRequest ImageChat() {
-  pb::GenerateRequest req;
-  pb::Message* user = req.add_messages();
-  user->set_role("user");
-  user->add_parts()->mutable_image()->set_data(testing::ReadBytes(testing::TestDataPath("images/image_0.png")));
-  user->add_parts()->set_text("Describe this image.");
-  req.mutable_config()->set_max_new_tokens(1);
-  return req;
+  return testing::MediaChat(testing::MediaKind::kImage, "images/image_0.png", "Describe this image.", 1);
 }
 
 // Images a vision worker's log says it encoded.
