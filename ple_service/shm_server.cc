@@ -25,7 +25,9 @@ namespace {
 void Answer(ShmHeader* h, const absl::Status& status) {
   h->status_code = static_cast<int32_t>(status.code());
   const size_t n = std::min(status.message().size(), static_cast<size_t>(kShmErrorBytes - 1));
-  std::memcpy(h->error, status.message().data(), n);
+  // An OK status's message has a null data(), and memcpy takes no null
+  // pointer even for 0 bytes (UBSan: nonnull-attribute).
+  if (n > 0) std::memcpy(h->error, status.message().data(), n);
   h->error[n] = '\0';
   ::sem_post(&h->response);
 }

@@ -11,14 +11,23 @@ namespace {
 using LoadFn = SentencePieceModel* (*)(const std::string&, std::string*);
 constexpr char kModuleName[] = "libgemma3n_sentencepiece.so";
 
-// AddressSanitizer aborts on RTLD_DEEPBIND (the module would bypass its
-// malloc), so the sanitized fuzz build (tests/fuzz/) loads the module without
-// it: only fuzz targets that do not link gRPC's libprotobuf may load a
-// tokenizer.model there (see tests/fuzz/README.md).
-#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer and ThreadSanitizer abort on RTLD_DEEPBIND: a deep-bound
+// library would reach libc's malloc instead of theirs. The two sanitized
+// builds deal with it differently:
+// - GEMMA3N_SANITIZE (cmake/sanitizers.cmake, GCC) links the runtime as a
+//   shared library and the module is linked with it, as its first
+//   dependency; deep binding then still finds the sanitizer's malloc before
+//   libc's, so the module is opened deep-bound with libc's own dlopen, past
+//   the interceptor's refusal, and every process can load a tokenizer.model.
+// - the fuzz build (clang, the runtime inside the executable only) loads the
+//   module without RTLD_DEEPBIND: only fuzz targets that do not link gRPC's
+//   libprotobuf may load a tokenizer.model there (see tests/fuzz/README.md).
+#if defined(GEMMA3N_DEEPBIND_PAST_SANITIZER)
+constexpr int kDeepBind = RTLD_DEEPBIND;
+#elif defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr int kDeepBind = 0;
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 constexpr int kDeepBind = 0;
 #else
 constexpr int kDeepBind = RTLD_DEEPBIND;
@@ -26,6 +35,24 @@ constexpr int kDeepBind = RTLD_DEEPBIND;
 #else
 constexpr int kDeepBind = RTLD_DEEPBIND;
 #endif
+
+void* OpenModule(const std::string& path) {
+#if defined(GEMMA3N_DEEPBIND_PAST_SANITIZER)
+  using DlopenFn = void* (*)(const char*, int);
+  static const DlopenFn libc_dlopen = [] {
+    void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    return libc ? reinterpret_cast<DlopenFn>(dlsym(libc, "dlopen")) : nullptr;
+  }();
+  if (!libc_dlopen) return nullptr;
+  void* handle = libc_dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | kDeepBind);
+  // Once more through the interceptor (already loaded, so nothing is bound
+  // anew): the sanitizer then knows the module for its stack traces.
+  if (handle) dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD);
+  return handle;
+#else
+  return dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | kDeepBind);
+#endif
+}
 
 // Next to the running binary first (an installed or copied tree), then where
 // the build put it.
@@ -39,9 +66,10 @@ LoadFn LoadModule(std::string* error) {
   for (const std::string& path : candidates) {
     // RTLD_LOCAL + RTLD_DEEPBIND: the module and libsentencepiece resolve
     // their own symbols first and add none to the process's global scope.
-    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | kDeepBind);
+    void* handle = OpenModule(path);
     if (!handle) {
-      tried += std::string(tried.empty() ? "" : "; ") + dlerror();
+      const char* why = dlerror();
+      tried += std::string(tried.empty() ? "" : "; ") + (why ? why : path + ": no dlopen in libc.so.6");
       continue;
     }
     if (auto fn = reinterpret_cast<LoadFn>(dlsym(handle, "gemma3n_sentencepiece_load"))) return fn;

@@ -108,6 +108,15 @@ class GemmaServiceTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     servers_.push_back(*std::move(server));
   }
+  // A scripted text worker that lives until every server has stopped: a
+  // server outlives the test body, and a handler may still be running in it
+  // when the reply has reached the client (TSan saw the worker destroyed
+  // under a running Generate).
+  ScriptedTextWorker& Worker(std::vector<ipb::TextGenerateResponse> script, grpc::Status end = grpc::Status::OK,
+                             grpc::Status refusal = grpc::Status::OK) {
+    workers_.push_back(std::make_unique<ScriptedTextWorker>(std::move(script), std::move(end), std::move(refusal)));
+    return *workers_.back();
+  }
   // The gateway over text workers at these socket names (nothing need listen).
   void StartGateway(const std::vector<std::string>& workers) {
     std::vector<std::string> addresses;
@@ -154,6 +163,7 @@ class GemmaServiceTest : public ::testing::Test {
   std::unique_ptr<WorkerPool> text_;
   ApiKeys api_keys_;
   std::unique_ptr<GemmaService> service_;
+  std::vector<std::unique_ptr<ScriptedTextWorker>> workers_;  // before servers_: destroyed after them
   std::vector<std::unique_ptr<grpc::Server>> servers_;
   std::unique_ptr<pb::Gemma::Stub> stub_;
 };
@@ -161,8 +171,8 @@ ModelConfig* GemmaServiceTest::config_ = nullptr;
 Tokenizer* GemmaServiceTest::tokenizer_ = nullptr;
 
 TEST_F(GemmaServiceTest, AWorkerUnavailableBeforeItsFirstMessageIsReplacedByTheNextUp) {
-  ScriptedTextWorker refusing({}, grpc::Status::OK, grpc::Status(grpc::StatusCode::UNAVAILABLE, "going away"));
-  ScriptedTextWorker good(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
+  ScriptedTextWorker& refusing = Worker({}, grpc::Status::OK, grpc::Status(grpc::StatusCode::UNAVAILABLE, "going away"));
+  ScriptedTextWorker& good = Worker(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
   Serve("refusing", &refusing);
   Serve("good", &good);
   StartGateway({"refusing", "dead", "good"});  // round-robin starts with the first
@@ -184,7 +194,7 @@ TEST_F(GemmaServiceTest, AWorkerUnavailableBeforeItsFirstMessageIsReplacedByTheN
 }
 
 TEST_F(GemmaServiceTest, WhenNoWorkerCanServeTheCallIsUnavailableWithTheLastReason) {
-  ScriptedTextWorker refusing({}, grpc::Status::OK, grpc::Status(grpc::StatusCode::UNAVAILABLE, "going away"));
+  ScriptedTextWorker& refusing = Worker({}, grpc::Status::OK, grpc::Status(grpc::StatusCode::UNAVAILABLE, "going away"));
   Serve("refusing", &refusing);
   StartGateway({"refusing", "dead"});
   const Reply r = Generate(RawPrompt("Hi"));
@@ -195,9 +205,9 @@ TEST_F(GemmaServiceTest, WhenNoWorkerCanServeTheCallIsUnavailableWithTheLastReas
 
 TEST_F(GemmaServiceTest, AWorkerThatFailsAfterItsFirstTokensIsNotRetried) {
   const std::vector<int> ids = ReplyIds();
-  ScriptedTextWorker failing(TokenByToken({ids[0], ids[1]}, ipb::TEXT_FINISH_NONE),
+  ScriptedTextWorker& failing = Worker(TokenByToken({ids[0], ids[1]}, ipb::TEXT_FINISH_NONE),
                              grpc::Status(grpc::StatusCode::UNAVAILABLE, "the PLE service is down"));
-  ScriptedTextWorker good(TokenByToken(ids, ipb::TEXT_FINISH_MAX_TOKENS));
+  ScriptedTextWorker& good = Worker(TokenByToken(ids, ipb::TEXT_FINISH_MAX_TOKENS));
   Serve("failing", &failing);
   Serve("good", &good);
   StartGateway({"failing", "good"});
@@ -212,7 +222,7 @@ TEST_F(GemmaServiceTest, AStopStringSplitAcrossTokensEndsTheReply) {
   const std::vector<int> ids = ReplyIds();
   const std::optional<StopAcrossTokens> stop = StopAcrossTokens::Find(*tokenizer_, ids);
   ASSERT_TRUE(stop.has_value()) << "no token boundary with two characters on each side";
-  ScriptedTextWorker good(TokenByToken(ids, ipb::TEXT_FINISH_MAX_TOKENS));
+  ScriptedTextWorker& good = Worker(TokenByToken(ids, ipb::TEXT_FINISH_MAX_TOKENS));
   Serve("good", &good);
   StartGateway({"good"});
   pb::GenerateRequest request = RawPrompt("Hi");
@@ -225,7 +235,7 @@ TEST_F(GemmaServiceTest, AStopStringSplitAcrossTokensEndsTheReply) {
 }
 
 TEST_F(GemmaServiceTest, APromptThatFillsTheContextIsRefusedBeforeAnyWorkerIsAsked) {
-  ScriptedTextWorker good(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
+  ScriptedTextWorker& good = Worker(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
   Serve("good", &good);
   StartGateway({"good"});
   std::string long_prompt;
@@ -239,7 +249,7 @@ TEST_F(GemmaServiceTest, APromptThatFillsTheContextIsRefusedBeforeAnyWorkerIsAsk
 // --api-key-file: every call needs "authorization: Bearer KEY" with one of
 // the keys; the health service stays open.
 TEST_F(GemmaServiceTest, WithApiKeysACallNeedsOneOfThemAndHealthStaysOpen) {
-  ScriptedTextWorker good(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
+  ScriptedTextWorker& good = Worker(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
   Serve("good", &good);
   api_keys_ = ApiKeys::Of({"first-key", "second-key"});
   StartGateway({"good"});
@@ -276,7 +286,7 @@ TEST(ApiKeysTest, AKeyFileNeedsAKeyAndSkipsCommentsAndBlanks) {
 // Text that cannot fit is refused from its size, before it is tokenized
 // (16 MB of text used to be tokenized for 35 s first).
 TEST_F(GemmaServiceTest, TextThatCannotFitIsRefusedFromItsSizeBeforeTokenizing) {
-  ScriptedTextWorker good(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
+  ScriptedTextWorker& good = Worker(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
   Serve("good", &good);
   StartGateway({"good"});
   const Reply r = Generate(RawPrompt(std::string(1 << 20, 'a')));
@@ -289,7 +299,7 @@ TEST_F(GemmaServiceTest, TextThatCannotFitIsRefusedFromItsSizeBeforeTokenizing) 
 // Media that cannot fit are refused from their count, before any encoder is
 // asked (here there is none: asking one would be UNAVAILABLE).
 TEST_F(GemmaServiceTest, MediaThatCannotFitAreRefusedBeforeAnyEncoderIsAsked) {
-  ScriptedTextWorker good(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
+  ScriptedTextWorker& good = Worker(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
   Serve("good", &good);
   StartGateway({"good"});  // context 64; the tiny model's image takes 64 soft tokens
   pb::GenerateRequest r;
@@ -328,7 +338,7 @@ grpc::Status CallWithBytes(const std::string& address, const std::string& method
 // the service's own UTF-8 checks (ValidateMessages, the raw prompt) serve
 // callers that hand it parsed messages. Either way nothing reaches a worker.
 TEST_F(GemmaServiceTest, InvalidUtf8OverTheWireNeverReachesAWorker) {
-  ScriptedTextWorker good(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
+  ScriptedTextWorker& good = Worker(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
   Serve("good", &good);
   StartGateway({"good"});
   pb::GenerateRequest request;
