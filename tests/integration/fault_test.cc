@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "common/rpc/server.h"
@@ -106,6 +107,55 @@ TEST_F(FaultTest, AKilledGatewayIsRestartedAndServesAgain) {
   kill(gateway, SIGKILL);
   EXPECT_TRUE(WaitUntil([&] { return Replaced("gemma3n-gateway", gateway); }, 30s));
   EXPECT_TRUE(WaitUntil([&] { return testing::Call(*stub_, testing::RawPrompt("hello", 2)).status.ok(); }, 60s));
+}
+
+// SIGKILL of each worker kind in turn, with a text stream running through
+// the PLE kill: the stream ends with a status (no hang), serve restarts each,
+// service resumes; then SIGTERM of serve leaves no process, no shared-memory
+// segment of any PLE service it ran and no socket directory.
+TEST_F(FaultTest, EachWorkerKindKilledInTurnIsRestartedAndServeLeavesNothingBehind) {
+  std::vector<pid_t> ple_pids;
+  for (const std::string binary : {"gemma3n-ple-service", "gemma3n-vision-worker", "gemma3n-audio-worker",
+                                   "gemma3n-text-worker"}) {
+    SCOPED_TRACE(binary);
+    const pid_t victim = Only(binary);
+    if (binary == "gemma3n-ple-service") ple_pids.push_back(victim);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 60s);
+    auto reader = stub_->Generate(&ctx, testing::RawPrompt("hello", 30000, /*ignore_eos=*/true));
+    pb::GenerateResponse r;
+    ASSERT_TRUE(reader->Read(&r));
+    kill(victim, SIGKILL);
+    if (binary == "gemma3n-ple-service" || binary == "gemma3n-text-worker") {
+      const auto start = std::chrono::steady_clock::now();
+      while (reader->Read(&r)) {
+      }
+      const grpc::Status ended = reader->Finish();
+      EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAVAILABLE) << ended.error_message();
+      EXPECT_LT(std::chrono::steady_clock::now() - start, 30s) << "the stream outlived its worker";
+    } else {
+      ctx.TryCancel();  // the text stream does not need the encoder
+      while (reader->Read(&r)) {
+      }
+      reader->Finish();
+    }
+    ASSERT_TRUE(WaitUntil([&] { return Replaced(binary, victim); }, 60s));
+    if (binary == "gemma3n-ple-service") ple_pids.push_back(Only(binary));
+    EXPECT_TRUE(WaitUntil([&] { return testing::Call(*stub_, testing::RawPrompt("hello", 2)).status.ok(); }, 60s));
+    EXPECT_TRUE(WaitUntil([&] { return testing::Call(*stub_, ImageChat()).status.ok(); }, 60s));
+  }
+
+  const std::vector<pid_t> children = testing::ChildrenMatching(serve_.pid(), "gemma3n-");
+  serve_.Signal(SIGTERM);
+  ASSERT_NE(serve_.Wait(30s), -1);
+  for (pid_t child : children) EXPECT_NE(kill(child, 0), 0) << "pid " << child << " outlived serve";
+  for (const auto& e : std::filesystem::directory_iterator("/dev/shm")) {
+    for (pid_t ple : ple_pids) {
+      EXPECT_NE(e.path().filename().string().rfind("gemma3n-ple-" + std::to_string(ple) + "-", 0), 0u)
+          << e.path() << " left behind";
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(run_dir_ + "/gateway.sock"));
 }
 
 }  // namespace
