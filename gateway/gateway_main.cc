@@ -132,6 +132,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
     http_options.max_request_bytes = server_options.max_message_bytes;
     http_options.threads = static_cast<int>(max_concurrent + max_queued) + 4;
     http_options.api_keys = options.api_keys;
+    http_options.tls = tls;
     http_api = std::make_unique<http::HttpServer>(http_options);
   }
   return ServeUntilSignal(server_options,

@@ -54,7 +54,7 @@ struct TlsFiles {
 // StartServer.
 absl::StatusOr<TlsFiles> TlsFlags(const Args& args);
 inline constexpr char kTlsFlagsUsage[] =
-    "  --tls-cert FILE         serve TLS with this PEM certificate (chain) and\n"
+    "  --tls-cert FILE         serve TLS (gRPC, and HTTPS for --http) with this PEM certificate and\n"
     "  --tls-key FILE          its PEM private key\n"
     "  --tls-client-ca FILE    also require client certificates signed by this CA (mutual TLS)\n";
 

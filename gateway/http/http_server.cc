@@ -329,8 +329,17 @@ class HttpServer::Routes {
   std::atomic<uint64_t> next_id_{1};
 };
 
-HttpServer::HttpServer(HttpOptions options)
-    : options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {}
+namespace {
+
+std::unique_ptr<httplib::Server> MakeServer(const TlsFiles& tls) {
+  if (!tls.enabled()) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str(),
+                                              tls.client_ca.empty() ? nullptr : tls.client_ca.c_str());
+}
+
+}  // namespace
+
+HttpServer::HttpServer(HttpOptions options) : options_(std::move(options)), server_(MakeServer(options_.tls)) {}
 
 HttpServer::~HttpServer() {
   Stop();
@@ -341,6 +350,11 @@ absl::Status HttpServer::Bind() {
   ASSIGN_OR_RETURN(const HostPort address, ParseHostPort("http", options_.listen));
   const std::string& host = address.host;
   const int port = address.port;
+  if (!server_->is_valid()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot serve HTTPS on ", options_.listen, ": ", options_.tls.cert,
+                                                   " and ", options_.tls.key,
+                                                   " are not a PEM certificate and its key (or the client CA is bad)"));
+  }
   // Bodies a little over the limit are still read, so the client (still
   // sending) gets the 413 instead of a reset connection; far over, the
   // connection is cut.
@@ -362,7 +376,8 @@ void HttpServer::Start(grpc::Server& server) {
   routes_ = std::make_unique<Routes>(options_, server.InProcessChannel(args));
   routes_->Install(*server_);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
-  spdlog::info("OpenAI-compatible HTTP API on {} (model id {})", options_.listen, options_.served_model_name);
+  spdlog::info("OpenAI-compatible HTTP API on {}{} (model id {})", options_.listen,
+               options_.tls.enabled() ? " (HTTPS)" : "", options_.served_model_name);
 }
 
 void HttpServer::Stop() { server_->stop(); }

@@ -6,6 +6,8 @@
 // the calls, streaming as server-sent events, one log line per request.
 #pragma once
 
+#include "common/rpc/server.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,6 +33,9 @@ struct HttpOptions {
   int threads = 8;
   // --api-key-file: every route but /health needs "Authorization: Bearer KEY".
   ApiKeys api_keys;
+  // --tls-cert / --tls-key (and --tls-client-ca): HTTPS with the gRPC
+  // port's certificate; off: plain HTTP.
+  TlsFiles tls;
 };
 
 class HttpServer final : public CompanionServer {

@@ -201,6 +201,29 @@ TEST_F(HttpApiTest, WithAnApiKeyFileEveryRouteButHealthNeedsTheKey) {
   EXPECT_EQ(answered->status, 200) << answered->body;
 }
 
+// --tls-cert / --tls-key serve the HTTP API over HTTPS too: curl trusting
+// the certificate gets the model list, plain HTTP gets nothing.
+TEST_F(HttpApiTest, WithTlsTheHttpApiIsHttps) {
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+                          "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+                          dir_ + "/key.pem -out " + dir_ + "/cert.pem 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl could not make a certificate";
+  int grpc_port = 0, https_port = 0;
+  ChildProcess gateway({testing::BinDir() + "/gemma3n-gateway", "--model", testing::TinyModelDir(), "--listen",
+                        FreeAddress(grpc_port), "--http", FreeAddress(https_port), "--text-worker",
+                        "unix:" + dir_ + "/text-0.sock", "--tls-cert", dir_ + "/cert.pem", "--tls-key",
+                        dir_ + "/key.pem"},
+                       dir_ + "/https-gateway.log");
+  ASSERT_TRUE(WaitUntil([&] { return gateway.Log().find("(HTTPS)") != std::string::npos; }, 30s)) << gateway.Log();
+  const std::string url = "https://127.0.0.1:" + std::to_string(https_port) + "/v1/models";
+  ChildProcess curl({"/usr/bin/env", "curl", "-sS", "--cacert", dir_ + "/cert.pem", "-w", "\nHTTP %{http_code}\n", url},
+                    dir_ + "/https-curl.log");
+  ASSERT_NE(curl.Wait(30s), -1);
+  EXPECT_NE(curl.Log().find("HTTP 200"), std::string::npos) << curl.Log() << gateway.Log();
+  EXPECT_NE(curl.Log().find(kModelId), std::string::npos) << curl.Log();
+  EXPECT_FALSE(HttpUp(https_port)) << "plain HTTP must not be answered on the HTTPS port";
+}
+
 // A client that hangs up mid-stream: the gateway cancels the generation, the
 // text worker drops the sequence long before its 30000 tokens.
 TEST_F(HttpApiTest, ClientThatHangsUpCancelsTheGeneration) {
