@@ -4,22 +4,17 @@
 // what was tried.
 #include "gateway/worker_pool.h"
 
+#include <atomic>
 #include <chrono>
 #include <set>
 #include <thread>
-
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cstring>
 
 #include "common/rpc/server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "tests/gateway/socket_dir.h"
+#include "tests/support/frozen_socket.h"
 
 namespace gemma3n {
 namespace {
@@ -101,29 +96,10 @@ TEST(WorkerPoolTest, WithoutInstancesEveryPickSaysNoneIsConfigured) {
   EXPECT_THAT(w.status().message(), HasSubstr("no audio worker is configured"));
 }
 
-// A socket listened on and never answered: a stopped (SIGSTOP) worker as the
-// gateway sees it.
-class FrozenSocket {
- public:
-  explicit FrozenSocket(const std::string& address) {
-    const std::string path = address.substr(5);  // "unix:PATH"
-    fd_ = socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(fd_, 16), 0);
-  }
-  ~FrozenSocket() { close(fd_); }
-
- private:
-  int fd_ = -1;
-};
-
 TEST(WorkerPoolTest, AHungInstanceIsPassedOverAndItsCallsInFlightAreCutOff) {
   SocketDir dir;
   auto live = Serve(dir.Address("live"));
-  FrozenSocket frozen(dir.Address("frozen"));
+  testing::FrozenSocket frozen(dir.Address("frozen"));
   WorkerPool pool("text", {dir.Address("frozen"), dir.Address("live")}, 100ms);
   const WorkerInstance& hung = pool.instances()[0];
   // A call to the frozen instance, waiting with no deadline of its own (as a

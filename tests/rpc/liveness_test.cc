@@ -4,17 +4,16 @@
 // the connection, nobody answers) is "hung" once enough probes time out.
 #include "common/rpc/liveness.h"
 
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cstring>
+#include <memory>
 #include <filesystem>
 #include <thread>
 
 #include "common/rpc/server.h"
 #include "gtest/gtest.h"
+#include "tests/support/frozen_socket.h"
 
 namespace gemma3n {
 namespace {
@@ -28,23 +27,18 @@ class LivenessTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override {
-    if (frozen_fd_ >= 0) close(frozen_fd_);
+    frozen_.reset();
     std::filesystem::remove_all(dir_);
   }
   std::string Address(const std::string& name) const { return "unix:" + (dir_ / (name + ".sock")).string(); }
   // A socket that is listened on but never accepted from or answered.
   std::string Frozen() {
-    const std::string path = (dir_ / "frozen.sock").string();
-    frozen_fd_ = socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-    EXPECT_EQ(bind(frozen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(frozen_fd_, 16), 0);
-    return "unix:" + path;
+    const std::string address = Address("frozen");
+    frozen_ = std::make_unique<testing::FrozenSocket>(address);
+    return address;
   }
   std::filesystem::path dir_;
-  int frozen_fd_ = -1;
+  std::unique_ptr<testing::FrozenSocket> frozen_;
 };
 
 TEST_F(LivenessTest, ALiveServerIsLive) {
