@@ -25,6 +25,15 @@ sigset_t SupervisedSignals() {
   return set;
 }
 
+// Why a child that exited cannot work at all and is not to be restarted:
+// exit code 2 (bad arguments or input) or five quick failures in a row;
+// "" when it may be restarted.
+std::string CannotWork(const std::string& name, int status, const std::string& how, int quick_failures) {
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 2) return absl::StrCat(name, " ", how, " (bad arguments or input)");
+  if (quick_failures >= 5) return absl::StrCat(name, " ", how, " five times in a row at start");
+  return "";
+}
+
 }  // namespace
 
 Supervisor::Supervisor(LivenessPolicy liveness) : liveness_(liveness) {
@@ -95,13 +104,11 @@ absl::StatusOr<bool> Supervisor::Demand(const std::string& name) {
 
 bool Supervisor::OnDemandExited(Child& c, int status, const std::string& how) {
   if (!c.spec.on_demand) return false;
-  const bool bad_input = WIFEXITED(status) && WEXITSTATUS(status) == 2;
+  const std::string cannot_work = CannotWork(c.spec.name, status, how, c.quick_failures);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     spdlog::info("{} stopped (idle); it starts again on the next request that needs it", c.spec.name);
-  } else if (bad_input || c.quick_failures >= 5) {
-    const std::string reason =
-        absl::StrCat(c.spec.name, " ", how, bad_input ? " (bad arguments or input)" : " five times in a row at start",
-                     "; serve's log says why");
+  } else if (!cannot_work.empty()) {
+    const std::string reason = absl::StrCat(cannot_work, "; serve's log says why");
     spdlog::error("{}; not restarting it until it is needed again", reason);
     std::lock_guard<std::mutex> lock(c.demand->mu);
     c.demand->failure = reason;
@@ -138,11 +145,10 @@ void Supervisor::Reap() {
                                                   : absl::StrCat("exited with code ", WEXITSTATUS(status));
       c.quick_failures = now - c.started < std::chrono::seconds(5) ? c.quick_failures + 1 : 0;
       if (OnDemandExited(c, status, how)) continue;
-      if ((WIFEXITED(status) && WEXITSTATUS(status) == 2) || c.quick_failures >= 5) {
-        fatal_ = absl::FailedPreconditionError(absl::StrCat(
-            c.spec.name, " ", how, WIFEXITED(status) && WEXITSTATUS(status) == 2 ? " (bad arguments or input)"
-                                                                                  : " five times in a row at start",
-            "; not restarting it: its log lines above say why"));
+      if (const std::string cannot_work = CannotWork(c.spec.name, status, how, c.quick_failures);
+          !cannot_work.empty()) {
+        fatal_ = absl::FailedPreconditionError(
+            absl::StrCat(cannot_work, "; not restarting it: its log lines above say why"));
         c.pid = -1;
         c.restart_at = std::chrono::steady_clock::time_point::max();
         continue;
