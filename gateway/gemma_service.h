@@ -15,6 +15,7 @@
 #include "common/tokenizer/tokenizer.h"
 #include "gateway/admission.h"
 #include "gateway/media_encoder.h"
+#include "gateway/public_service.h"
 #include "gateway/reply_stream.h"
 #include "gateway/worker_pool.h"
 #include "gemma3n/v1/gemma.grpc.pb.h"
@@ -37,7 +38,7 @@ struct GatewayOptions {
   std::shared_ptr<const OnDemandStarter> on_demand;
 };
 
-class GemmaService final : public gemma3n::v1::Gemma::Service {
+class GemmaService final : public PublicGemmaService {
  public:
   using Deadline = std::chrono::system_clock::time_point;
   GemmaService(const ModelConfig& config, const Tokenizer& tokenizer, const WorkerPool& text,

@@ -333,30 +333,55 @@ grpc::Status CallWithBytes(const std::string& address, const std::string& method
   return done.get_future().get();
 }
 
-// What really happens: protobuf's parser refuses invalid UTF-8 in a proto3
-// string before GemmaService runs (gRPC answers INTERNAL, with no message), so
-// the service's own UTF-8 checks (ValidateMessages, the raw prompt) serve
-// callers that hand it parsed messages. Either way nothing reaches a worker.
-TEST_F(GemmaServiceTest, InvalidUtf8OverTheWireNeverReachesAWorker) {
+// Protobuf's parser refuses invalid UTF-8 in a proto3 string before
+// GemmaService runs; the public API's parsing traits (proto/
+// public_request_traits.h) make that INVALID_ARGUMENT naming the field (gRPC's
+// own say INTERNAL with no message). Nothing reaches a worker.
+TEST_F(GemmaServiceTest, InvalidUtf8OverTheWireIsInvalidArgumentNamingTheField) {
   ScriptedTextWorker& good = Worker(TokenByToken(ReplyIds(), ipb::TEXT_FINISH_MAX_TOKENS));
   Serve("good", &good);
   StartGateway({"good"});
+  const std::string gateway = dir_.Address("gateway");
+  auto expect_refused = [](const grpc::Status& status, const std::string& path) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << path << ": " << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(path + " is not valid UTF-8")) << status.error_message();
+  };
   pb::GenerateRequest request;
+  pb::Message* system = request.add_messages();
+  system->set_role("system");
+  system->add_parts()->set_text("be brief");
   pb::Message* m = request.add_messages();
   m->set_role("user");
   m->add_parts()->set_text("hello");
   m->add_parts()->set_text("PLACEHOLDER");
   const std::string wire = request.SerializeAsString();
   for (const std::string method : {"/gemma3n.v1.Gemma/CountTokens", "/gemma3n.v1.Gemma/Generate"}) {
-    const grpc::Status status =
-        CallWithBytes(dir_.Address("gateway"), method, wire, "PLACEHOLDER", "bad \xC3\x28 utf8");
-    EXPECT_FALSE(status.ok()) << method;
+    expect_refused(CallWithBytes(gateway, method, wire, "PLACEHOLDER", "bad \xC3\x28 utf8"),
+                   "messages[1].parts[1].text");
   }
-  const grpc::Status raw = CallWithBytes(dir_.Address("gateway"), "/gemma3n.v1.Gemma/Generate",
-                                         RawPrompt("PLACEHOLDER").SerializeAsString(), "PLACEHOLDER",
-                                         "bad \xFF\xFE utf8");
-  EXPECT_FALSE(raw.ok());
+  expect_refused(CallWithBytes(gateway, "/gemma3n.v1.Gemma/Generate", RawPrompt("PLACEHOLDER").SerializeAsString(),
+                               "PLACEHOLDER", "bad \xFF\xFE utf8"),
+                 "prompt");
+
+  pb::GenerateRequest with_role = request;
+  with_role.mutable_messages(1)->set_role("ROLE");
+  expect_refused(CallWithBytes(gateway, "/gemma3n.v1.Gemma/Generate", with_role.SerializeAsString(), "ROLE", "\xED\xA0\x80u"),
+                 "messages[1].role");  // a UTF-16 surrogate, encoded
+  pb::GenerateRequest with_stop = RawPrompt("Hi");
+  with_stop.mutable_config()->add_stop("ok");
+  with_stop.mutable_config()->add_stop("STOP");
+  expect_refused(CallWithBytes(gateway, "/gemma3n.v1.Gemma/Generate", with_stop.SerializeAsString(), "STOP", "s\xC0\xAFp"),
+                 "config.stop[1]");  // an overlong "/"
+
+  // Bytes that are not a GenerateRequest at all: INVALID_ARGUMENT too.
+  const grpc::Status garbage =
+      CallWithBytes(gateway, "/gemma3n.v1.Gemma/Generate", "\x0a\xff\xff\xff\xff\x0fPAD", "PAD", "PAD");
+  EXPECT_EQ(garbage.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << garbage.error_message();
+  EXPECT_THAT(garbage.error_message(), HasSubstr("not a valid gemma3n.v1.GenerateRequest"));
   EXPECT_EQ(good.calls(), 0);
+
+  // The gateway keeps serving.
+  EXPECT_TRUE(Generate(RawPrompt("Hi")).status.ok());
 }
 
 }  // namespace

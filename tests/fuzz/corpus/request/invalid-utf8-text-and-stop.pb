@@ -1,0 +1,4 @@
+
+
+user
+bad Ã( utf8BsÀ¯p
