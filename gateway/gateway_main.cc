@@ -67,7 +67,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
                                            "context", "max-new-tokens", "max-concurrent", "max-queued",
                                            "max-request-mb", "image-size", "request-timeout-s", "http",
                                            "served-model-name", "api-key-file", "tls-cert", "tls-key",
-                                           "tls-client-ca", "local-listen", "on-demand-control", "log-level",
+                                           "tls-client-ca", "worker-tls-ca", "worker-tls-cert", "worker-tls-key", "local-listen", "on-demand-control", "log-level",
                                            metrics::kMetricsFlag},
                                           {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
@@ -110,9 +110,11 @@ absl::Status Run(const std::vector<std::string>& argv) {
     ASSIGN_OR_RETURN(std::string text_default, DefaultServiceAddress("text"));
     text_addrs.push_back(text_default);
   }
-  WorkerPool text("text", text_addrs);
-  WorkerPool vision("vision", args.GetAll("vision-worker"));
-  WorkerPool audio("audio", args.GetAll("audio-worker"));
+  ASSIGN_OR_RETURN(const WorkerTls worker_tls, WorkerTlsFlags(args));
+  const std::chrono::milliseconds probe(300);
+  WorkerPool text("text", text_addrs, probe, worker_tls);
+  WorkerPool vision("vision", args.GetAll("vision-worker"), probe, worker_tls);
+  WorkerPool audio("audio", args.GetAll("audio-worker"), probe, worker_tls);
   for (WorkerPool* pool : {&text, &vision, &audio}) pool->StartLivenessMonitor(RoutingLivenessPolicy());
   Admission admission(static_cast<int>(max_concurrent), static_cast<int>(max_queued));
   GemmaService service(config, *tokenizer, text, vision, audio, admission, options);
@@ -147,7 +149,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
 }  // namespace gemma3n
 
 int main(int argc, char** argv) {
-  const std::string usage = std::string(gemma3n::kUsage) + gemma3n::kTlsFlagsUsage +
+  const std::string usage = std::string(gemma3n::kUsage) + gemma3n::kTlsFlagsUsage + gemma3n::kWorkerTlsFlagsUsage +
                             gemma3n::metrics::kMetricsFlagUsage + gemma3n::kUsageTail;
   return gemma3n::RunServiceMain(argc, argv, "gateway", usage, gemma3n::Run);
 }

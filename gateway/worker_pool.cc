@@ -37,9 +37,9 @@ WorkerCall::WorkerCall(const WorkerInstance& worker, grpc::ClientContext* call)
 WorkerCall::~WorkerCall() { health_->Remove(call_); }
 
 WorkerPool::WorkerPool(std::string kind, const std::vector<std::string>& addresses,
-                       std::chrono::milliseconds probe)
+                       std::chrono::milliseconds probe, const WorkerTls& tls)
     : kind_(std::move(kind)), probe_(probe) {
-  for (const std::string& a : addresses) instances_.push_back({a, MakeWorkerChannel(a)});
+  for (const std::string& a : addresses) instances_.push_back({a, MakeWorkerChannel(a, tls)});
 }
 
 WorkerPool::~WorkerPool() = default;

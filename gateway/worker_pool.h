@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/rpc/liveness.h"
+#include "common/rpc/worker_channel.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 
@@ -64,7 +65,7 @@ class WorkerCall {
 class WorkerPool {
  public:
   WorkerPool(std::string kind, const std::vector<std::string>& addresses,
-             std::chrono::milliseconds probe = std::chrono::milliseconds(300));
+             std::chrono::milliseconds probe = std::chrono::milliseconds(300), const WorkerTls& tls = {});
   ~WorkerPool();  // stops the monitor
 
   // Probes every instance's health service on a thread of its own, per the

@@ -53,6 +53,9 @@ struct TlsFiles {
 // of cert and key (InvalidArgument otherwise); the files are read by
 // StartServer.
 absl::StatusOr<TlsFiles> TlsFlags(const Args& args);
+// The contents of the PEM file at `path`; NotFound / InvalidArgument naming
+// it (`what`: "certificate", "key", ...) when it is missing or not PEM.
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what);
 inline constexpr char kTlsFlagsUsage[] =
     "  --tls-cert FILE         serve TLS (gRPC, and HTTPS for --http) with this PEM certificate and\n"
     "  --tls-key FILE          its PEM private key\n"

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/rpc/server.h"
+#include "common/status/status_macros.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -28,7 +29,23 @@ bool IsBalancedTarget(const std::string& address) {
          absl::StartsWith(address, "ipv6:");
 }
 
-std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address) {
+absl::StatusOr<WorkerTls> WorkerTlsFlags(const Args& args) {
+  const std::string ca = args.Get("worker-tls-ca").value_or("");
+  const std::string cert = args.Get("worker-tls-cert").value_or("");
+  const std::string key = args.Get("worker-tls-key").value_or("");
+  if (cert.empty() != key.empty()) return absl::InvalidArgumentError("--worker-tls-cert and --worker-tls-key go together");
+  if (ca.empty() && !cert.empty()) return absl::InvalidArgumentError("--worker-tls-cert needs --worker-tls-ca");
+  WorkerTls tls;
+  if (ca.empty()) return tls;
+  ASSIGN_OR_RETURN(tls.ca_pem, ReadPem(ca, "worker CA"));
+  if (!cert.empty()) {
+    ASSIGN_OR_RETURN(tls.cert_pem, ReadPem(cert, "client certificate"));
+    ASSIGN_OR_RETURN(tls.key_pem, ReadPem(key, "client key"));
+  }
+  return tls;
+}
+
+std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address, const WorkerTls& tls) {
   grpc::ChannelArguments args = ChannelArgs(kMaxMessageBytes);
   args.SetServiceConfigJSON(IsBalancedTarget(address) ? absl::StrCat("{", kBalancing, ", ", kRetry, "}")
                                                       : absl::StrCat("{", kBalancing, "}"));
@@ -36,7 +53,12 @@ std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(kKeepaliveTimeout.count()));
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);  // keep pinging an idle connection
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  if (!tls.enabled()) return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = tls.ca_pem;
+  ssl.pem_cert_chain = tls.cert_pem;
+  ssl.pem_private_key = tls.key_pem;
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
 }
 
 }  // namespace gemma3n

@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "common/cli/args.h"
 #include "grpcpp/channel.h"
 
 namespace gemma3n {
@@ -30,7 +32,24 @@ inline constexpr std::chrono::milliseconds kMaxConnectionAge{300000};
 // which gRPC balances and checks itself, rather than one process.
 bool IsBalancedTarget(const std::string& address);
 
+// TLS of the channels to workers on other machines: the CA that signed the
+// workers' certificates (their --tls-cert), and this side's certificate and
+// key for workers that require client certificates (their --tls-client-ca:
+// mutual TLS). No CA: plaintext, for unix sockets and loopback.
+struct WorkerTls {
+  std::string ca_pem, cert_pem, key_pem;  // PEM contents
+  bool enabled() const { return !ca_pem.empty(); }
+};
+
+// --worker-tls-ca FILE [--worker-tls-cert FILE --worker-tls-key FILE], the
+// files read now (InvalidArgument / NotFound naming the flag's file).
+absl::StatusOr<WorkerTls> WorkerTlsFlags(const Args& args);
+inline constexpr char kWorkerTlsFlagsUsage[] =
+    "  --worker-tls-ca FILE    reach the workers over TLS, trusting certificates signed by this CA\n"
+    "  --worker-tls-cert FILE  and show them this PEM certificate and its key (for workers that\n"
+    "  --worker-tls-key FILE   require client certificates: mutual TLS)\n";
+
 // A channel to the worker(s) at `address`, as described above.
-std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address);
+std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address, const WorkerTls& tls = {});
 
 }  // namespace gemma3n

@@ -122,7 +122,8 @@ class EncoderService final : public Base {
 absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind,
                    const std::function<absl::StatusOr<std::unique_ptr<MediaEncoderBackend>>(
                        const EncoderWorkerFlags&)>& load) {
-  std::set<std::string> flags = {"model", "listen", "threads", "idle-exit", "log-level", metrics::kMetricsFlag};
+  std::set<std::string> flags = {"model",    "listen",  "threads",       "idle-exit", "log-level",
+                                 "tls-cert", "tls-key", "tls-client-ca", metrics::kMetricsFlag};
   if (kind == "vision") flags.insert("image-size");
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, flags, {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
@@ -147,6 +148,7 @@ absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind
   }
   ServerOptions options;
   ASSIGN_OR_RETURN(options.listen, AddressFlag(args, "listen", kind));
+  ASSIGN_OR_RETURN(options.tls, TlsFlags(args));
   options.services = {service.get()};
   return ServeUntilSignal(options, kind + " encoder ready");
 }
@@ -161,7 +163,7 @@ int RunEncoderWorker(int argc, char** argv, const std::string& kind,
                                          " [--idle-exit DURATION] [--log-level L]\n"
                                          "  --idle-exit DURATION  stop (exit 0) after this long without a request, e.g. 5m\n"
                                          "                        (0, the default: never); serve --encoders on-demand sets it\n",
-                                         metrics::kMetricsFlagUsage);
+                                         kTlsFlagsUsage, metrics::kMetricsFlagUsage);
   return RunServiceMain(argc, argv, kind + "-worker", usage,
                         [&](const std::vector<std::string>& args) { return Serve(args, kind, load); });
 }

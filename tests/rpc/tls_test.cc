@@ -13,6 +13,7 @@
 
 #include "common/rpc/liveness.h"
 #include "common/rpc/server.h"
+#include "common/rpc/worker_channel.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -92,6 +93,34 @@ TEST_F(TlsTest, MutualTlsRefusesAClientWithoutACertificate) {
   ASSERT_NE(server, nullptr);
   EXPECT_EQ(ProbeLiveness(address_, Secure(true), 5s), Liveness::kLive);
   EXPECT_NE(ProbeLiveness(address_, Secure(false), 2s), Liveness::kLive);
+}
+
+// The gateway's side (--worker-tls-*): a worker that requires client
+// certificates is reached with the flags' files, and not without them.
+TEST_F(TlsTest, WorkerChannelsSpeakMutualTlsWithTheWorkerTlsFlags) {
+  auto server = Start(/*mutual=*/true);
+  ASSERT_NE(server, nullptr);
+  auto flags = [](std::vector<std::string> argv) {
+    absl::StatusOr<Args> args = Args::Parse(argv, {"worker-tls-ca", "worker-tls-cert", "worker-tls-key"}, {});
+    EXPECT_TRUE(args.ok()) << args.status();
+    return WorkerTlsFlags(*args);
+  };
+  const std::string pem = *dir_ + "/cert.pem", key = *dir_ + "/key.pem";
+  absl::StatusOr<WorkerTls> mutual = flags({"--worker-tls-ca", pem, "--worker-tls-cert", pem, "--worker-tls-key", key});
+  ASSERT_TRUE(mutual.ok()) << mutual.status();
+  EXPECT_EQ(ProbeLiveness(address_, MakeWorkerChannel(address_, *mutual), 5s), Liveness::kLive);
+  absl::StatusOr<WorkerTls> ca_only = flags({"--worker-tls-ca", pem});
+  ASSERT_TRUE(ca_only.ok()) << ca_only.status();
+  EXPECT_NE(ProbeLiveness(address_, MakeWorkerChannel(address_, *ca_only), 2s), Liveness::kLive);
+  EXPECT_NE(ProbeLiveness(address_, MakeWorkerChannel(address_), 2s), Liveness::kLive);
+
+  EXPECT_EQ(flags({"--worker-tls-ca", pem, "--worker-tls-cert", pem}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(flags({"--worker-tls-cert", pem, "--worker-tls-key", key}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<WorkerTls> missing = flags({"--worker-tls-ca", *dir_ + "/missing.pem"});
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("missing.pem"), std::string::npos) << missing.status();
 }
 
 TEST_F(TlsTest, BadTlsFlagsAndFilesAreClearErrors) {

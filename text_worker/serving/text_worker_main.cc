@@ -54,7 +54,7 @@ constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR|ORG/NAME [fl
   --profiles FILE.csv    more MatFormer profiles (published CSV format)
   --log-level LEVEL      trace, debug, info, warn, error (info)
 )";
-const std::string kUsageWithMetrics = std::string(kUsage) + metrics::kMetricsFlagUsage;
+const std::string kUsageWithMetrics = std::string(kUsage) + kTlsFlagsUsage + metrics::kMetricsFlagUsage;
 
 absl::StatusOr<std::shared_ptr<const PerLayerEmbeddings>> ConnectPle(const std::string& address, int64_t width,
                                                                      int max_tokens, double wait_seconds) {
@@ -74,7 +74,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "listen", "ple", "ple-wait", "max-sequences", "max-queued",
                                            "context", "prefill-chunk", "threads", "profiles", "weights", "weight-cache",
-                                           "log-level", metrics::kMetricsFlag},
+                                           "log-level", "tls-cert", "tls-key", "tls-client-ca", metrics::kMetricsFlag},
                                           {"preload"}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(const std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint, metrics::StartMetricsFlag(args));
@@ -124,6 +124,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
                             [shm] { return shm ? shm->attached() : true; });
   ServerOptions server_options;
   server_options.listen = listen;
+  ASSIGN_OR_RETURN(server_options.tls, TlsFlags(args));
   server_options.services = {&service};
   return ServeUntilSignal(server_options, absl::StrCat("text worker ready: ", sched.max_sequences,
                                                        " sequences at once, context ", scheduler.context_limit(),
