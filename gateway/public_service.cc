@@ -16,8 +16,19 @@ using grpc::internal::RpcMethodHandler;
 using grpc::internal::RpcServiceMethod;
 using grpc::internal::ServerStreamingHandler;
 
-// The handler of one method; the template arguments name the request type
+// A unary method's handler; the template arguments name the request type
 // itself (not MessageLite), so its parsing traits apply.
+template <class Request, class Response,
+          grpc::Status (PublicGemmaService::*kMethod)(grpc::ServerContext*, const Request*, Response*)>
+grpc::internal::MethodHandler* Unary(PublicGemmaService* service) {
+  return new RpcMethodHandler<PublicGemmaService, Request, Response>(
+      [](PublicGemmaService* s, grpc::ServerContext* c, const Request* r, Response* out) {
+        return (s->*kMethod)(c, r, out);
+      },
+      service);
+}
+
+// The handler of the method called `method` in gemma.proto; null if none.
 grpc::internal::MethodHandler* HandlerOf(const std::string& method, PublicGemmaService* service) {
   using S = PublicGemmaService;
   if (method == "Generate") {
@@ -27,27 +38,9 @@ grpc::internal::MethodHandler* HandlerOf(const std::string& method, PublicGemmaS
         },
         service);
   }
-  if (method == "CountTokens") {
-    return new RpcMethodHandler<S, pb::CountTokensRequest, pb::CountTokensResponse>(
-        [](S* s, grpc::ServerContext* c, const pb::CountTokensRequest* r, pb::CountTokensResponse* out) {
-          return s->CountTokens(c, r, out);
-        },
-        service);
-  }
-  if (method == "GetModelInfo") {
-    return new RpcMethodHandler<S, pb::GetModelInfoRequest, pb::ModelInfo>(
-        [](S* s, grpc::ServerContext* c, const pb::GetModelInfoRequest* r, pb::ModelInfo* out) {
-          return s->GetModelInfo(c, r, out);
-        },
-        service);
-  }
-  if (method == "Transcribe") {
-    return new RpcMethodHandler<S, pb::TranscribeRequest, pb::TranscribeResponse>(
-        [](S* s, grpc::ServerContext* c, const pb::TranscribeRequest* r, pb::TranscribeResponse* out) {
-          return s->Transcribe(c, r, out);
-        },
-        service);
-  }
+  if (method == "CountTokens") return Unary<pb::CountTokensRequest, pb::CountTokensResponse, &S::CountTokens>(service);
+  if (method == "GetModelInfo") return Unary<pb::GetModelInfoRequest, pb::ModelInfo, &S::GetModelInfo>(service);
+  if (method == "Transcribe") return Unary<pb::TranscribeRequest, pb::TranscribeResponse, &S::Transcribe>(service);
   return nullptr;
 }
 
