@@ -5,7 +5,6 @@
 // lookup timeout; SIGTERM removes the segments and exits 0; a bad model
 // directory is exit code 2 with a message.
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,8 +21,6 @@
 #include "tests/ple/ple_test_util.h"
 #include "tests/support/golden.h"
 
-extern char** environ;
-
 namespace gemma3n::ple {
 namespace {
 
@@ -31,23 +28,7 @@ using Clock = std::chrono::steady_clock;
 using testing::kTinyRowWidth;
 using testing::ReferenceRows;
 using testing::SegmentsOf;
-
-pid_t Spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(GEMMA3N_PLE_SERVICE_BIN));
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  EXPECT_EQ(::posix_spawn(&pid, GEMMA3N_PLE_SERVICE_BIN, nullptr, nullptr, argv.data(), environ), 0);
-  return pid;
-}
-
-// Exit code, or 128 + signal.
-int Wait(pid_t pid) {
-  int status = 0;
-  if (::waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using testing::Wait;
 
 // Waits (<= 5 s) until /proc/<pid>/stat shows `state` ('T' stopped, 'Z' zombie).
 bool WaitForState(pid_t pid, char state) {
@@ -75,22 +56,13 @@ class PleProcessTest : public ::testing::Test {
     ::unlink(address_.substr(5).c_str());  // a killed service leaves its socket file
   }
   pid_t StartService() {
-    const pid_t pid = Spawn({"--model", gemma3n::testing::TinyModelDir(), "--listen", address_, "--log-level", "warn"});
+    const pid_t pid = testing::Spawn(GEMMA3N_PLE_SERVICE_BIN, {"--model", gemma3n::testing::TinyModelDir(), "--listen",
+                                                               address_, "--log-level", "warn"});
     running_.push_back(pid);
     return pid;
   }
   void Forget(pid_t pid) { running_.erase(std::find(running_.begin(), running_.end(), pid)); }
-  // Connects, retrying while the service starts.
-  std::shared_ptr<ShmPerLayerEmbeddings> ConnectWhenUp() {
-    absl::StatusOr<std::shared_ptr<ShmPerLayerEmbeddings>> c;
-    const auto until = Clock::now() + std::chrono::seconds(20);
-    do {
-      c = ShmPerLayerEmbeddings::Connect(address_, "process-test", 16, kTinyRowWidth);
-      if (!c.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    } while (!c.ok() && Clock::now() < until);
-    EXPECT_TRUE(c.ok()) << c.status();
-    return c.ok() ? *c : nullptr;
-  }
+  std::shared_ptr<ShmPerLayerEmbeddings> ConnectWhenUp() { return testing::ConnectWhenUp(address_, "process-test"); }
 
   std::string address_;
   std::vector<pid_t> running_;
