@@ -23,7 +23,7 @@ constexpr char kUsage[] = R"(usage: gemma3n-ple-service --model DIR|ORG/NAME [--
                           [--metrics HOST:PORT]
 
 Serves the per-layer embedding rows of the checkpoint in DIR to text workers
-over shared memory (/dev/shm/gemma3n-ple-<pid>-<n>, one segment per attached
+over shared memory (/dev/shm/gemma3n-ple-<pid>-<n>-<random>, one segment per attached
 worker); control calls (Attach, Detach, GetStats) over gRPC on ADDR.
 
   --listen ADDR    unix:PATH or host:port (default unix:DIR/ple.sock, DIR the

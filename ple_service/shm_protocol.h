@@ -25,7 +25,7 @@
 // message and posts `response`, so a client waiting or arriving later learns
 // that the segment is dead.
 //
-// Names: /gemma3n-ple-<service pid>-<counter> (shm_open, so /dev/shm/...),
+// Names: /gemma3n-ple-<service pid>-<counter>-<random> (SegmentName; shm_open, so /dev/shm/...),
 // mode 0600. The service pid in the name lets a restarted service remove the
 // segments of a service that died without unlinking them (SIGKILL).
 #pragma once

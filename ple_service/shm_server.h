@@ -23,7 +23,7 @@
 namespace gemma3n::ple {
 
 struct AttachedSegment {
-  std::string name;     // shm_open name, "/gemma3n-ple-<pid>-<n>"
+  std::string name;     // shm_open name, "/gemma3n-ple-<pid>-<n>-<random>"
   int64_t bytes = 0;    // SegmentBytes(capacity, row_width)
   int32_t capacity = 0;
   int32_t row_width = 0;
