@@ -62,13 +62,13 @@ The model directory gives config.json and tokenizer.json / tokenizer.model.
 )";
 
 absl::Status Run(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, WithTlsFlags(
                                           {"model", "listen", "text-worker", "vision-worker", "audio-worker", "ple",
                                            "context", "max-new-tokens", "max-concurrent", "max-queued",
                                            "max-request-mb", "image-size", "request-timeout-s", "http",
-                                           "served-model-name", "api-key-file", "tls-cert", "tls-key",
-                                           "tls-client-ca", "worker-tls-ca", "worker-tls-cert", "worker-tls-key", "local-listen", "on-demand-control", "log-level",
-                                           metrics::kMetricsFlag},
+                                           "served-model-name", "api-key-file", "worker-tls-ca", "worker-tls-cert",
+                                           "worker-tls-key", "local-listen", "on-demand-control", "log-level",
+                                           metrics::kMetricsFlag}),
                                           {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(const std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint, metrics::StartMetricsFlag(args));
@@ -111,10 +111,9 @@ absl::Status Run(const std::vector<std::string>& argv) {
     text_addrs.push_back(text_default);
   }
   ASSIGN_OR_RETURN(const WorkerTls worker_tls, WorkerTlsFlags(args));
-  const std::chrono::milliseconds probe(300);
-  WorkerPool text("text", text_addrs, probe, worker_tls);
-  WorkerPool vision("vision", args.GetAll("vision-worker"), probe, worker_tls);
-  WorkerPool audio("audio", args.GetAll("audio-worker"), probe, worker_tls);
+  WorkerPool text("text", text_addrs, kDefaultConnectProbe, worker_tls);
+  WorkerPool vision("vision", args.GetAll("vision-worker"), kDefaultConnectProbe, worker_tls);
+  WorkerPool audio("audio", args.GetAll("audio-worker"), kDefaultConnectProbe, worker_tls);
   for (WorkerPool* pool : {&text, &vision, &audio}) pool->StartLivenessMonitor(RoutingLivenessPolicy());
   Admission admission(static_cast<int>(max_concurrent), static_cast<int>(max_queued));
   GemmaService service(config, *tokenizer, text, vision, audio, admission, options);

@@ -62,10 +62,13 @@ class WorkerCall {
   grpc::ClientContext* call_;
 };
 
+// How long a pick waits for an instance's connection before passing it over.
+inline constexpr std::chrono::milliseconds kDefaultConnectProbe{300};
+
 class WorkerPool {
  public:
   WorkerPool(std::string kind, const std::vector<std::string>& addresses,
-             std::chrono::milliseconds probe = std::chrono::milliseconds(300), const WorkerTls& tls = {});
+             std::chrono::milliseconds probe = kDefaultConnectProbe, const WorkerTls& tls = {});
   ~WorkerPool();  // stops the monitor
 
   // Probes every instance's health service on a thread of its own, per the

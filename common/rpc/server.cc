@@ -25,7 +25,6 @@ namespace gemma3n {
 
 namespace {
 
-
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const TlsFiles& tls) {
   if (!tls.enabled()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions ssl(tls.client_ca.empty()
@@ -51,6 +50,11 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
     return absl::InvalidArgumentError(absl::StrCat("the TLS ", what, " ", path, " is not a PEM file"));
   }
   return pem;
+}
+
+std::set<std::string> WithTlsFlags(std::set<std::string> flags) {
+  flags.insert({"tls-cert", "tls-key", "tls-client-ca"});
+  return flags;
 }
 
 absl::StatusOr<TlsFiles> TlsFlags(const Args& args) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,8 @@ struct TlsFiles {
 // of cert and key (InvalidArgument otherwise); the files are read by
 // StartServer.
 absl::StatusOr<TlsFiles> TlsFlags(const Args& args);
+// `flags` and the three above: the value flags of a program that serves TLS.
+std::set<std::string> WithTlsFlags(std::set<std::string> flags);
 // The contents of the PEM file at `path`; NotFound / InvalidArgument naming
 // it (`what`: "certificate", "key", ...) when it is missing or not PEM.
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what);

@@ -122,8 +122,8 @@ class EncoderService final : public Base {
 absl::Status Serve(const std::vector<std::string>& argv, const std::string& kind,
                    const std::function<absl::StatusOr<std::unique_ptr<MediaEncoderBackend>>(
                        const EncoderWorkerFlags&)>& load) {
-  std::set<std::string> flags = {"model",    "listen",  "threads",       "idle-exit", "log-level",
-                                 "tls-cert", "tls-key", "tls-client-ca", metrics::kMetricsFlag};
+  std::set<std::string> flags =
+      WithTlsFlags({"model", "listen", "threads", "idle-exit", "log-level", metrics::kMetricsFlag});
   if (kind == "vision") flags.insert("image-size");
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, flags, {}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));

@@ -112,11 +112,16 @@ std::string AsSecondUser(Checks checks) {
   return out;
 }
 
-// connect(2) to a unix socket: 0, or -1 with errno. Plain system calls, for the child too.
-int ConnectUnix(const char* path) {
+sockaddr_un UnixAddress(const char* path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+  return addr;
+}
+
+// connect(2) to a unix socket: 0, or -1 with errno. Plain system calls, for the child too.
+int ConnectUnix(const char* path) {
+  const sockaddr_un addr = UnixAddress(path);
   const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   if (fd < 0) return -1;
   const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
@@ -127,9 +132,7 @@ int ConnectUnix(const char* path) {
 }
 
 int BindUnix(const char* path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+  const sockaddr_un addr = UnixAddress(path);
   const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   if (fd < 0) return -1;
   return ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);  // the child exits soon

@@ -71,10 +71,10 @@ absl::StatusOr<std::shared_ptr<const PerLayerEmbeddings>> ConnectPle(const std::
 }
 
 absl::Status Run(const std::vector<std::string>& argv) {
-  ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
+  ASSIGN_OR_RETURN(Args args, Args::Parse(argv, WithTlsFlags(
                                           {"model", "listen", "ple", "ple-wait", "max-sequences", "max-queued",
                                            "context", "prefill-chunk", "threads", "profiles", "weights", "weight-cache",
-                                           "log-level", "tls-cert", "tls-key", "tls-client-ca", metrics::kMetricsFlag},
+                                           "log-level", metrics::kMetricsFlag}),
                                           {"preload"}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(const std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint, metrics::StartMetricsFlag(args));
