@@ -1,5 +1,8 @@
 #include "bench/decode_weight_bytes.h"
 
+#include <cmath>
+#include <string_view>
+
 #include "common/checkpoint/dtype.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
@@ -35,13 +38,14 @@ absl::StatusOr<int64_t> PlainElementBytes(const Checkpoint& ckpt, const std::str
 
 }  // namespace
 
-absl::StatusOr<int64_t> DecodeWeightBytes(const TextModel& model, const ElasticPlan* plan, WeightFormat format) {
+absl::StatusOr<DecodeBytes> DecodeWeightBytes(const TextModel& model, const ElasticPlan* plan, WeightFormat format) {
   const TextConfig& c = model.text_config();
   const Checkpoint& ckpt = model.checkpoint();
   ASSIGN_OR_RETURN(const int64_t plain, PlainElementBytes(ckpt, absl::StrCat(kTextPrefix, "embed_tokens.weight")));
   const MatrixBytes bytes{format, plain};
   // The token's embedding row: embed_tokens is read again, whole, as the LM head.
   int64_t total = c.hidden_size * plain;
+  int64_t not_read = 0;  // rows of sparse layers' up / down the top-k cut skips
   RETURN_IF_ERROR(ForEachTextTensor(
       c, plan ? plan->specs : model.layer_specs(), nullptr, [&](const TextTensorRef& t) -> absl::Status {
         if (!t.loaded && t.def.storage != TensorStorage::kElsewhere) return absl::OkStatus();  // KV-shared k/v
@@ -59,13 +63,23 @@ absl::StatusOr<int64_t> DecodeWeightBytes(const TextModel& model, const ElasticP
           case TensorStorage::kConvertible: {
             // A plan's layers read gate/up's top rows and down's left columns.
             const std::vector<int64_t> read = t.spec ? TextTensorShape(t.def, c, t.spec->ffn_width) : t.shape;
-            total += bytes(read[0], read[1], t.shape[1]);
+            const int64_t whole = bytes(read[0], read[1], t.shape[1]);
+            total += whole;
+            const std::string_view name = t.def.name;
+            if (t.spec && t.spec->activation_sparsity > 0.0f &&
+                (name == "mlp.up_proj.weight" || name == "mlp.down_proj.weight")) {
+              // Kept channels: rows of up [ffn, hidden], rows of down
+              // transposed at load to [ffn, hidden] (blocks along hidden).
+              const int64_t ffn = t.spec->ffn_width;
+              const auto kept = static_cast<int64_t>(std::ceil(ffn * (1.0 - t.spec->activation_sparsity)));
+              not_read += whole - bytes(kept, c.hidden_size, c.hidden_size);
+            }
             return absl::OkStatus();
           }
         }
         return absl::OkStatus();
       }));
-  return total;
+  return DecodeBytes{total - not_read, total};
 }
 
 }  // namespace gemma3n

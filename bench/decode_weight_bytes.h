@@ -23,6 +23,16 @@ namespace gemma3n {
 // routers stay in the checkpoint's dtype (bf16 as is, f16/f32 widened to f32).
 // The KV cache (a few MB at short contexts), the small norm vectors and the
 // AltUp coefficients (the table's f32 tensors) are not counted.
-absl::StatusOr<int64_t> DecodeWeightBytes(const TextModel& model, const ElasticPlan* plan, WeightFormat format);
+// Activation-sparse layers (E2B / E4B: the first 10, sparsity 0.95) read
+// their whole gate projection, but only the up-projection rows and the
+// (transposed) down-projection rows of the channels the Gaussian top-k keeps
+// (sparse_matvec.h): for a Gaussian gate that is 1 - sparsity of them, the
+// figure counted here ("rows read"); `dense` counts every row as if all were
+// read (the bound the README's tables before issue #18 used).
+struct DecodeBytes {
+  int64_t read = 0;   // what a decode step reads, sparse layers at their kept channels
+  int64_t dense = 0;  // every matrix whole
+};
+absl::StatusOr<DecodeBytes> DecodeWeightBytes(const TextModel& model, const ElasticPlan* plan, WeightFormat format);
 
 }  // namespace gemma3n

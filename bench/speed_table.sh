@@ -210,5 +210,7 @@ echo
 echo "TTFT: a 128-token prompt to its first token. Library: fresh cache, prefill + first token, after one" \
   "warm-up. gRPC: time from the gateway's request to the first token (gemma3n chat usage); ppN = N / TTFT" \
   "of an N-token prompt; tg64 = decode tokens/s of 64 new tokens. Bound = bandwidth / weight bytes read per" \
-  "generated token (every matrix a dense decode step reads, bench/decode_weight_bytes.h); bandwidth:" \
+  "generated token (the rows a decode step reads: the activation-sparse layers' up and down projections" \
+  "only at the channels the top-k keeps, bench/decode_weight_bytes.h; tables before issue #18 counted" \
+  "them dense); bandwidth:" \
   "gemma3n-bandwidth, best of 5 passes over 2 GB with that many threads."
