@@ -25,8 +25,9 @@ constexpr char kUsage[] = R"(usage: gemma3n COMMAND [flags]
       $HF_ENDPOINT, else https://huggingface.co).
 
   serve --model DIR|ORG/NAME[@REV] [--listen 127.0.0.1:50051] [--text-workers N] [--threads N]
-        [--max-sequences N] [--context N] [--ple-cache-mb N] [--image-size N]
-        [--profiles FILE.csv] [--weights bf16|int8|int4] [--weight-cache DIR|none]
+        [--max-sequences N] [--context N] [--prefix-cache-mb N] [--ple-cache-mb N]
+        [--image-size N] [--profiles FILE.csv] [--weights bf16|int8|int4]
+        [--weight-cache DIR|none]
         [--no-vision] [--no-audio] [--encoders always|on-demand]
         [--encoder-idle-stop DURATION] [--preload] [--run-dir DIR] [--log-level L]
         [--http HOST:PORT] [--served-model-name NAME] [--max-new-tokens N]

@@ -87,6 +87,11 @@ absl::Status StartPleService(Supervisor& supervisor, const ServeLayout& at, cons
   return supervisor.Start({"ple-service", argv, at.ple});
 }
 
+// The text worker's flags `serve` takes and hands on unchanged (the worker
+// checks them); --context goes to the gateway too.
+constexpr const char* kTextWorkerFlags[] = {"threads", "max-sequences", "context",    "prefix-cache-mb",
+                                            "profiles", "weights",      "weight-cache"};
+
 // `count` text workers; each one's address goes to `gateway_argv` and `addresses`.
 absl::Status StartTextWorkers(Supervisor& supervisor, const ServeLayout& at, const Args& args, int count,
                               std::vector<std::string>& gateway_argv, std::vector<std::string>& addresses) {
@@ -94,7 +99,7 @@ absl::Status StartTextWorkers(Supervisor& supervisor, const ServeLayout& at, con
     const std::string addr = absl::StrCat("unix:", at.run_dir, "/text-", i, ".sock");
     std::vector<std::string> a = {at.bin + "/gemma3n-text-worker", "--model", at.model, "--listen", addr,
                                   "--ple", at.ple, "--log-level", at.level};
-    for (const char* flag : {"threads", "max-sequences", "context", "profiles", "weights", "weight-cache"}) {
+    for (const char* flag : kTextWorkerFlags) {
       if (auto v = args.Get(flag)) a.insert(a.end(), {absl::StrCat("--", flag), *v});
     }
     if (args.Has("preload")) a.push_back("--preload");
@@ -190,10 +195,10 @@ void PassGatewayFlags(const Args& args, std::vector<std::string>& gateway_argv) 
 }  // namespace
 
 absl::Status RunServe(const std::vector<std::string>& argv) {
-  std::set<std::string> flags = {"model",   "listen",     "run-dir",     "text-workers", "threads",
-                                    "max-sequences", "ple-cache-mb", "image-size", "profiles", "weights",
-                                    "weight-cache",  "log-level", "encoders", "encoder-idle-stop",
-                                    metrics::kMetricsFlag};
+  std::set<std::string> flags = {"model",      "listen",   "run-dir",           "text-workers",
+                                 "ple-cache-mb", "image-size", "log-level", "encoders", "encoder-idle-stop",
+                                 metrics::kMetricsFlag};
+  flags.insert(std::begin(kTextWorkerFlags), std::end(kTextWorkerFlags));
   flags.insert(std::begin(kGatewayFlags), std::end(kGatewayFlags));
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, flags, {"no-vision", "no-audio", "preload"}));
   ServeLayout at;

@@ -216,9 +216,9 @@ GemmaService::Attempt GemmaService::StreamFrom(const WorkerInstance& worker, grp
   writer->Write(*last);
   reader->Finish();  // the worker's stream is over (or cancelled at a stop string)
   const pb::Usage& u = last->usage();
-  spdlog::info("{} done on {}: prompt {} tokens, generated {}, ttft {:.3f} s, {:.1f} tokens/s, finish {}", id,
-               worker.address, n, reply.generated(), u.time_to_first_token_seconds(), u.decode_tokens_per_second(),
-               pb::FinishReason_Name(last->finish_reason()));
+  spdlog::info("{} done on {}: prompt {} tokens ({} cached), generated {}, ttft {:.3f} s, {:.1f} tokens/s, finish {}",
+               id, worker.address, n, u.cached_prompt_tokens(), reply.generated(), u.time_to_first_token_seconds(),
+               u.decode_tokens_per_second(), pb::FinishReason_Name(last->finish_reason()));
   return {absl::OkStatus()};
 }
 

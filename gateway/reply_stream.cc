@@ -1,5 +1,7 @@
 #include "gateway/reply_stream.h"
 
+#include <algorithm>
+
 #include "common/metrics/registry.h"
 #include "common/serving/text_finish.h"
 #include "common/status/status_macros.h"
@@ -39,6 +41,7 @@ ReplyStream::ReplyStream(const Tokenizer& tokenizer, std::vector<std::string> st
 
 absl::StatusOr<v1::GenerateResponse> ReplyStream::Add(const internal::v1::TextGenerateResponse& in) {
   v1::GenerateResponse out;
+  cached_prompt_tokens_ = std::max(cached_prompt_tokens_, in.cached_prompt_tokens());
   std::string text;
   for (int tok : in.token_ids()) {
     ASSIGN_OR_RETURN(std::string piece, decoder_.Push(tok));
@@ -80,6 +83,7 @@ absl::StatusOr<v1::GenerateResponse> ReplyStream::Close(v1::GenerateResponse las
   Metrics().prompt_tokens.Increment(prompt_tokens);
   v1::Usage* u = last.mutable_usage();
   u->set_prompt_tokens(prompt_tokens);
+  u->set_cached_prompt_tokens(cached_prompt_tokens_);
   u->set_generated_tokens(generated_);
   u->set_time_to_first_token_seconds(generated_ > 0 ? Seconds(start_, first_token_) : 0.0);
   const double decode = Seconds(first_token_, last_token_);

@@ -64,6 +64,11 @@ const std::vector<MetricSpec>& Table() {
        "Sequences with a KV cache the text worker holds at most (--max-sequences); "
        "gemma3n_text_active_sequences of them are in use.",
        {}, {}, "text-worker"},
+      {Metric::kTextPrefixCacheBytes, "gemma3n_text_prefix_cache_bytes", kGauge,
+       "KV-cache bytes of finished sequences kept for prompts that start the same way (--prefix-cache-mb).", {}, {},
+       "text-worker"},
+      {Metric::kTextPrefixCacheReusedTokens, "gemma3n_text_prefix_cache_reused_tokens_total", kCounter,
+       "Prompt tokens not prefilled because the prefix cache held their KV rows.", {}, {}, "text-worker"},
 
       {Metric::kPleLookups, "gemma3n_ple_lookups_total", kCounter,
        "Per-layer embedding lookups answered over shared memory, by status code.", {"code"}, {}, "ple-service"},

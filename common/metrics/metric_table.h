@@ -32,6 +32,8 @@ enum class Metric {
   kTextGeneratedTokens,
   kKvCacheUsedBytes,
   kKvCacheSequenceSlots,
+  kTextPrefixCacheBytes,
+  kTextPrefixCacheReusedTokens,
   // gemma3n-ple-service
   kPleLookups,
   kPleLookupRows,

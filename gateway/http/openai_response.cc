@@ -47,7 +47,8 @@ json FinishReasonJson(pb::FinishReason reason) {
 json UsageJson(const pb::Usage& usage) {
   return {{"prompt_tokens", usage.prompt_tokens()},
           {"completion_tokens", usage.generated_tokens()},
-          {"total_tokens", usage.prompt_tokens() + usage.generated_tokens()}};
+          {"total_tokens", usage.prompt_tokens() + usage.generated_tokens()},
+          {"prompt_tokens_details", {{"cached_tokens", usage.cached_prompt_tokens()}}}};
 }
 
 json CompletionObject(const ReplyMeta& meta, const std::string& text, pb::FinishReason finish,

@@ -26,7 +26,9 @@ struct ReplyMeta {
 // "stop" for end of turn / a stop string, "length" for max tokens / a full
 // context, null while running.
 nlohmann::json FinishReasonJson(v1::FinishReason reason);
-// {prompt_tokens, completion_tokens, total_tokens}
+// {prompt_tokens, completion_tokens, total_tokens,
+//  prompt_tokens_details: {cached_tokens}} (OpenAI's names; cached: the
+//  prefix cache's share of the prompt)
 nlohmann::json UsageJson(const v1::Usage& usage);
 
 // The whole reply, stream false: chat.completion or text_completion.

@@ -14,15 +14,16 @@ using nlohmann::json;
 
 ReplyMeta Meta(Endpoint e) { return {e, "chatcmpl-1", "gemma-3n-E4B-it", 1700000000}; }
 
-v1::Usage Usage(int prompt, int generated) {
+v1::Usage Usage(int prompt, int generated, int cached = 0) {
   v1::Usage u;
   u.set_prompt_tokens(prompt);
   u.set_generated_tokens(generated);
+  u.set_cached_prompt_tokens(cached);
   return u;
 }
 
 TEST(OpenAiResponse, ChatCompletionObject) {
-  const json o = CompletionObject(Meta(Endpoint::kChat), "Hello", v1::FINISH_REASON_STOP, Usage(10, 2));
+  const json o = CompletionObject(Meta(Endpoint::kChat), "Hello", v1::FINISH_REASON_STOP, Usage(10, 2, 7));
   EXPECT_EQ(o["object"], "chat.completion");
   EXPECT_EQ(o["id"], "chatcmpl-1");
   EXPECT_EQ(o["model"], "gemma-3n-E4B-it");
@@ -30,7 +31,10 @@ TEST(OpenAiResponse, ChatCompletionObject) {
   EXPECT_EQ(o["choices"][0]["message"]["role"], "assistant");
   EXPECT_EQ(o["choices"][0]["message"]["content"], "Hello");
   EXPECT_EQ(o["choices"][0]["finish_reason"], "stop");
-  EXPECT_EQ(o["usage"], json({{"prompt_tokens", 10}, {"completion_tokens", 2}, {"total_tokens", 12}}));
+  EXPECT_EQ(o["usage"], json({{"prompt_tokens", 10},
+                              {"completion_tokens", 2},
+                              {"total_tokens", 12},
+                              {"prompt_tokens_details", {{"cached_tokens", 7}}}}));
 }
 
 TEST(OpenAiResponse, TextCompletionObject) {

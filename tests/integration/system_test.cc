@@ -106,6 +106,20 @@ TEST_F(SystemTest, ImageChatGivesTheReferenceGreedyTokens) {
   const Outcome o = Call(*stub_, req);
   ASSERT_TRUE(o.status.ok()) << o.status.error_message();
   EXPECT_EQ(o.ids, ids.Ids("image_greedy.generated_ids"));
+
+  // The same prompt for one token: the reply above ran past the tiny
+  // model's sliding window (8), so its cache can not serve an earlier
+  // position; this one ends at the prompt.
+  pb::GenerateRequest one = req;
+  one.mutable_config()->set_max_new_tokens(1);
+  ASSERT_TRUE(Call(*stub_, one).status.ok());
+  // Then again in full: all of the prompt but its last token (the image
+  // rows included) comes from the text worker's prefix cache, and the reply
+  // is the reference's.
+  const Outcome again = Call(*stub_, req);
+  ASSERT_TRUE(again.status.ok()) << again.status.error_message();
+  EXPECT_EQ(again.ids, ids.Ids("image_greedy.generated_ids"));
+  EXPECT_EQ(again.usage.cached_prompt_tokens(), again.usage.prompt_tokens() - 1);
 }
 
 TEST_F(SystemTest, AudioChatBuildsTheReferencePromptAndFirstToken) {

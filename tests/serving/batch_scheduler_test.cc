@@ -240,5 +240,42 @@ TEST_F(BatchSchedulerTest, RefusesRequestsItCannotRun) {
   EXPECT_TRUE(model_.batches().empty());
 }
 
+TEST_F(BatchSchedulerTest, ANextTurnPrefillsOnlyWhatFollowsTheFinishedSequence) {
+  SchedulerOptions options;
+  options.prefix_cache_bytes = 1 << 20;
+  Start(options);
+  Outcome first = Drain(*Submit(Request({5, 6, 7}, 3)));
+  EXPECT_THAT(first.tokens, ElementsAre(8, 9, 10));
+  ASSERT_TRUE(Eventually([&] { return scheduler_->stats().prefix_cache.entries == 1; }));
+  // The next turn resends the prompt and the reply (10 was emitted, never
+  // run) and adds its own token: only 10 and 50 are prefilled.
+  Outcome second = Drain(*Submit(Request({5, 6, 7, 8, 9, 10, 50}, 2)));
+  EXPECT_THAT(second.tokens, ElementsAre(51, 52));
+  EXPECT_EQ(second.prompt_tokens, 7);
+  EXPECT_EQ(model_.batches(), (Batches{{{5, 6, 7}}, {{8}}, {{9}}, {{10, 50}}, {{51}}}));
+  ASSERT_TRUE(Eventually([&] { return scheduler_->stats().prefix_cache.entries == 2; }));
+  EXPECT_EQ(scheduler_->stats().prefix_cache.hits, 1);
+  EXPECT_EQ(scheduler_->stats().prefix_cache.reused_tokens, 5);
+}
+
+TEST_F(BatchSchedulerTest, OnlyTheSamePlanReusesAPrefix) {
+  SchedulerOptions options;
+  options.prefix_cache_bytes = 1 << 20;
+  Start(options);
+  ElasticPlan small, large;
+  SequenceRequest a = Request({5, 6, 7}, 1);
+  a.plan = &small;
+  Drain(*Submit(a));
+  ASSERT_TRUE(Eventually([&] { return scheduler_->stats().prefix_cache.entries == 1; }));
+  SequenceRequest b = Request({5, 6, 7, 8}, 1);
+  b.plan = &large;
+  Drain(*Submit(b));  // prefilled whole
+  SequenceRequest c = Request({5, 6, 7, 9}, 1);
+  c.plan = &small;
+  Drain(*Submit(c));  // a's 3 tokens reused
+  EXPECT_EQ(model_.batches(), (Batches{{{5, 6, 7}}, {{5, 6, 7, 8}}, {{9}}}));
+  EXPECT_EQ(scheduler_->stats().prefix_cache.hits, 1);
+}
+
 }  // namespace
 }  // namespace gemma3n

@@ -6,15 +6,52 @@
 namespace gemma3n {
 
 KvCache::KvCache(const TextConfig& c, const std::vector<LayerSpec>& specs, int64_t max_tokens)
-    : row_(static_cast<int64_t>(c.num_key_value_heads) * c.head_dim), max_tokens_(max_tokens) {
+    : row_(static_cast<int64_t>(c.num_key_value_heads) * c.head_dim),
+      window_(c.sliding_window),
+      max_tokens_(max_tokens) {
   stores_.resize(c.num_hidden_layers);
   for (const LayerSpec& s : specs) {
-    if (s.kv_shared) continue;
-    Store& st = stores_[s.index];
-    st.present = true;
-    st.ring = s.attention == AttentionType::kSliding && c.sliding_window < max_tokens;
-    if (st.ring) Reserve(st, c.sliding_window);
+    if (!s.kv_shared) Open(stores_[s.index], s.attention == AttentionType::kSliding);
   }
+}
+
+KvCache::KvCache(const KvCache& layout, int64_t max_tokens)
+    : row_(layout.row_), window_(layout.window_), max_tokens_(max_tokens) {
+  stores_.resize(layout.stores_.size());
+  for (size_t l = 0; l < stores_.size(); ++l) {
+    if (layout.stores_[l].present) Open(stores_[l], layout.stores_[l].sliding);
+  }
+}
+
+void KvCache::Open(Store& st, bool sliding) {
+  st.present = true;
+  st.sliding = sliding;
+  st.ring = sliding && window_ < max_tokens_;
+  if (st.ring) Reserve(st, window_);
+}
+
+bool KvCache::Reusable(int64_t prefix) const {
+  if (prefix < 0 || prefix > length_) return false;
+  const int64_t first_read = std::max<int64_t>(0, prefix - (window_ - 1));
+  for (size_t l = 0; l < stores_.size(); ++l) {
+    if (stores_[l].present && stores_[l].ring && first_read < OldestRetained(static_cast<int>(l))) return false;
+  }
+  return true;
+}
+
+std::unique_ptr<KvCache> KvCache::CopyPrefix(int64_t length, int64_t max_tokens) const {
+  std::unique_ptr<KvCache> out(new KvCache(*this, max_tokens));
+  for (size_t l = 0; l < stores_.size(); ++l) {
+    if (!stores_[l].present) continue;
+    const int layer = static_cast<int>(l);
+    Store& to = out->stores_[l];
+    if (!to.ring) out->Reserve(to, length);
+    // The rows both hold: this store's retained ones, the new store's window.
+    const int64_t first = std::max(OldestRetained(layer), to.ring ? std::max<int64_t>(0, length - to.capacity) : 0);
+    for (int64_t pos = first; pos < length; ++pos) out->Write(layer, pos, Key(layer, pos), Value(layer, pos), 1);
+  }
+  out->length_ = length;
+  return out;
 }
 
 void KvCache::Reserve(Store& s, int64_t rows) {

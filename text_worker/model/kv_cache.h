@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "common/config/model_config.h"
@@ -36,17 +37,31 @@ class KvCache {
   // Bytes held (for logs and limits).
   int64_t bytes() const;
 
+  // Whether the first `prefix` tokens (prefix <= length()) can be continued
+  // at position `prefix`: every ring still holds the rows a query there
+  // reads (from prefix - (window - 1)), not overwritten by later tokens.
+  bool Reusable(int64_t prefix) const;
+  // A new cache with this one's first `length` tokens (Reusable(length)) and
+  // room for max_tokens, its sliding layers a ring or not as the
+  // constructor would make them for max_tokens.
+  std::unique_ptr<KvCache> CopyPrefix(int64_t length, int64_t max_tokens) const;
+
  private:
   struct Store {
     bool present = false;
+    bool sliding = false;       // a sliding-window layer (a ring once max_tokens > window)
     bool ring = false;
     int64_t capacity = 0;       // rows allocated (ring: fixed window)
     std::vector<float> k, v;    // [capacity, row]
   };
+  // Empty stores for the layers `layout` has, for up to max_tokens.
+  KvCache(const KvCache& layout, int64_t max_tokens);
+  void Open(Store& s, bool sliding);
   const float* Row(const std::vector<float>& buf, int layer, int64_t pos) const;
   void Reserve(Store& s, int64_t rows);
 
   int64_t row_ = 0;
+  int64_t window_ = 0;  // sliding_window
   int64_t max_tokens_ = 0;
   int64_t length_ = 0;
   std::vector<Store> stores_;

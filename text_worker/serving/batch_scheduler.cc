@@ -29,16 +29,20 @@ BatchScheduler::BatchScheduler(const ModelExecutor& model, SchedulerOptions opti
       context_limit_(options.context_limit > 0
                          ? std::min<int64_t>(options.context_limit, model.text_config().max_position_embeddings)
                          : model.text_config().max_position_embeddings),
+      prefix_cache_(options.prefix_cache_bytes),
       batch_size_(metrics::Process().Histogram(metrics::Metric::kTextBatchSize)),
       step_seconds_(metrics::Process().Histogram(metrics::Metric::kTextStepDuration)),
       prompt_tokens_(metrics::Process().Counter(metrics::Metric::kTextPromptTokens)),
-      generated_tokens_(metrics::Process().Counter(metrics::Metric::kTextGeneratedTokens)) {
+      generated_tokens_(metrics::Process().Counter(metrics::Metric::kTextGeneratedTokens)),
+      prefix_reused_tokens_(metrics::Process().Counter(metrics::Metric::kTextPrefixCacheReusedTokens)) {
   metrics::Registry& m = metrics::Process();
   m.Gauge(metrics::Metric::kKvCacheSequenceSlots).Set(options_.max_sequences);
   sampled_.push_back(m.Sample(metrics::Metric::kTextActiveSequences, [this] { return stats().active; }));
   sampled_.push_back(m.Sample(metrics::Metric::kTextQueuedSequences, [this] { return stats().queued; }));
   sampled_.push_back(m.Sample(metrics::Metric::kKvCacheUsedBytes,
                               [this] { return static_cast<double>(stats().kv_cache_bytes); }));
+  sampled_.push_back(m.Sample(metrics::Metric::kTextPrefixCacheBytes,
+                              [this] { return static_cast<double>(stats().prefix_cache.bytes); }));
   loop_ = std::thread([this] { Loop(); });
 }
 
@@ -119,18 +123,51 @@ void BatchScheduler::AdmitAndReap() {
     return true;
   };
   active_.erase(std::remove_if(active_.begin(), active_.end(), cancelled), active_.end());
-  std::lock_guard<std::mutex> lock(mu_);
-  queued_.erase(std::remove_if(queued_.begin(), queued_.end(), cancelled), queued_.end());
-  while (!queued_.empty() && static_cast<int>(active_.size()) < options_.max_sequences) {
-    std::unique_ptr<Sequence> s = std::move(queued_.front());
-    queued_.pop_front();
-    const int64_t tokens = std::min<int64_t>(s->req.prompt.size() + s->req.max_new_tokens, context_limit_);
-    s->cache = model_.NewCache(tokens, s->req.plan);
+  std::vector<std::unique_ptr<Sequence>> admitted;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queued_.erase(std::remove_if(queued_.begin(), queued_.end(), cancelled), queued_.end());
+    while (!queued_.empty() && static_cast<int>(active_.size() + admitted.size()) < options_.max_sequences) {
+      admitted.push_back(std::move(queued_.front()));
+      queued_.pop_front();
+    }
+  }
+  // Caches are made (a prefix-cache hit copies rows) outside the lock, so
+  // Submit and stats() never wait for them.
+  for (auto& s : admitted) {
+    OpenCache(*s);
     s->sampler.emplace(s->req.sampling);
     s->history = s->req.prompt;
     active_.push_back(std::move(s));
   }
+  std::lock_guard<std::mutex> lock(mu_);
   PublishStatsLocked();
+}
+
+void BatchScheduler::OpenCache(Sequence& s) {
+  const int64_t tokens = std::min<int64_t>(s.req.prompt.size() + s.req.max_new_tokens, context_limit_);
+  PrefixHit hit = prefix_cache_.Lookup(s.req.plan, s.req.prompt, s.req.soft, model_.text_config().hidden_size, tokens);
+  if (hit.cache == nullptr) {
+    s.cache = model_.NewCache(tokens, s.req.plan);
+    return;
+  }
+  spdlog::debug("sequence {}: {} of {} prompt tokens from the prefix cache", s.req.id, hit.reused,
+                s.req.prompt.size());
+  s.cache = std::move(hit.cache);
+  s.prefilled = hit.reused;
+  s.stream->SetCachedPromptTokens(static_cast<int>(hit.reused));
+  prefix_reused_tokens_.Increment(static_cast<double>(hit.reused));
+}
+
+void BatchScheduler::KeepCache(Sequence& s) {
+  if (!prefix_cache_.enabled()) return;
+  // history: prompt + emitted tokens; the cache holds those it ran (all but
+  // the last emitted one when the token limit or the context ended it).
+  const int64_t length = s.cache->length();
+  if (length > static_cast<int64_t>(s.history.size())) return;
+  std::vector<int> tokens(s.history.begin(), s.history.begin() + length);
+  prefix_cache_.Insert(s.req.plan, std::move(tokens), s.req.soft, model_.text_config().hidden_size,
+                       std::move(s.cache));
 }
 
 void BatchScheduler::PublishStatsLocked() {
@@ -139,6 +176,7 @@ void BatchScheduler::PublishStatsLocked() {
   int64_t bytes = 0;
   for (const auto& s : active_) bytes += s->cache->bytes();
   stats_.kv_cache_bytes = bytes;
+  stats_.prefix_cache = prefix_cache_.stats();
 }
 
 void BatchScheduler::Step() {
@@ -191,7 +229,10 @@ void BatchScheduler::Step() {
   } else {
     for (size_t i = 0; i < batch.size(); ++i) {
       if (chunks[i].logits == LogitsFor::kNone) continue;
-      if (!Advance(*batch[i], (*results)[i].logits)) finished.push_back(batch[i]);
+      if (!Advance(*batch[i], (*results)[i].logits)) {
+        KeepCache(*batch[i]);
+        finished.push_back(batch[i]);
+      }
     }
   }
   active_.erase(std::remove_if(active_.begin(), active_.end(),

@@ -20,6 +20,7 @@
 #include "common/metrics/registry.h"
 #include "text_worker/generation/sampler.h"
 #include "text_worker/serving/model_executor.h"
+#include "text_worker/serving/prefix_cache.h"
 #include "text_worker/serving/sequence_stream.h"
 
 namespace gemma3n {
@@ -39,6 +40,9 @@ struct SchedulerOptions {
   int max_queued = 64;                // waiting for a slot; beyond: RESOURCE_EXHAUSTED
   int prefill_tokens_per_step = 256;  // prompt tokens per step, shared by prefilling sequences
   int64_t context_limit = 0;          // tokens per sequence; 0 = the model's
+  // Finished sequences' KV caches kept for reuse by prompts that start the
+  // same way (prefix_cache.h); 0 = off.
+  int64_t prefix_cache_bytes = 0;
 };
 
 struct SchedulerStats {
@@ -48,6 +52,7 @@ struct SchedulerStats {
   int64_t steps = 0;
   int64_t rows = 0;          // sequences summed over steps (rows / steps = mean batch)
   int max_batch = 0;         // most sequences seen in one step
+  PrefixCacheStats prefix_cache;
 };
 
 class BatchScheduler {
@@ -74,6 +79,11 @@ class BatchScheduler {
   void PublishStatsLocked();  // active/queued/KV figures for stats()
   // Samples the next token of `s` from its logits; false when it finished.
   bool Advance(Sequence& s, const std::vector<float>& logits);
+  // A cache for `s`: the longest reusable prefix of its prompt from the
+  // prefix cache (marked prefilled), else an empty one.
+  void OpenCache(Sequence& s);
+  // Hands a sequence that finished well to the prefix cache.
+  void KeepCache(Sequence& s);
 
   const ModelExecutor& model_;
   const SchedulerOptions options_;
@@ -86,6 +96,7 @@ class BatchScheduler {
   SchedulerStats stats_;
 
   std::vector<std::unique_ptr<Sequence>> active_;  // loop thread only
+  PrefixCache prefix_cache_;                        // loop thread only
   size_t round_robin_ = 0;
   std::thread loop_;
 
@@ -94,6 +105,7 @@ class BatchScheduler {
   prometheus::Histogram& step_seconds_;
   prometheus::Counter& prompt_tokens_;
   prometheus::Counter& generated_tokens_;
+  prometheus::Counter& prefix_reused_tokens_;
   std::vector<metrics::SampledGauge> sampled_;  // last: ends before what it reads
 };
 

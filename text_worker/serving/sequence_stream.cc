@@ -17,6 +17,11 @@ void SequenceStream::SetPrefillSeconds(double s) {
   prefill_seconds_ = s;
 }
 
+void SequenceStream::SetCachedPromptTokens(int n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cached_prompt_tokens_ = n;
+}
+
 void SequenceStream::Finish(absl::Status status, FinishReason finish) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -38,6 +43,7 @@ SequenceUpdate SequenceStream::Wait(std::chrono::milliseconds timeout) {
   u.finish = finish_;
   u.prompt_tokens = prompt_tokens;
   u.prefill_seconds = prefill_seconds_;
+  u.cached_prompt_tokens = cached_prompt_tokens_;
   return u;
 }
 

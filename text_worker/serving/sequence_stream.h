@@ -22,6 +22,7 @@ struct SequenceUpdate {
   FinishReason finish = FinishReason::kNone;  // when done and ok: kStopToken, kMaxTokens or kContextFull
   int prompt_tokens = 0;
   double prefill_seconds = 0.0;            // submit -> first token (when known)
+  int cached_prompt_tokens = 0;            // of prompt_tokens, from the prefix cache
 };
 
 class SequenceStream {
@@ -29,6 +30,7 @@ class SequenceStream {
   // Producer side.
   void PushToken(int id);
   void SetPrefillSeconds(double s);
+  void SetCachedPromptTokens(int n);
   void Finish(absl::Status status, FinishReason finish);
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
 
@@ -47,6 +49,7 @@ class SequenceStream {
   absl::Status status_;
   FinishReason finish_ = FinishReason::kNone;
   double prefill_seconds_ = 0.0;
+  int cached_prompt_tokens_ = 0;
   std::atomic<bool> cancelled_{false};
 };
 

@@ -28,6 +28,8 @@
 namespace gemma3n {
 namespace {
 
+constexpr int64_t kDefaultPrefixCacheMb = 512;
+
 constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR|ORG/NAME [flags]
 
   --listen ADDR          where to serve (default unix:DIR/text.sock, DIR the
@@ -42,6 +44,10 @@ constexpr char kUsage[] = R"(usage: gemma3n-text-worker --model DIR|ORG/NAME [fl
   --max-queued N         requests waiting for a slot before RESOURCE_EXHAUSTED (64)
   --context N            tokens per sequence (default: the model's, 32768)
   --prefill-chunk N      prompt tokens per batched step (256)
+  --prefix-cache-mb N    KV caches of finished sequences kept so that prompts
+                         starting the same way (chat history, a shared system
+                         prompt) skip prefilling that part; least recently
+                         used out first; 0 turns it off (512)
   --threads N            compute threads (default: all cores)
   --preload              copy the weights into RAM at start
   --weights FORMAT       bf16 (the checkpoint's, default), int8 or int4
@@ -73,8 +79,8 @@ absl::StatusOr<std::shared_ptr<const PerLayerEmbeddings>> ConnectPle(const std::
 absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv, WithTlsFlags(
                                           {"model", "listen", "ple", "ple-wait", "max-sequences", "max-queued",
-                                           "context", "prefill-chunk", "threads", "profiles", "weights", "weight-cache",
-                                           "log-level", metrics::kMetricsFlag}),
+                                           "context", "prefill-chunk", "prefix-cache-mb", "threads", "profiles",
+                                           "weights", "weight-cache", "log-level", metrics::kMetricsFlag}),
                                           {"preload"}));
   if (auto level = args.Get("log-level")) RETURN_IF_ERROR(SetLogLevel(*level));
   ASSIGN_OR_RETURN(const std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint, metrics::StartMetricsFlag(args));
@@ -87,14 +93,18 @@ absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(int64_t max_queued, args.Int("max-queued", sched.max_queued));
   ASSIGN_OR_RETURN(int64_t context, args.Int("context", 0));
   ASSIGN_OR_RETURN(int64_t prefill, args.Int("prefill-chunk", sched.prefill_tokens_per_step));
+  ASSIGN_OR_RETURN(int64_t prefix_cache_mb, args.Int("prefix-cache-mb", kDefaultPrefixCacheMb));
   ASSIGN_OR_RETURN(double ple_wait, args.Double("ple-wait", 60.0));
-  if (max_sequences < 1 || max_queued < 0 || context < 0 || prefill < 1) {
-    return absl::InvalidArgumentError("--max-sequences and --prefill-chunk must be >= 1, --max-queued and --context >= 0");
+  if (max_sequences < 1 || max_queued < 0 || context < 0 || prefill < 1 || prefix_cache_mb < 0 ||
+      prefix_cache_mb > (int64_t{1} << 30)) {
+    return absl::InvalidArgumentError(
+        "--max-sequences and --prefill-chunk must be >= 1, --max-queued, --context and --prefix-cache-mb >= 0");
   }
   sched.max_sequences = static_cast<int>(max_sequences);
   sched.max_queued = static_cast<int>(max_queued);
   sched.context_limit = context;
   sched.prefill_tokens_per_step = static_cast<int>(prefill);
+  sched.prefix_cache_bytes = prefix_cache_mb << 20;
 
   // The PLE row width comes from the config; read it before the weights.
   ThreadPool pool(threads);  // every computation of this process
@@ -128,7 +138,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   server_options.services = {&service};
   return ServeUntilSignal(server_options, absl::StrCat("text worker ready: ", sched.max_sequences,
                                                        " sequences at once, context ", scheduler.context_limit(),
-                                                       ", PLE ", ple));
+                                                       ", prefix cache ", prefix_cache_mb, " MB, PLE ", ple));
 }
 
 }  // namespace

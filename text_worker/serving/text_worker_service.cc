@@ -67,6 +67,7 @@ grpc::Status TextWorkerService::Generate(grpc::ServerContext* context, const pb:
     if (!u.tokens.empty() || u.done) {
       pb::TextGenerateResponse out;
       out.mutable_token_ids()->Add(u.tokens.begin(), u.tokens.end());
+      out.set_cached_prompt_tokens(u.cached_prompt_tokens);
       if (u.done) {
         if (!u.status.ok()) return ToGrpcStatus(u.status);
         out.set_finish(ToTextFinish(u.finish));
