@@ -105,6 +105,30 @@ TEST_P(PrefixCacheModelTest, EveryTurnOfAConversationGivesTheSameTokensWithTheCa
   EXPECT_EQ(without.stats().prefix_cache.hits, 0);
 }
 
+// Underneath: a prompt's logits from a cache copied at P and a forward of
+// the rest equal those of the whole prompt in one forward to rounding, with
+// the copied rows prefilled or decoded one at a time.
+TEST_F(PrefixCacheModelTest, CopiedRowsGiveTheWholePromptsLogitsToRounding) {
+  const std::vector<int> first = RandomIds(40, 1), rest = RandomIds(30, 2);
+  std::vector<int> prompt = first;
+  prompt.insert(prompt.end(), rest.begin(), rest.end());
+  auto whole_cache = model_->NewCache(prompt.size());
+  auto whole = model_->Forward(*whole_cache, prompt, LogitsFor::kLast);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  for (const bool decoded : {false, true}) {
+    auto earlier = model_->NewCache(prompt.size());
+    const int64_t chunk = decoded ? 1 : static_cast<int64_t>(first.size());
+    for (size_t p = 0; p < first.size(); p += chunk) {
+      ASSERT_TRUE(model_->Forward(*earlier, absl::MakeConstSpan(first).subspan(p, chunk), LogitsFor::kNone).ok());
+    }
+    ASSERT_TRUE(earlier->Reusable(first.size()));
+    auto copy = earlier->CopyPrefix(first.size(), prompt.size());
+    auto continued = model_->Forward(*copy, rest, LogitsFor::kLast);
+    ASSERT_TRUE(continued.ok()) << continued.status();
+    EXPECT_LE(testing::MaxAbsDiff(continued->logits, whole->logits), 1e-3f) << (decoded ? "decoded" : "prefilled");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(GreedyAndSeeded, PrefixCacheModelTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Sampled" : "Greedy"; });
 

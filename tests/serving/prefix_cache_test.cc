@@ -130,6 +130,16 @@ TEST_F(PrefixCacheTest, APromptReusesTheLongestStoredPrefixOfItsOwnPlanButNeverI
   EXPECT_EQ(pc.stats().reused_tokens, 4 + 3 + 1 + 3);
 }
 
+TEST_F(PrefixCacheTest, TheSameTokensAgainAreOneEntry) {
+  PrefixCache pc(1 << 20);
+  Keep(pc, nullptr, Ids(4));
+  Keep(pc, nullptr, Ids(4));
+  EXPECT_EQ(pc.stats().entries, 1);
+  EXPECT_EQ(pc.stats().bytes, Filled(4, 64)->bytes() + 4 * static_cast<int64_t>(sizeof(int)));
+  Keep(pc, &plan_a_, Ids(4));  // another plan's: its own entry
+  EXPECT_EQ(pc.stats().entries, 2);
+}
+
 TEST_F(PrefixCacheTest, AnEntryWhoseRingMovedOnServesOnlyItsLastPositions) {
   PrefixCache pc(1 << 20);
   Keep(pc, nullptr, Ids(10));  // the ring holds 6..9

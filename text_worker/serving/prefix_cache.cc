@@ -19,6 +19,7 @@ void PrefixCache::Insert(const ElasticPlan* plan, std::vector<int> tokens, const
   e.plan = plan;
   e.tokens = std::move(tokens);
   for (const SoftRow& s : SortedSoft(soft, hidden)) {
+    if (s.position >= static_cast<int64_t>(e.tokens.size())) break;  // not in the cache
     e.soft_positions.push_back(s.position);
     e.soft_rows.insert(e.soft_rows.end(), s.row, s.row + hidden);
   }
@@ -27,6 +28,15 @@ void PrefixCache::Insert(const ElasticPlan* plan, std::vector<int> tokens, const
                                                   e.soft_rows.size() * sizeof(float));
   e.cache = std::move(cache);
   if (e.bytes > budget_) return;
+  // The same tokens again (a retried request): one entry.
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->plan == plan && it->tokens == e.tokens && it->soft_positions == e.soft_positions &&
+        it->soft_rows == e.soft_rows) {
+      stats_.bytes -= it->bytes;
+      entries_.erase(it);
+      break;
+    }
+  }
   stats_.bytes += e.bytes;
   entries_.push_front(std::move(e));
   Evict();

@@ -15,10 +15,14 @@
 //    are still in the ring (KvCache::Reusable).
 //  - Bounded by bytes (KV rows, tokens and soft rows), least recently used
 //    out first.
-// Rows come out as the earlier sequence wrote them: the same as a prefill
-// split into chunks at P (which the scheduler's prefill budget does anyway),
-// so outputs equal those without the cache to the batched forward's
-// tolerance. Used by the batch scheduler's loop thread only: not locked.
+// Rows come out as the earlier sequence computed them (its prompt prefilled
+// in chunks, its reply decoded a token at a time), so they equal those of a
+// fresh prefill to rounding, as rows of any two chunkings of a prompt do:
+// OpenBLAS's edge kernels and the decode kernels sum in other orders (the
+// scheduler's 256-token prefill budget splits prompts anyway). Not bit for
+// bit: where rounding moves a gate value across the sparse FFN's top-k cut,
+// or a greedy choice is a near tie, a token can differ, as it can between
+// two chunkings. Used by the batch scheduler's loop thread only: not locked.
 #pragma once
 
 #include <cstdint>
@@ -54,9 +58,10 @@ class PrefixCache {
   bool enabled() const { return budget_ > 0; }
 
   // Keeps `cache`, which holds `tokens` (cache->length() == tokens.size())
-  // with `soft` rows of width `hidden` at some of those positions, then
-  // drops least recently used entries down to the budget. An entry larger
-  // than the whole budget is not kept.
+  // with `soft` rows of width `hidden` at some of those positions (others
+  // are ignored), in place of an entry of the same tokens, then drops least
+  // recently used entries down to the budget. An entry larger than the
+  // whole budget is not kept.
   void Insert(const ElasticPlan* plan, std::vector<int> tokens, const SoftTokenRows& soft, int64_t hidden,
               std::unique_ptr<KvCache> cache);
 
