@@ -9,7 +9,7 @@
 //       [--preload]   (copy the weights into memory instead of reading them through the mapping)
 //       [--weights bf16|int8|int4] [--streams N]  (N sequences decoded together)
 // --suite: llama-bench style tests, each repeated (see decode_suite.h):
-//   build/bin/gemma3n-decode-bench --model DIR --suite [--pp 128,512] [--tg 64] [--repetitions 3]
+//   build/bin/gemma3n-decode-bench --model DIR --suite [--pp 128,512] [--tg 64] [--depth 4096,16384] [--repetitions 3]
 //       [--format table|tsv|json] [--weights ...] [--threads ...] [--profile ...] [--preload]
 #include <algorithm>
 #include <chrono>
@@ -39,12 +39,13 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 }
 
 // "128,512" -> {128, 512}.
-absl::StatusOr<std::vector<int64_t>> ParseLengths(const std::string& text) {
+absl::StatusOr<std::vector<int64_t>> ParseLengths(const std::string& text, const char* flag) {
   std::vector<int64_t> out;
   for (absl::string_view part : absl::StrSplit(text, ',')) {
     int64_t v = 0;
     if (!absl::SimpleAtoi(part, &v) || v < 1) {
-      return absl::InvalidArgumentError("--pp: expected prompt lengths >= 1 separated by commas, got '" + text + "'");
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": expected lengths >= 1 separated by commas, got '", text,
+                                                     "'"));
     }
     out.push_back(v);
   }
@@ -54,9 +55,12 @@ absl::StatusOr<std::vector<int64_t>> ParseLengths(const std::string& text) {
 absl::StatusOr<SuiteOptions> SuiteOptionsFromArgs(const Args& args) {
   SuiteOptions o;
   if (auto pp = args.Get("pp")) {
-    ASSIGN_OR_RETURN(o.prompt_lengths, ParseLengths(*pp));
+    ASSIGN_OR_RETURN(o.prompt_lengths, ParseLengths(*pp, "--pp"));
   }
   ASSIGN_OR_RETURN(o.generate, args.Int("tg", o.generate));
+  if (auto d = args.Get("depth")) {
+    ASSIGN_OR_RETURN(o.depths, ParseLengths(*d, "--depth"));
+  }
   ASSIGN_OR_RETURN(o.repetitions, args.Int("repetitions", o.repetitions));
   o.format = args.Get("format").value_or(o.format);
   if (o.format != "table" && o.format != "tsv" && o.format != "json") {
@@ -69,7 +73,7 @@ absl::StatusOr<SuiteOptions> SuiteOptionsFromArgs(const Args& args) {
 absl::Status Run(const std::vector<std::string>& argv) {
   ASSIGN_OR_RETURN(Args args, Args::Parse(argv,
                                           {"model", "profile", "prompt", "generate", "threads", "streams", "weights",
-                                           "pp", "tg", "repetitions", "format"},
+                                           "pp", "tg", "depth", "repetitions", "format"},
                                           {"preload", "suite"}));
   ASSIGN_OR_RETURN(std::string dir, args.Required("model"));
   ASSIGN_OR_RETURN(int64_t prompt_len, args.Int("prompt", 128));
@@ -144,6 +148,6 @@ absl::Status Run(const std::vector<std::string>& argv) {
 int main(int argc, char** argv) {
   gemma3n::InitLogging();
   return gemma3n::RunToolMain(argc, argv, "gemma3n-decode-bench",
-                              "usage: gemma3n-decode-bench --model DIR [--profile NAME] [--prompt 128] [--generate 32] [--threads N]\n       [--streams N] [--weights bf16|int8|int4] [--pp N --tg N --repetitions R] [--format table|tsv|json]\n  prompt processing and generation speed of the text decoder, and the memory touched\n",
+                              "usage: gemma3n-decode-bench --model DIR [--profile NAME] [--prompt 128] [--generate 32] [--threads N]\n       [--streams N] [--weights bf16|int8|int4] [--pp N --tg N --depth D,... --repetitions R] [--format table|tsv|json]\n  prompt processing and generation speed of the text decoder, and the memory touched\n",
                               gemma3n::Run);
 }

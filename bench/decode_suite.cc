@@ -53,6 +53,19 @@ absl::StatusOr<double> TimeGeneration(const TextModel& model, const ForwardOptio
   return Seconds(start);
 }
 
+// `n` decode steps from a copy of `at` (a cache holding a long context).
+absl::StatusOr<double> TimeGenerationAt(const TextModel& model, const ForwardOptions& forward, const KvCache& at,
+                                        int first, int64_t n) {
+  auto cache = at.CopyPrefix(at.length(), at.length() + n);
+  const auto start = Clock::now();
+  int next = first;
+  for (int64_t i = 0; i < n; ++i) {
+    ASSIGN_OR_RETURN(ForwardResult r, model.Forward(*cache, absl::MakeConstSpan(&next, 1), nullptr, forward));
+    next = Argmax(r.logits);
+  }
+  return Seconds(start);
+}
+
 struct Test {
   std::string name;             // pp128, tg64
   std::vector<double> seconds;  // one per repetition
@@ -113,6 +126,24 @@ absl::Status RunSuite(const TextModel& model, const ForwardOptions& forward, Wei
     tg.seconds.push_back(s);
   }
   tests.push_back(std::move(tg));
+  std::vector<std::pair<int64_t, int64_t>> kv_at_depth;  // depth, KV-cache bytes
+  for (int64_t depth : options.depths) {
+    const std::vector<int> context = prompt(depth, 300);
+    auto cache = model.NewCache(depth + options.generate, forward.plan);
+    ForwardOptions quiet = forward;
+    for (int64_t p = 0; p < depth; p += 512) {
+      const int64_t n = std::min<int64_t>(512, depth - p);
+      quiet.logits = p + n == depth ? LogitsFor::kLast : LogitsFor::kNone;
+      ASSIGN_OR_RETURN(ForwardResult r, model.Forward(*cache, absl::MakeConstSpan(context).subspan(p, n), nullptr, quiet));
+      if (p + n == depth) kv_at_depth.emplace_back(depth, cache->bytes());
+    }
+    Test t{absl::StrCat("tg", options.generate, "@d", depth), {}, options.generate};
+    for (int64_t r = 0; r < options.repetitions; ++r) {
+      ASSIGN_OR_RETURN(double s, TimeGenerationAt(model, forward, *cache, context.back(), options.generate));
+      t.seconds.push_back(s);
+    }
+    tests.push_back(std::move(t));
+  }
   const Spread ttft = MeanSpread(Milliseconds(tests[0].seconds));
   const int threads = model.pool().num_threads();
   const double rss = ProcStatusGb("VmRSS"), peak = ProcStatusGb("VmHWM");
@@ -133,6 +164,7 @@ absl::Status RunSuite(const TextModel& model, const ForwardOptions& forward, Wei
   record.Add("rss_gb", rss, 3);
   record.Add("peak_rss_gb", peak, 3);
   // Rows actually read (the sparse layers' kept channels), and all of them.
+  for (const auto& [depth, kv] : kv_at_depth) record.Add(absl::StrCat("kv_bytes_d", depth), absl::StrCat(kv));
   record.Add("bytes_per_token", absl::StrCat(bytes.read));
   record.Add("dense_bytes_per_token", absl::StrCat(bytes.dense));
   record.Add("load_s", options.load_seconds, 1);
@@ -162,6 +194,9 @@ absl::Status RunSuite(const TextModel& model, const ForwardOptions& forward, Wei
               "token %.3f GB (the sparse layers' kept rows; %.3f GB dense); load %.1f s\n",
               static_cast<long long>(options.repetitions), peak, rss, bytes.read / 1e9, bytes.dense / 1e9,
               options.load_seconds);
+  for (const auto& [depth, kv] : kv_at_depth) {
+    std::printf("KV cache at depth %lld: %.1f MB\n", static_cast<long long>(depth), kv / 1048576.0);
+  }
   return absl::OkStatus();
 }
 

@@ -18,6 +18,10 @@ namespace gemma3n {
 struct SuiteOptions {
   std::vector<int64_t> prompt_lengths = {128, 512};  // ppN tests; the first also gives the TTFT
   int64_t generate = 64;                             // tgN
+  // tgN again after this many tokens of context (llama-bench -d): each
+  // depth is prefilled once, in 512-token chunks, and every repetition
+  // decodes from a copy of that cache. Reports the KV-cache bytes there.
+  std::vector<int64_t> depths;
   int64_t repetitions = 3;
   std::string format = "table";  // "table" (human), "tsv" (header + row) or "json" (one line)
   std::string label;             // model column: "full" or the profile's alias
