@@ -136,7 +136,9 @@ TEST_F(MetricsSystemTest, OneScrapeOfServeSeesEveryProcess) {
   EXPECT_EQ(Sum(text, "gemma3n_requests_in_flight"), 0);
   // The text worker saw the same tokens; the gateway counts what it sent.
   EXPECT_EQ(Sum(text, "gemma3n_text_generated_tokens_total", {{"process", "text-worker-0"}}), n * kNewTokens);
-  EXPECT_EQ(Sum(text, "gemma3n_text_prompt_tokens_total"), Sum(text, "gemma3n_prompt_tokens_total"));
+  // Every prompt token was prefilled or came from the prefix cache.
+  EXPECT_EQ(Sum(text, "gemma3n_text_prompt_tokens_total") + Sum(text, "gemma3n_text_prefix_cache_reused_tokens_total"),
+            Sum(text, "gemma3n_prompt_tokens_total"));
   EXPECT_GE(Sum(text, "gemma3n_text_batch_size_count"), n * kNewTokens);
   EXPECT_EQ(Sum(text, "gemma3n_kv_cache_sequence_slots"), 8);
   EXPECT_EQ(Sum(text, "gemma3n_text_active_sequences"), 0);

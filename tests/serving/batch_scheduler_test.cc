@@ -246,16 +246,29 @@ TEST_F(BatchSchedulerTest, ANextTurnPrefillsOnlyWhatFollowsTheFinishedSequence) 
   Start(options);
   Outcome first = Drain(*Submit(Request({5, 6, 7}, 3)));
   EXPECT_THAT(first.tokens, ElementsAre(8, 9, 10));
-  ASSERT_TRUE(Eventually([&] { return scheduler_->stats().prefix_cache.entries == 1; }));
+  // Two entries: the prompt, and prompt + reply at the end.
+  ASSERT_TRUE(Eventually([&] { return scheduler_->stats().prefix_cache.entries == 2; }));
   // The next turn resends the prompt and the reply (10 was emitted, never
   // run) and adds its own token: only 10 and 50 are prefilled.
   Outcome second = Drain(*Submit(Request({5, 6, 7, 8, 9, 10, 50}, 2)));
   EXPECT_THAT(second.tokens, ElementsAre(51, 52));
   EXPECT_EQ(second.prompt_tokens, 7);
   EXPECT_EQ(model_.batches(), (Batches{{{5, 6, 7}}, {{8}}, {{9}}, {{10, 50}}, {{51}}}));
-  ASSERT_TRUE(Eventually([&] { return scheduler_->stats().prefix_cache.entries == 2; }));
+  ASSERT_TRUE(Eventually([&] { return scheduler_->stats().prefix_cache.entries == 4; }));
   EXPECT_EQ(scheduler_->stats().prefix_cache.hits, 1);
   EXPECT_EQ(scheduler_->stats().prefix_cache.reused_tokens, 5);
+}
+
+TEST_F(BatchSchedulerTest, APromptSharingTheStartOfAnEarlierOneReusesThatStart) {
+  SchedulerOptions options;
+  options.prefix_cache_bytes = 1 << 20;
+  Start(options);
+  Drain(*Submit(Request(Range(1, 10), 2)));  // a "system prompt" 1..6, then 7..10
+  ASSERT_TRUE(Eventually([&] { return scheduler_->stats().prefix_cache.entries == 2; }));
+  Outcome other = Drain(*Submit(Request({1, 2, 3, 4, 5, 6, 50, 51}, 1)));
+  EXPECT_THAT(other.tokens, ElementsAre(52));
+  EXPECT_EQ(model_.batches().back(), (std::vector<std::vector<int>>{{50, 51}}));
+  EXPECT_EQ(scheduler_->stats().prefix_cache.reused_tokens, 6);
 }
 
 TEST_F(BatchSchedulerTest, OnlyTheSamePlanReusesAPrefix) {
@@ -266,6 +279,7 @@ TEST_F(BatchSchedulerTest, OnlyTheSamePlanReusesAPrefix) {
   SequenceRequest a = Request({5, 6, 7}, 1);
   a.plan = &small;
   Drain(*Submit(a));
+  // One entry: the cache at the end holds just the prompt again.
   ASSERT_TRUE(Eventually([&] { return scheduler_->stats().prefix_cache.entries == 1; }));
   SequenceRequest b = Request({5, 6, 7, 8}, 1);
   b.plan = &large;

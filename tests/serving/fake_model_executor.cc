@@ -14,7 +14,7 @@ FakeModelExecutor::FakeModelExecutor(int vocab, int hidden, int context) {
   config_.max_position_embeddings = context;
 }
 
-std::unique_ptr<KvCache> FakeModelExecutor::NewCache(int64_t max_tokens, const ElasticPlan*) const {
+std::unique_ptr<KvCache> FakeModelExecutor::NewCache(int64_t max_tokens, const ElasticPlan*, bool) const {
   // No layers: the cache only counts positions.
   return std::make_unique<KvCache>(config_, std::vector<LayerSpec>{}, max_tokens);
 }

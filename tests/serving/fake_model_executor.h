@@ -22,7 +22,7 @@ class FakeModelExecutor final : public ModelExecutor {
   explicit FakeModelExecutor(int vocab = 256, int hidden = 4, int context = 1 << 20);
 
   const TextConfig& text_config() const override { return config_; }
-  std::unique_ptr<KvCache> NewCache(int64_t max_tokens, const ElasticPlan* plan) const override;
+  std::unique_ptr<KvCache> NewCache(int64_t max_tokens, const ElasticPlan* plan, bool defer_rings) const override;
   absl::StatusOr<std::vector<ForwardResult>> ForwardBatch(absl::Span<const SequenceChunk> chunks,
                                                           const ElasticPlan* plan) const override;
 

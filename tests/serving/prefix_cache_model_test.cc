@@ -105,6 +105,34 @@ TEST_P(PrefixCacheModelTest, EveryTurnOfAConversationGivesTheSameTokensWithTheCa
   EXPECT_EQ(without.stats().prefix_cache.hits, 0);
 }
 
+// A system prompt shared by other requests, and the same request again
+// after a reply that ran past the window: both reuse the earlier prompt's
+// entry (every row kept), with the same tokens as without the cache.
+TEST_P(PrefixCacheModelTest, ASharedStartAndTheSamePromptAgainReuseTheEarlierPrompt) {
+  BatchScheduler without(*executor_, Options(0));
+  BatchScheduler with(*executor_, Options(64 << 20));
+  const std::vector<int> system = RandomIds(40, 7);
+  auto request = [&](uint32_t seed) {
+    SequenceRequest r;
+    r.prompt = system;
+    const std::vector<int> user = RandomIds(30, seed);
+    r.prompt.insert(r.prompt.end(), user.begin(), user.end());
+    r.max_new_tokens = 12;  // past the tiny model's window of 8
+    if (GetParam()) {
+      r.sampling.temperature = 1.0f;
+      r.sampling.seed = seed;
+    }
+    return r;
+  };
+  const std::vector<SequenceRequest> requests = {request(1), request(2), request(1)};
+  const std::vector<int64_t> reused = {0, 40, 69};  // nothing; the system prompt; all but the last token
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const int64_t before = with.stats().prefix_cache.reused_tokens;
+    EXPECT_EQ(Generate(with, requests[i]), Generate(without, requests[i])) << "request " << i;
+    EXPECT_EQ(with.stats().prefix_cache.reused_tokens - before, reused[i]) << "request " << i;
+  }
+}
+
 // Underneath: a prompt's logits from a cache copied at P and a forward of
 // the rest equal those of the whole prompt in one forward to rounding, with
 // the copied rows prefilled or decoded one at a time.

@@ -92,6 +92,29 @@ TEST(KvCachePrefixTest, ACopyHoldsThePrefixRowsInWhicheverLayoutItsSizeNeeds) {
   EXPECT_EQ(*shrunk->Key(1, 0), 0);
 }
 
+TEST(KvCachePrefixTest, DeferredRingsKeepEveryRowUntilMakeRings) {
+  auto cache = std::make_unique<KvCache>(Config(), Specs(), 32, /*defer_rings=*/true);
+  for (int64_t p = 0; p < 10; ++p) {
+    const float k = static_cast<float>(p), v = -k;
+    for (int layer : {0, 1}) cache->Write(layer, p, &k, &v, 1);
+  }
+  cache->set_length(10);
+  EXPECT_FALSE(cache->IsRing(0));
+  EXPECT_TRUE(cache->Reusable(3));  // every row is there
+  EXPECT_EQ(*cache->Key(0, 2), 2);
+  auto branch = cache->CopyPrefix(3, 32);  // continue at 3: rows 0..2 in a ring
+  EXPECT_TRUE(branch->IsRing(0));
+  EXPECT_EQ(*branch->Key(0, 2), 2);
+  EXPECT_EQ(*branch->Value(0, 0), 0);
+  cache->MakeRings();
+  EXPECT_TRUE(cache->IsRing(0));
+  EXPECT_EQ(cache->bytes(), Filled(10, 32)->bytes());
+  for (int64_t p = 6; p < 10; ++p) EXPECT_EQ(*cache->Key(0, p), p) << p;
+  EXPECT_FALSE(cache->Reusable(3));
+  EXPECT_FALSE(cache->HoldsAllRows());
+  EXPECT_TRUE(Filled(4, 32)->HoldsAllRows());
+}
+
 class PrefixCacheTest : public ::testing::Test {
  protected:
   void Keep(PrefixCache& pc, const ElasticPlan* plan, std::vector<int> tokens, const SoftTokenRows& soft = {}) {
@@ -149,6 +172,15 @@ TEST_F(PrefixCacheTest, AnEntryWhoseRingMovedOnServesOnlyItsLastPositions) {
   std::vector<int> next_turn = Ids(10);
   next_turn.push_back(1);
   EXPECT_EQ(Reused(pc, nullptr, next_turn), 10);
+  // The same tokens with every row kept (a prompt's entry) serve the branch.
+  auto whole = std::make_unique<KvCache>(Config(), Specs(), 10, /*defer_rings=*/true);
+  for (int64_t p = 0; p < 10; ++p) {
+    const float k = static_cast<float>(p);
+    for (int layer : {0, 1}) whole->Write(layer, p, &k, &k, 1);
+  }
+  whole->set_length(10);
+  pc.Insert(nullptr, Ids(10), {}, kHidden, std::move(whole));
+  EXPECT_EQ(Reused(pc, nullptr, branch), 7);
 }
 
 TEST_F(PrefixCacheTest, SoftTokenRowsMustBeEqualForThePrefixToGoOn) {

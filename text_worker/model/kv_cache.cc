@@ -5,29 +5,45 @@
 
 namespace gemma3n {
 
-KvCache::KvCache(const TextConfig& c, const std::vector<LayerSpec>& specs, int64_t max_tokens)
+KvCache::KvCache(const TextConfig& c, const std::vector<LayerSpec>& specs, int64_t max_tokens, bool defer_rings)
     : row_(static_cast<int64_t>(c.num_key_value_heads) * c.head_dim),
       window_(c.sliding_window),
       max_tokens_(max_tokens) {
   stores_.resize(c.num_hidden_layers);
   for (const LayerSpec& s : specs) {
-    if (!s.kv_shared) Open(stores_[s.index], s.attention == AttentionType::kSliding);
+    if (!s.kv_shared) Open(stores_[s.index], s.attention == AttentionType::kSliding, defer_rings);
   }
 }
 
-KvCache::KvCache(const KvCache& layout, int64_t max_tokens)
+KvCache::KvCache(const KvCache& layout, int64_t max_tokens, bool defer_rings)
     : row_(layout.row_), window_(layout.window_), max_tokens_(max_tokens) {
   stores_.resize(layout.stores_.size());
   for (size_t l = 0; l < stores_.size(); ++l) {
-    if (layout.stores_[l].present) Open(stores_[l], layout.stores_[l].sliding);
+    if (layout.stores_[l].present) Open(stores_[l], layout.stores_[l].sliding, defer_rings);
   }
 }
 
-void KvCache::Open(Store& st, bool sliding) {
+void KvCache::Open(Store& st, bool sliding, bool defer_rings) {
   st.present = true;
   st.sliding = sliding;
-  st.ring = sliding && window_ < max_tokens_;
+  st.ring = sliding && window_ < max_tokens_ && !defer_rings;
   if (st.ring) Reserve(st, window_);
+}
+
+void KvCache::MakeRings() {
+  for (Store& st : stores_) {
+    if (!st.present || !st.sliding || st.ring || window_ >= max_tokens_) continue;
+    Store ring;
+    ring.present = ring.sliding = ring.ring = true;
+    Reserve(ring, window_);
+    // Position p goes to slot p % window, as Write puts it.
+    for (int64_t pos = std::max<int64_t>(0, length_ - window_); pos < length_; ++pos) {
+      const int64_t slot = pos % window_;
+      std::memcpy(ring.k.data() + slot * row_, st.k.data() + pos * row_, sizeof(float) * row_);
+      std::memcpy(ring.v.data() + slot * row_, st.v.data() + pos * row_, sizeof(float) * row_);
+    }
+    st = std::move(ring);
+  }
 }
 
 bool KvCache::Reusable(int64_t prefix) const {
@@ -39,8 +55,15 @@ bool KvCache::Reusable(int64_t prefix) const {
   return true;
 }
 
-std::unique_ptr<KvCache> KvCache::CopyPrefix(int64_t length, int64_t max_tokens) const {
-  std::unique_ptr<KvCache> out(new KvCache(*this, max_tokens));
+bool KvCache::HoldsAllRows() const {
+  for (size_t l = 0; l < stores_.size(); ++l) {
+    if (stores_[l].present && OldestRetained(static_cast<int>(l)) > 0) return false;
+  }
+  return true;
+}
+
+std::unique_ptr<KvCache> KvCache::CopyPrefix(int64_t length, int64_t max_tokens, bool defer_rings) const {
+  std::unique_ptr<KvCache> out(new KvCache(*this, max_tokens, defer_rings));
   for (size_t l = 0; l < stores_.size(); ++l) {
     if (!stores_[l].present) continue;
     const int layer = static_cast<int>(l);

@@ -4,6 +4,9 @@
 //    itself and the window-1 tokens before it; nothing older is ever read);
 //  - full-attention layers keep every row, grown on demand up to max_tokens;
 //  - KV-shared layers have no store: they read their source layer's.
+// With defer_rings the sliding-window layers keep every row too, until
+// MakeRings(): the prefix cache copies a prompt's rows in that form, so any
+// prefix of it can be continued later (a ring only holds its last window).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +22,8 @@ class KvCache {
  public:
   // Stores for the non-shared layers among `specs` (all layers, or the kept
   // layers of a MatFormer plan).
-  KvCache(const TextConfig& config, const std::vector<LayerSpec>& specs, int64_t max_tokens);
+  KvCache(const TextConfig& config, const std::vector<LayerSpec>& specs, int64_t max_tokens,
+          bool defer_rings = false);
 
   int64_t length() const { return length_; }        // tokens stored = next position
   int64_t max_tokens() const { return max_tokens_; }
@@ -41,10 +45,17 @@ class KvCache {
   // at position `prefix`: every ring still holds the rows a query there
   // reads (from prefix - (window - 1)), not overwritten by later tokens.
   bool Reusable(int64_t prefix) const;
-  // A new cache with this one's first `length` tokens (Reusable(length)) and
+  // Whether every row of the first length() tokens is still held (no ring
+  // has moved past its first rows): what a copy with deferred rings needs.
+  bool HoldsAllRows() const;
+  // A new cache with this one's first `length` tokens (Reusable(length), and
+  // HoldsAllRows() for defer_rings) and
   // room for max_tokens, its sliding layers a ring or not as the
-  // constructor would make them for max_tokens.
-  std::unique_ptr<KvCache> CopyPrefix(int64_t length, int64_t max_tokens) const;
+  // constructor would make them for max_tokens and defer_rings.
+  std::unique_ptr<KvCache> CopyPrefix(int64_t length, int64_t max_tokens, bool defer_rings = false) const;
+  // Turns the deferred sliding-window stores into rings of their last
+  // `window` rows (what the constructor would have made), freeing the rest.
+  void MakeRings();
 
  private:
   struct Store {
@@ -55,8 +66,8 @@ class KvCache {
     std::vector<float> k, v;    // [capacity, row]
   };
   // Empty stores for the layers `layout` has, for up to max_tokens.
-  KvCache(const KvCache& layout, int64_t max_tokens);
-  void Open(Store& s, bool sliding);
+  KvCache(const KvCache& layout, int64_t max_tokens, bool defer_rings);
+  void Open(Store& s, bool sliding, bool defer_rings);
   const float* Row(const std::vector<float>& buf, int layer, int64_t pos) const;
   void Reserve(Store& s, int64_t rows);
 

@@ -212,9 +212,9 @@ absl::StatusOr<std::unique_ptr<TextModel>> TextModel::Load(const std::string& mo
   return m;
 }
 
-std::unique_ptr<KvCache> TextModel::NewCache(int64_t max_tokens, const ElasticPlan* plan) const {
+std::unique_ptr<KvCache> TextModel::NewCache(int64_t max_tokens, const ElasticPlan* plan, bool defer_rings) const {
   max_tokens = std::clamp<int64_t>(max_tokens, 1, config_.text.max_position_embeddings);
-  return std::make_unique<KvCache>(config_.text, plan ? plan->specs : specs_, max_tokens);
+  return std::make_unique<KvCache>(config_.text, plan ? plan->specs : specs_, max_tokens, defer_rings);
 }
 
 absl::StatusOr<const MultimodalEmbedder*> TextModel::HardEmbedderFor(int id) const {

@@ -97,8 +97,9 @@ class TextModel {
   ThreadPool& pool() const { return *pool_; }
 
   // A cache for a sequence of at most max_tokens tokens (capped at the
-  // model's max_position_embeddings).
-  std::unique_ptr<KvCache> NewCache(int64_t max_tokens, const ElasticPlan* plan = nullptr) const;
+  // model's max_position_embeddings); defer_rings: see KvCache.
+  std::unique_ptr<KvCache> NewCache(int64_t max_tokens, const ElasticPlan* plan = nullptr,
+                                    bool defer_rings = false) const;
 
   // A slicing profile checked against this checkpoint (see elastic_plan.h).
   absl::StatusOr<ElasticPlan> Plan(const SlicingProfile& profile) const {

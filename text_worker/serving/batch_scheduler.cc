@@ -148,7 +148,8 @@ void BatchScheduler::OpenCache(Sequence& s) {
   const int64_t tokens = std::min<int64_t>(s.req.prompt.size() + s.req.max_new_tokens, context_limit_);
   PrefixHit hit = prefix_cache_.Lookup(s.req.plan, s.req.prompt, s.req.soft, model_.text_config().hidden_size, tokens);
   if (hit.cache == nullptr) {
-    s.cache = model_.NewCache(tokens, s.req.plan);
+    // With the prefix cache the prompt is kept whole (KeepPrompt).
+    s.cache = model_.NewCache(tokens, s.req.plan, /*defer_rings=*/prefix_cache_.enabled());
     return;
   }
   spdlog::debug("sequence {}: {} of {} prompt tokens from the prefix cache", s.req.id, hit.reused,
@@ -157,6 +158,14 @@ void BatchScheduler::OpenCache(Sequence& s) {
   s.prefilled = hit.reused;
   s.stream->SetCachedPromptTokens(static_cast<int>(hit.reused));
   prefix_reused_tokens_.Increment(static_cast<double>(hit.reused));
+}
+
+void BatchScheduler::KeepPrompt(Sequence& s) {
+  if (!prefix_cache_.enabled() || !s.cache->HoldsAllRows()) return;
+  const int64_t n = static_cast<int64_t>(s.req.prompt.size());
+  prefix_cache_.Insert(s.req.plan, s.req.prompt, s.req.soft, model_.text_config().hidden_size,
+                       s.cache->CopyPrefix(n, n, /*defer_rings=*/true));
+  s.cache->MakeRings();
 }
 
 void BatchScheduler::KeepCache(Sequence& s) {
@@ -184,6 +193,7 @@ void BatchScheduler::Step() {
   const ElasticPlan* plan = active_[round_robin_++ % active_.size()]->req.plan;
   std::vector<Sequence*> batch;
   std::vector<SequenceChunk> chunks;
+  std::vector<bool> ends_prompt;  // per chunk: the prompt's last prefill chunk
   std::vector<SoftTokenRows> soft_parts;
   soft_parts.reserve(active_.size());
   int64_t budget = options_.prefill_tokens_per_step;
@@ -193,6 +203,7 @@ void BatchScheduler::Step() {
     SequenceChunk chunk;
     chunk.cache = s.cache.get();
     const int64_t prompt = s.req.prompt.size();
+    bool last_prefill = false;
     if (s.prefilled < prompt) {
       if (budget <= 0) continue;  // next step
       const int64_t n = std::min(prompt - s.prefilled, budget);
@@ -202,13 +213,15 @@ void BatchScheduler::Step() {
         soft_parts.push_back(SliceSoftRows(s.req.soft, s.prefilled, s.prefilled + n, model_.text_config().hidden_size));
         chunk.soft = &soft_parts.back();
       }
-      chunk.logits = s.prefilled + n == prompt ? LogitsFor::kLast : LogitsFor::kNone;
+      last_prefill = s.prefilled + n == prompt;
+      chunk.logits = last_prefill ? LogitsFor::kLast : LogitsFor::kNone;
       s.prefilled += n;
       prompt_tokens_.Increment(static_cast<double>(n));
     } else {
       chunk.ids = absl::MakeConstSpan(&s.next_input, 1);
     }
     batch.push_back(&s);
+    ends_prompt.push_back(last_prefill);
     chunks.push_back(chunk);
   }
   if (batch.empty()) return;
@@ -228,6 +241,7 @@ void BatchScheduler::Step() {
     }
   } else {
     for (size_t i = 0; i < batch.size(); ++i) {
+      if (ends_prompt[i]) KeepPrompt(*batch[i]);
       if (chunks[i].logits == LogitsFor::kNone) continue;
       if (!Advance(*batch[i], (*results)[i].logits)) {
         KeepCache(*batch[i]);

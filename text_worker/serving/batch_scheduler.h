@@ -82,6 +82,9 @@ class BatchScheduler {
   // A cache for `s`: the longest reusable prefix of its prompt from the
   // prefix cache (marked prefilled), else an empty one.
   void OpenCache(Sequence& s);
+  // Once its prompt is prefilled: a copy of it, every row, to the prefix
+  // cache; then the cache's sliding layers become rings.
+  void KeepPrompt(Sequence& s);
   // Hands a sequence that finished well to the prefix cache.
   void KeepCache(Sequence& s);
 

@@ -26,8 +26,8 @@ class ModelExecutor {
   // max_position_embeddings (the longest context) are what the scheduler reads.
   virtual const TextConfig& text_config() const = 0;
   // A cache for up to max_tokens positions of a sequence run with `plan`
-  // (null: the full model).
-  virtual std::unique_ptr<KvCache> NewCache(int64_t max_tokens, const ElasticPlan* plan) const = 0;
+  // (null: the full model); defer_rings: see KvCache.
+  virtual std::unique_ptr<KvCache> NewCache(int64_t max_tokens, const ElasticPlan* plan, bool defer_rings) const = 0;
   // One forward over every chunk (each of another sequence, all of `plan`):
   // appends the chunk's ids to its cache and returns, in chunk order, the
   // logits each chunk asked for ([vocab] for LogitsFor::kLast). On error no

@@ -93,7 +93,8 @@ PrefixHit PrefixCache::Lookup(const ElasticPlan* plan, absl::Span<const int> pro
   }
   if (best == entries_.end()) return hit;
   entries_.splice(entries_.begin(), entries_, best);  // most recently used
-  hit.cache = best->cache->CopyPrefix(best_len, max_tokens);
+  // Rings deferred: the new sequence's prompt is kept whole in its turn.
+  hit.cache = best->cache->CopyPrefix(best_len, max_tokens, /*defer_rings=*/true);
   hit.reused = best_len;
   stats_.hits += 1;
   stats_.reused_tokens += best_len;

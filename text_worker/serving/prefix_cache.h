@@ -10,9 +10,14 @@
 //    same prefix), truncated to the matched prefix; at most prompt - 1
 //    tokens are reused, so the last prompt token always runs and gives the
 //    logits of the first generated token.
-//  - Sliding-window layers keep a ring of their last `window` rows, so an
-//    entry of length L serves a prefix P only if the rows a query at P reads
-//    are still in the ring (KvCache::Reusable).
+//  - Two entries per sequence: its prompt, copied when the prompt is
+//    prefilled with every row of the sliding-window layers (their rings
+//    deferred until then), so any prefix of it can be continued (a shared
+//    system prompt, the same prompt again); and at its end the whole cache,
+//    prompt and reply, whose rings hold only their last `window` rows, so it
+//    serves a prefix P only if the rows a query at P reads are still there
+//    (KvCache::Reusable): P >= L - 1 once L passed the window, which the
+//    next turn of a conversation (P = L) is.
 //  - Bounded by bytes (KV rows, tokens and soft rows), least recently used
 //    out first.
 // Rows come out as the earlier sequence computed them (its prompt prefilled

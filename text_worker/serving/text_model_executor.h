@@ -10,8 +10,8 @@ class TextModelExecutor final : public ModelExecutor {
   explicit TextModelExecutor(const TextModel& model) : model_(model) {}
 
   const TextConfig& text_config() const override { return model_.text_config(); }
-  std::unique_ptr<KvCache> NewCache(int64_t max_tokens, const ElasticPlan* plan) const override {
-    return model_.NewCache(max_tokens, plan);
+  std::unique_ptr<KvCache> NewCache(int64_t max_tokens, const ElasticPlan* plan, bool defer_rings) const override {
+    return model_.NewCache(max_tokens, plan, defer_rings);
   }
   absl::StatusOr<std::vector<ForwardResult>> ForwardBatch(absl::Span<const SequenceChunk> chunks,
                                                           const ElasticPlan* plan) const override {
