@@ -106,7 +106,7 @@ absl::Status Run(const std::vector<std::string>& argv) {
   options.threads = threads;
   options.weight_cache_dir = args.Get("weight-cache").value_or("");
   ASSIGN_OR_RETURN(std::unique_ptr<TextModel> reference, TextModel::Load(dir, options));
-  const TextConfig& c = reference->text_config();
+  const TextConfig c = reference->text_config();  // a copy: the reference is freed below
   std::vector<int> ids;
   if (auto file = args.Get("ids")) {
     ASSIGN_OR_RETURN(ids, ReadIds(*file));

@@ -113,6 +113,7 @@ TEST(KvCachePrefixTest, DeferredRingsKeepEveryRowUntilMakeRings) {
   EXPECT_FALSE(cache->Reusable(3));
   EXPECT_FALSE(cache->HoldsAllRows());
   EXPECT_TRUE(Filled(4, 32)->HoldsAllRows());
+  EXPECT_EQ(cache->bytes_per_token(), 2 * 2 * static_cast<int64_t>(sizeof(float)));  // 2 layers x (k + v) x 1 float
 }
 
 class PrefixCacheTest : public ::testing::Test {

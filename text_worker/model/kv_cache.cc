@@ -114,6 +114,12 @@ const float* KvCache::Row(const std::vector<float>& buf, int layer, int64_t pos)
   return buf.data() + slot * row_;
 }
 
+int64_t KvCache::bytes_per_token() const {
+  int64_t stores = 0;
+  for (const Store& s : stores_) stores += s.present ? 1 : 0;
+  return stores * 2 * row_ * static_cast<int64_t>(sizeof(float));
+}
+
 int64_t KvCache::bytes() const {
   int64_t total = 0;
   for (const Store& s : stores_) total += static_cast<int64_t>((s.k.size() + s.v.size()) * sizeof(float));

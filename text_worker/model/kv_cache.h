@@ -40,6 +40,9 @@ class KvCache {
   const float* Value(int layer, int64_t pos) const { return Row(stores_[layer].v, layer, pos); }
   // Bytes held (for logs and limits).
   int64_t bytes() const;
+  // Bytes one token's rows take in a store that keeps every row (K and V of
+  // each layer with a store).
+  int64_t bytes_per_token() const;
 
   // Whether the first `prefix` tokens (prefix <= length()) can be continued
   // at position `prefix`: every ring still holds the rows a query there

@@ -150,14 +150,19 @@ void BatchScheduler::OpenCache(Sequence& s) {
   if (hit.cache == nullptr) {
     // With the prefix cache the prompt is kept whole (KeepPrompt).
     s.cache = model_.NewCache(tokens, s.req.plan, /*defer_rings=*/prefix_cache_.enabled());
-    return;
+  } else {
+    spdlog::debug("sequence {}: {} of {} prompt tokens from the prefix cache", s.req.id, hit.reused,
+                  s.req.prompt.size());
+    s.cache = std::move(hit.cache);
+    s.prefilled = hit.reused;
+    s.stream->SetCachedPromptTokens(static_cast<int>(hit.reused));
+    prefix_reused_tokens_.Increment(static_cast<double>(hit.reused));
   }
-  spdlog::debug("sequence {}: {} of {} prompt tokens from the prefix cache", s.req.id, hit.reused,
-                s.req.prompt.size());
-  s.cache = std::move(hit.cache);
-  s.prefilled = hit.reused;
-  s.stream->SetCachedPromptTokens(static_cast<int>(hit.reused));
-  prefix_reused_tokens_.Increment(static_cast<double>(hit.reused));
+  // A prompt whose every row would not fit the cache's budget is not kept
+  // whole: its sliding layers are rings from the start, so a long prompt
+  // holds no more than without the prefix cache.
+  const int64_t whole = static_cast<int64_t>(s.req.prompt.size()) * s.cache->bytes_per_token();
+  if (!prefix_cache_.Fits(whole)) s.cache->MakeRings();
 }
 
 void BatchScheduler::KeepPrompt(Sequence& s) {

@@ -61,6 +61,8 @@ class PrefixCache {
   explicit PrefixCache(int64_t budget_bytes) : budget_(budget_bytes) {}
 
   bool enabled() const { return budget_ > 0; }
+  // Whether an entry of `bytes` could be kept at all.
+  bool Fits(int64_t bytes) const { return enabled() && bytes <= budget_; }
 
   // Keeps `cache`, which holds `tokens` (cache->length() == tokens.size())
   // with `soft` rows of width `hidden` at some of those positions (others
