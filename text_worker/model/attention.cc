@@ -6,6 +6,7 @@
 
 #include "common/kernels/matmul.h"
 #include "common/kernels/ops.h"
+#include "common/kernels/simd/dot_kernels.h"
 #include "common/kernels/thread_pool.h"
 
 namespace gemma3n {
@@ -56,6 +57,7 @@ void Attend(ThreadPool& pool, const float* q, int64_t p0, int64_t n, const Atten
   const int group = shape.heads / shape.kv_heads;
   // Work per (token, head): about two passes over the visible keys.
   const int64_t per_task = 2 * hd * std::min<int64_t>(ctx.count, shape.sliding ? shape.window : ctx.count);
+  const auto axpy = Kernels().axpy_f32;
   pool.ParallelFor(n * shape.heads, per_task, 1 << 16, [&](int64_t begin, int64_t end) {
     std::vector<float> scores;
     for (int64_t task = begin; task < end; ++task) {
@@ -75,11 +77,9 @@ void Attend(ThreadPool& pool, const float* q, int64_t p0, int64_t n, const Atten
       SoftmaxRow(scores.data(), count);
       float* o = out + t * q_row + h * hd;
       std::fill(o, o + hd, 0.0f);
-      for (int64_t j = 0; j < count; ++j) {
-        const float* vv = ctx.ValueAt(lo + j) + kvh * hd;
-        const float p = scores[j];
-        for (int64_t d = 0; d < hd; ++d) o[d] += p * vv[d];
-      }
+      // o += p_j * v_j, vectorised over the head dimension (each element
+      // still sums over j in order).
+      for (int64_t j = 0; j < count; ++j) axpy(scores[j], ctx.ValueAt(lo + j) + kvh * hd, hd, o);
     }
   });
 }
