@@ -47,7 +47,7 @@ class ReplyStream {
   const Clock::time_point start_;
   Clock::time_point first_token_, last_token_;
   int generated_ = 0;
-  int cached_prompt_tokens_ = 0;  // as the worker last said
+  int cached_prompt_tokens_ = 0;  // as the worker reports it (on every message once the sequence runs)
   FinishReason finish_ = FinishReason::kNone;
 };
 

@@ -31,18 +31,17 @@ void KvCache::Open(Store& st, bool sliding, bool defer_rings) {
 }
 
 void KvCache::MakeRings() {
-  for (Store& st : stores_) {
+  for (size_t l = 0; l < stores_.size(); ++l) {
+    Store& st = stores_[l];
     if (!st.present || !st.sliding || st.ring || window_ >= max_tokens_) continue;
-    Store ring;
-    ring.present = ring.sliding = ring.ring = true;
-    Reserve(ring, window_);
-    // Position p goes to slot p % window, as Write puts it.
+    // Reopen the store as the constructor would, then write back the rows
+    // the ring keeps (the last `window`, every row held at [pos * row]).
+    const Store whole = std::move(st);
+    st = Store();
+    Open(st, /*sliding=*/true, /*defer_rings=*/false);
     for (int64_t pos = std::max<int64_t>(0, length_ - window_); pos < length_; ++pos) {
-      const int64_t slot = pos % window_;
-      std::memcpy(ring.k.data() + slot * row_, st.k.data() + pos * row_, sizeof(float) * row_);
-      std::memcpy(ring.v.data() + slot * row_, st.v.data() + pos * row_, sizeof(float) * row_);
+      Write(static_cast<int>(l), pos, whole.k.data() + pos * row_, whole.v.data() + pos * row_, 1);
     }
-    st = std::move(ring);
   }
 }
 

@@ -1,7 +1,7 @@
-// Finished sequences' KV caches, kept so that a later request starting with
-// the same tokens skips prefilling them: multi-turn chat resends its whole
-// history, and many requests share one system prompt (vLLM's automatic
-// prefix caching, llama.cpp server's cache_prompt).
+// The KV caches of prompts and of finished sequences, kept so that a later
+// request starting with the same tokens skips prefilling them: multi-turn
+// chat resends its whole history, and many requests share one system
+// prompt (vLLM's automatic prefix caching, llama.cpp server's cache_prompt).
 //  - Per MatFormer plan: a cache is only reused by the plan that wrote it.
 //  - A prefix matches token by token, and at soft-token positions (image or
 //    audio rows) the rows must be equal bit for bit too: the placeholder id
