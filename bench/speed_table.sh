@@ -5,10 +5,20 @@
 # read bandwidth and the generation speed it bounds (bandwidth / weight bytes
 # read per generated token). Through the library (gemma3n-decode-bench
 # --suite, a process per row so its peak memory is its own) and, with
-# --system, through the full gRPC system (gemma3n serve, text only).
+# --system, through the full gRPC system (gemma3n serve, text only). With
+# --peer-bench, llama.cpp's llama-bench on GGUF conversions of the same
+# weights, in the same sitting: each of its cells runs right after ours (same
+# format and threads, a process each), and a second table gives the ratios.
 #
 #   bash bench/speed_table.sh CKPT_DIR [--formats "bf16 int8 int4"] [--threads "1 2"] [--system]
 #        [--repetitions 3] [--preload]
+#        [--peer-bench PATH/llama-bench --peer-gguf F16=FILE,Q8_0=FILE,Q4_0=FILE]
+#
+# The peer's formats at equal bits: bf16 <-> F16, int8 <-> Q8_0, int4 <-> Q4_0;
+# a format without its GGUF has no peer row. llama-bench runs at its defaults
+# but for -p 128,512 -n 64 -r REPETITIONS -t THREADS; its peak memory comes
+# from GNU time, its JSON lines are read with jq. How to build llama.cpp and
+# make the GGUF files: docs/performance.md.
 #
 # CKPT_DIR: e.g. from gemma3n-make-random-checkpoint. For --system the real
 # tokenizer (scripts/fetch_tokenizer.sh) is linked in beside it when it has
@@ -20,7 +30,7 @@ shopt -s inherit_errexit  # a failure inside $(...) stops the script too
 cd "$(dirname "$0")/.."
 usage() {
   echo "usage: bash bench/speed_table.sh CKPT_DIR [--formats \"bf16 int8 int4\"] [--threads \"1 2\"] [--system]" \
-    "[--repetitions 3] [--preload]" >&2
+    "[--repetitions 3] [--preload] [--peer-bench PATH --peer-gguf F16=FILE,Q8_0=FILE,Q4_0=FILE]" >&2
   exit 2
 }
 [ $# -ge 1 ] || usage
@@ -31,6 +41,8 @@ THREADS="1 2"
 SYSTEM=0
 REPS=3
 PRELOAD=()
+PEER_BENCH=""
+PEER_GGUF=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --formats) FORMATS=$2; shift 2 ;;
@@ -38,12 +50,32 @@ while [ $# -gt 0 ]; do
     --repetitions) REPS=$2; shift 2 ;;
     --system) SYSTEM=1; shift ;;
     --preload) PRELOAD=(--preload); shift ;;
+    --peer-bench) PEER_BENCH=$(realpath "$2"); shift 2 ;;
+    --peer-gguf) PEER_GGUF=$2; shift 2 ;;
     *) usage ;;
   esac
 done
 BIN=$(realpath "${BUILD_DIR:-build}/bin")
 TOKENIZER=${XDG_CACHE_HOME:-$HOME/.cache}/gemma3n-grpc/tokenizer-gemma3/tokenizer.json
 [ -f "$CKPT/config.json" ] || { echo "no config.json in $CKPT" >&2; exit 2; }
+# The peer's GGUF file for each of our formats (bf16 -> F16 ...), from --peer-gguf.
+declare -A PEER_FILE PEER_TYPE=([bf16]=F16 [int8]=Q8_0 [int4]=Q4_0)
+if [ -n "$PEER_BENCH" ] || [ -n "$PEER_GGUF" ]; then
+  [ -n "$PEER_BENCH" ] && [ -n "$PEER_GGUF" ] || { echo "--peer-bench and --peer-gguf go together" >&2; exit 2; }
+  [ -x "$PEER_BENCH" ] || { echo "--peer-bench $PEER_BENCH is not an executable" >&2; exit 2; }
+  for tool in jq /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "--peer-bench needs $tool (apt-get install ${tool##*/})" >&2; exit 2; }
+  done
+  IFS=, read -ra pairs <<<"$PEER_GGUF"
+  for pair in "${pairs[@]}"; do
+    type=${pair%%=*} file=${pair#*=}
+    ours=""
+    for f in "${!PEER_TYPE[@]}"; do [ "${PEER_TYPE[$f]}" = "$type" ] && ours=$f; done
+    [ -n "$ours" ] && [ "$pair" != "$type" ] || { echo "--peer-gguf: '$pair' is not F16=FILE, Q8_0=FILE or Q4_0=FILE" >&2; exit 2; }
+    [ -f "$file" ] || { echo "--peer-gguf: no file $file" >&2; exit 2; }
+    PEER_FILE[$ours]=$(realpath "$file")
+  done
+fi
 
 WORK=$(mktemp -d /tmp/gemma3n-speed-table-XXXXXX)
 CHILD=""  # the benchmark or server running now
@@ -81,7 +113,7 @@ mean_of() { awk '{ s += $1; n++ } END { printf "%.4f", s / n }'; }
 fail() { echo "$1 failed; its log:" >&3; tail -20 "$2" >&3; exit 1; }
 
 declare -A BW BYTES
-ROWS=()
+ROWS=() RATIO_ROWS=()
 # row PATH F T PP128 PP512 TG TG_MEAN TTFT PEAK: one table line, with the bound.
 row() {
   local bw=${BW[$3]} bytes=${BYTES[$2]}
@@ -89,6 +121,28 @@ row() {
   bound=$(awk -v b="$bw" -v n="$bytes" 'BEGIN { printf "%.1f", b * 1e9 / n }')
   pct=$(awk -v t="$7" -v b="$bw" -v n="$bytes" 'BEGIN { printf "%.0f", 100 * t / (b * 1e9 / n) }')
   ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $8 | $9 | $bw | $(awk -v n="$bytes" 'BEGIN { printf "%.3f", n / 1e9 }') | $bound | $pct |")
+}
+
+# peer_cell F T OURS_TSV: llama-bench on F's GGUF with T threads; its row in
+# the table and the ratios (ours / llama.cpp) against our row in OURS_TSV.
+peer_cell() {
+  local f=$1 t=$2 ours=$3 type=${PEER_TYPE[$1]}
+  local json=$WORK/peer-$f-$t.jsonl plog=$WORK/peer-$f-$t.log
+  log "llama.cpp: $type, $t threads"
+  run /usr/bin/time -f %M -o "$WORK/peer-$f-$t.rss" "$PEER_BENCH" -m "${PEER_FILE[$f]}" -p 128,512 -n 64 \
+    -r "$REPS" -t "$t" -o jsonl >"$json" 2>"$plog" || fail llama-bench "$plog"
+  # ts N P: "mean ± sd" tokens/s of the test with n_prompt N and n_gen P.
+  ts() { jq -r --argjson p "$1" --argjson g "$2" \
+    'select(.n_prompt == $p and .n_gen == $g) | "\(.avg_ts * 100 | round / 100) ± \(.stddev_ts * 100 | round / 100)"' "$json"; }
+  tsm() { jq -r --argjson p "$1" --argjson g "$2" 'select(.n_prompt == $p and .n_gen == $g) | .avg_ts' "$json"; }
+  local peak
+  peak=$(awk '{ printf "%.2f", $1 / 1e6 }' "$WORK/peer-$f-$t.rss")  # KB -> GB
+  ROWS+=("| llama.cpp | $type | $t | $(ts 128 0) | $(ts 512 0) | $(ts 0 64) | – | $peak | ${BW[$t]} | – | – | – |")
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+  RATIO_ROWS+=("| $f / $type | $t | $(field "$ours" pp128) / $(tsm 128 0 | xargs printf '%.2f') |\
+ $(ratio "$(field "$ours" pp128)" "$(tsm 128 0)") | $(field "$ours" pp512) / $(tsm 512 0 | xargs printf '%.2f') |\
+ $(ratio "$(field "$ours" pp512)" "$(tsm 512 0)") | $(field "$ours" tg64) / $(tsm 0 64 | xargs printf '%.2f') |\
+ $(ratio "$(field "$ours" tg64)" "$(tsm 0 64)") | $(printf '%.2f' "$(field "$ours" peak_rss_gb)") / $peak |")
 }
 
 for t in $THREADS; do
@@ -120,6 +174,7 @@ for f in $FORMATS; do
     row library "$f" "$t" "$(ms pp128)" "$(ms pp512)" "$(ms tg64)" "$(field "$out" tg64)" \
       "$(printf '%.0f ± %.0f' "$(field "$out" ttft_ms)" "$(field "$out" ttft_ms_sd)")" \
       "$(printf '%.2f' "$(field "$out" peak_rss_gb)")"
+    [ -n "${PEER_FILE[$f]:-}" ] && peer_cell "$f" "$t" "$out"
   done
 done
 
@@ -214,3 +269,12 @@ echo "TTFT: a 128-token prompt to its first token. Library: fresh cache, prefill
   "only at the channels the top-k keeps, bench/decode_weight_bytes.h; tables before issue #18 counted" \
   "them dense); bandwidth:" \
   "gemma3n-bandwidth, best of 5 passes over 2 GB with that many threads."
+if ((${#RATIO_ROWS[@]})); then
+  echo
+  echo "Side by side, the same sitting: llama.cpp $("$PEER_BENCH" --version 2>&1 | grep -m1 -o 'version: .*' || echo '(version unknown)')" \
+    "(llama-bench -p 128,512 -n 64 -r $REPS, its defaults otherwise), each cell right after ours; ratio = ours / llama.cpp."
+  echo
+  echo "| weights (ours / llama.cpp) | threads | pp128 t/s | ratio | pp512 t/s | ratio | tg64 t/s | ratio | peak RSS GB |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+  printf '%s\n' "${RATIO_ROWS[@]}"
+fi

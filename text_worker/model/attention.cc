@@ -55,31 +55,38 @@ void Attend(ThreadPool& pool, const float* q, int64_t p0, int64_t n, const Atten
   const int64_t hd = shape.head_dim;
   const int64_t q_row = static_cast<int64_t>(shape.heads) * hd;
   const int group = shape.heads / shape.kv_heads;
-  // Work per (token, head): about two passes over the visible keys.
-  const int64_t per_task = 2 * hd * std::min<int64_t>(ctx.count, shape.sliding ? shape.window : ctx.count);
+  // A task is one token and one KV head with the `group` query heads that
+  // share it: each K and V row is streamed from memory once for all of them
+  // (at long context the rows do not stay in cache between heads, and a task
+  // per query head read them `group` times). Every head's scores and output
+  // are summed in the same order as one head alone.
+  // Work per task: about two passes over the visible keys per query head.
+  const int64_t per_task = 2 * hd * group * std::min<int64_t>(ctx.count, shape.sliding ? shape.window : ctx.count);
   const auto axpy = Kernels().axpy_f32;
-  pool.ParallelFor(n * shape.heads, per_task, 1 << 16, [&](int64_t begin, int64_t end) {
-    std::vector<float> scores;
+  pool.ParallelFor(n * shape.kv_heads, per_task, 1 << 16, [&](int64_t begin, int64_t end) {
+    std::vector<float> scores;  // [group, count]
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t t = task / shape.heads;
-      const int h = static_cast<int>(task % shape.heads);
-      const int kvh = h / group;
+      const int64_t t = task / shape.kv_heads;
+      const int kvh = static_cast<int>(task % shape.kv_heads);
       const int64_t pos = p0 + t;
       int64_t lo = ctx.first_pos;
       if (shape.sliding) lo = std::max(lo, pos - shape.window + 1);
       const int64_t count = pos - lo + 1;  // keys lo..pos inclusive
-      const float* qv = q + t * q_row + h * hd;
-      scores.resize(static_cast<size_t>(count));
+      const float* qv = q + t * q_row + static_cast<int64_t>(kvh) * group * hd;  // [group, hd]
+      scores.resize(static_cast<size_t>(group * count));
       for (int64_t j = 0; j < count; ++j) {
         const float* kv = ctx.KeyAt(lo + j) + kvh * hd;
-        scores[j] = DotF32(qv, kv, hd);
+        for (int g = 0; g < group; ++g) scores[g * count + j] = DotF32(qv + g * hd, kv, hd);
       }
-      SoftmaxRow(scores.data(), count);
-      float* o = out + t * q_row + h * hd;
-      std::fill(o, o + hd, 0.0f);
-      // o += p_j * v_j, vectorised over the head dimension (each element
+      for (int g = 0; g < group; ++g) SoftmaxRow(scores.data() + g * count, count);
+      float* o = out + t * q_row + static_cast<int64_t>(kvh) * group * hd;  // [group, hd]
+      std::fill(o, o + group * hd, 0.0f);
+      // o_g += p_gj * v_j, vectorised over the head dimension (each element
       // still sums over j in order).
-      for (int64_t j = 0; j < count; ++j) axpy(scores[j], ctx.ValueAt(lo + j) + kvh * hd, hd, o);
+      for (int64_t j = 0; j < count; ++j) {
+        const float* vv = ctx.ValueAt(lo + j) + kvh * hd;
+        for (int g = 0; g < group; ++g) axpy(scores[g * count + j], vv, hd, o + g * hd);
+      }
     }
   });
 }
